@@ -1,0 +1,97 @@
+"""The `xiaonuan` command: builds the arguments for render() and shows progress. No logic of its own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import InputError, XiaonuanError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Xiaonuan (小暖): a script becomes a presenter video, offline.")
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+def _fail(e: XiaonuanError) -> None:
+    typer.echo(f"error: {e}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT if isinstance(e, InputError) else EXIT_FAILED)
+
+
+def _parse_fields(items: list[str]) -> dict[str, str]:
+    fields = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set {item!r} is not key=value: e.g. --set name=李明")
+        fields[key.strip()] = value
+    return fields
+
+
+@app.command()
+def render(
+    script: Path = typer.Argument(..., help="script file: plain text or Markdown (UTF-8)"),
+    out: Path = typer.Option(Path("out/video.mp4"), "-o", "--out", help="output MP4; an SRT is written beside it"),
+    template: str = typer.Option("news", help="template name (see `xiaonuan templates`)"),
+    avatar: str = typer.Option("default", help="avatar name (see `xiaonuan avatars`)"),
+    voice: Optional[str] = typer.Option(None, help="voice, e.g. espeak:cmn (default: by the script's language)"),
+    set_: List[str] = typer.Option([], "--set", help="template field, e.g. --set name=李明 (repeatable)"),
+    seed: int = typer.Option(0, help="seed for blinks and head motion"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress output"),
+) -> None:
+    """Render SCRIPT to an MP4 with speech, lip-sync, subtitles and the template's layout."""
+    from . import render as do_render
+    from .progress import Progress
+
+    def show(p: Progress) -> None:
+        if not quiet:
+            end = "\n" if p.stage == "done" else ""
+            sys.stderr.write(f"\r[{p.fraction * 100:5.1f}%] {p.stage}: {p.message:<40.40}{end}")
+            sys.stderr.flush()
+
+    try:
+        result = do_render(script, out=out, template=template, avatar=avatar,
+                           voice=voice, fields=_parse_fields(set_), seed=seed, on_progress=show)
+    except XiaonuanError as e:
+        if not quiet:
+            sys.stderr.write("\n")
+        _fail(e)
+        return
+    for w in result.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    typer.echo(f"{result.mp4}  ({result.duration_s:.1f} s, {result.n_frames} frames)  subtitles: {result.srt}")
+
+
+@app.command()
+def voices() -> None:
+    """List the voices."""
+    from .speech import available_voices
+
+    for v in available_voices():
+        typer.echo(v)
+
+
+@app.command()
+def templates() -> None:
+    """List the templates."""
+    from .templates import available_templates
+
+    for t in available_templates():
+        typer.echo(t)
+
+
+@app.command()
+def avatars() -> None:
+    """List the avatars."""
+    from .avatar import available_avatars
+
+    for a in available_avatars():
+        typer.echo(a)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,132 @@
+"""The pipeline: Script → Speech → MotionTrack → face frames → composed frames → MP4 + SRT.
+
+`render()` is the one entry point the CLI, the web app and the batch runner call. Every
+name (voice, template, avatar) is resolved before anything is written, and the video is
+written to a temporary file and moved into place only when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .errors import EncodeError, InputError
+from .progress import Progress, ProgressSink, ignore
+from .script import Script, load_script, parse_script
+
+DEFAULT_VOICES = {"zh": "espeak:cmn", "en": "espeak:en-us"}
+AI_LABEL = "AI生成 / AI-generated"
+PROGRESS_EVERY_FRAMES = 25
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render produced and how long each stage took."""
+
+    mp4: Path
+    srt: Path
+    duration_s: float
+    n_frames: int
+    fps: int
+    voice: str
+    template: str
+    avatar: str
+    stage_s: Mapping[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def render(script: Script | Path | str, *, template: str = "news", avatar: str = "default",
+           voice: str | None = None, out: str | Path = "out/video.mp4",
+           fields: Mapping[str, str] | None = None, seed: int = 0, rate_wpm: int | None = None,
+           on_progress: ProgressSink | None = None) -> RenderResult:
+    """Render a script to an MP4 (and an SRT beside it).
+
+    `script` is a parsed Script, a Path to a text/Markdown file, or the script text itself.
+    `voice` defaults to the script language's eSpeak voice. Raises InputError subclasses
+    for bad input (nothing written) and RenderError if encoding fails (nothing left behind).
+    """
+    from . import animate, avatar as avatars, compose, encode, motion, speech, subtitles, templates
+
+    report = on_progress or ignore
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = timings.get(stage, 0.0) + now - clock
+        clock = now
+
+    report(Progress("script", 0, 1, 0.0, "reading the script"))
+    parsed = script if isinstance(script, Script) else (
+        load_script(script) if isinstance(script, Path) else parse_script(script))
+    voice_name = voice or parsed.fields.get("voice") or DEFAULT_VOICES[parsed.language]
+    engine = speech.get_engine(voice_name)
+    tpl = templates.load_template(template)
+    av = avatars.load_avatar(avatar)
+    out_path = _output_path(out)
+    warnings = []
+    if engine.language != parsed.language:
+        warnings.append(f"voice {voice_name} speaks {engine.language} but the script looks like {parsed.language}")
+    lap("script")
+
+    report(Progress("speech", 0, 1, 0.02, f"synthesising {len(parsed.sentences)} sentences with {voice_name}"))
+    spoken = engine.synthesize([s.text for s in parsed.sentences], [s.pause_after_ms for s in parsed.sentences],
+                               rate_wpm=rate_wpm)
+    lap("speech")
+
+    report(Progress("motion", 0, 1, 0.08, "planning lip-sync and expressions"))
+    track = motion.plan_motion(spoken, engine.language, tpl.fps, seed=seed)
+    cues = subtitles.cues_from_sentences(_sentence_timings(parsed, spoken), max_chars=tpl.subtitle_max_chars)
+    lap("motion")
+
+    values = {"headline": parsed.title, **dict(parsed.fields), **dict(fields or {})}
+    comp = compose.Compositor(tpl, fields=values, presenter_size=av.size)
+    n = track.n_frames
+    metadata = {"comment": AI_LABEL, "description": f"{AI_LABEL}: {parsed.title}", "title": parsed.title}
+    with encode.VideoWriter(out_path, size=(tpl.width_px, tpl.height_px), fps=tpl.fps, audio=spoken.samples,
+                            rate_hz=spoken.rate_hz, metadata=metadata) as writer:
+        for i, face in enumerate(animate.animate(av, track, seed=seed)):
+            t_s = i / tpl.fps
+            writer.write(comp.frame(face, t_s, subtitles.cue_text_at(cues, t_s)))
+            if i % PROGRESS_EVERY_FRAMES == 0 or i == n - 1:
+                report(Progress("video", i + 1, n, 0.1 + 0.88 * (i + 1) / n, f"frame {i + 1} of {n}"))
+    lap("video")
+
+    srt = out_path.with_suffix(".srt")
+    subtitles.write_srt(cues, srt)
+    report(Progress("done", 1, 1, 1.0, f"wrote {out_path}"))
+    return RenderResult(out_path, srt, n / tpl.fps, n, tpl.fps, voice_name, template, avatar, timings,
+                        tuple(warnings))
+
+
+def _output_path(out: str | Path) -> Path:
+    p = Path(out)
+    if p.suffix.lower() != ".mp4":
+        raise InputError(f"output {str(p)!r} must end in .mp4: e.g. -o out/news.mp4")
+    if p.is_dir():
+        raise InputError(f"output {str(p)!r} is a folder: give a file name ending in .mp4")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EncodeError(f"cannot create the output folder {str(p.parent)!r}: {e.strerror}") from e
+    if not os.access(p.parent, os.W_OK):
+        raise EncodeError(f"the output folder {str(p.parent)!r} is not writable: choose another -o path")
+    return p
+
+
+def _sentence_timings(parsed: Script, spoken):
+    """Sentence texts with their spoken spans and word timings, for subtitle cues."""
+    from .subtitles import SentenceTiming, WordTiming
+
+    rate = spoken.rate_hz
+    by_sentence: dict[int, list[WordTiming]] = {}
+    for w in spoken.words:
+        by_sentence.setdefault(w.value.sentence_index, []).append(
+            WordTiming(w.value.char_start, w.value.char_end, w.start / rate, w.end / rate))
+    return [SentenceTiming(parsed.sentences[s.value].text, s.start / rate, s.end / rate,
+                           tuple(by_sentence.get(s.value, ())))
+            for s in spoken.sentences]

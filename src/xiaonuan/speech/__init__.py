@@ -1,0 +1,115 @@
+"""Speech: text → samples plus a phoneme timeline, behind one Protocol and a name registry.
+
+Voices are named `engine:voice` (`espeak:cmn`, `espeak:en-us`, `fake:cmn`). `get_engine()`
+resolves a name; each backend imports its heavy dependencies only when it is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from ..errors import VoiceError
+from ..timeline import Timeline
+from ..types import Samples
+
+
+@dataclass(frozen=True)
+class Phoneme:
+    """One phone as the engine names it (eSpeak mnemonic, stress marks kept), in word `word_index`."""
+
+    symbol: str
+    word_index: int
+
+
+@dataclass(frozen=True)
+class Word:
+    """A spoken word (a single character in Mandarin) and where it sits in its sentence's text."""
+
+    sentence_index: int
+    char_start: int  # offset into the sentence text, 0-based
+    char_end: int
+
+
+@dataclass(frozen=True, eq=False)
+class Speech:
+    """Synthesised speech: mono samples and timelines of phonemes, words and sentences."""
+
+    samples: Samples
+    rate_hz: int
+    phonemes: Timeline[Phoneme]
+    words: Timeline[Word]
+    sentences: Timeline[int]  # value: index into the sentence list that was synthesised
+    voice: str
+    exact_timing: bool  # False when timing is estimated (recorded voice-over), so it is never faked silently
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.rate_hz
+
+
+class SpeechEngine(Protocol):
+    """Turns sentences into Speech; `pauses_ms[i]` of silence follow sentence i."""
+
+    name: str
+    language: str  # "zh" or "en"
+
+    def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *,
+                   lead_ms: int = 300, rate_wpm: int | None = None) -> Speech: ...
+
+
+@dataclass(frozen=True)
+class _Backend:
+    factory: Callable[[str], SpeechEngine]
+    voices: Callable[[], list[str]]
+
+
+def _espeak(voice: str) -> SpeechEngine:
+    from .espeak import EspeakEngine
+
+    return EspeakEngine(voice)
+
+
+def _espeak_voices() -> list[str]:
+    from .espeak import VOICES
+
+    return sorted(VOICES)
+
+
+def _fake(voice: str) -> SpeechEngine:
+    from .fake import FakeEngine
+
+    return FakeEngine(voice)
+
+
+def _fake_voices() -> list[str]:
+    from .fake import VOICES
+
+    return sorted(VOICES)
+
+
+_BACKENDS: dict[str, _Backend] = {
+    "espeak": _Backend(_espeak, _espeak_voices),
+    "fake": _Backend(_fake, _fake_voices),
+}
+
+
+def available_voices() -> list[str]:
+    """Every voice name `get_engine` accepts, e.g. `espeak:cmn`."""
+    return [f"{engine}:{v}" for engine, b in _BACKENDS.items() for v in b.voices()]
+
+
+def get_engine(voice: str) -> SpeechEngine:
+    """The engine for a voice name like `espeak:cmn`; VoiceError names the valid choices."""
+    engine, sep, name = voice.partition(":")
+    backend = _BACKENDS.get(engine)
+    if not sep or backend is None or name not in backend.voices():
+        raise VoiceError(f"unknown voice {voice!r}: choose one of {', '.join(available_voices())} "
+                         f"(see `xiaonuan voices`)")
+    return backend.factory(name)
+
+
+def concat(parts: Sequence[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)

@@ -1,0 +1,309 @@
+"""Subtitle cues from timed sentences, the per-frame cue lookup, and SRT/VTT writers.
+
+Lines are measured in display columns: a CJK character (or full-width punctuation) is 2 columns,
+a Latin letter, digit or space is 1. `max_chars` counts CJK characters per line, so a line holds
+at most `2 * max_chars` columns. Lines never break inside a Latin word or before closing
+punctuation (，。！？、；：”）…), and a cue holds at most two lines. Sentence-final commas and
+full stops are dropped at line ends, as Chinese broadcast subtitles do.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+MAX_LINES = 2  # lines per cue
+WIDE_COLUMNS = 2  # display columns of a CJK / full-width character
+NARROW_COLUMNS = 1  # display columns of a Latin letter, digit, space
+MIN_LINE_FILL = 0.5  # prefer breaking after punctuation only once a line is at least this full
+PUNCT_BREAK_BONUS = 0.25  # a two-line split after punctuation may be this much (of a line) less even
+
+# Characters that must not start a line (they belong to the text before them).
+NO_LINE_START = set("，。！？、；：”’）》」』】〕〉…—,.!?;:)]}%‰·～~")
+# Characters that must not end a line (they belong to the text after them).
+NO_LINE_END = set("“‘（《「『【〔〈([{")
+# Punctuation removed at the end of a line, Chinese-subtitle style (？！ and closing quotes stay).
+DROP_AT_LINE_END = set("，。、；：,.;:")
+# Punctuation after which a line break reads naturally.
+BREAK_AFTER = set("，。！？、；：,.!?;:")
+# Characters that join Latin letters/digits into one unbreakable word (don't, 3.5, e-mail, 50%).
+WORD_JOINERS = set("'’-._/%@&+")
+
+
+@dataclass(frozen=True)
+class WordTiming:
+    """One spoken word: the characters text[char_start:char_end] of its sentence, and its time."""
+
+    char_start: int
+    char_end: int
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class SentenceTiming:
+    """A sentence and when it is spoken; `words` may be empty (timing is then spread by characters)."""
+
+    text: str
+    start_s: float
+    end_s: float
+    words: tuple[WordTiming, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One subtitle shown over [start_s, end_s); lines are joined by '\\n'."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclass(frozen=True)
+class _Token:
+    """An unbreakable piece of a sentence: a CJK character, a Latin word or a run of spaces,
+    with the punctuation glued to it."""
+
+    start: int  # char offset into the sentence
+    end: int
+    width: int  # display columns
+    is_space: bool
+
+
+def display_width(text: str) -> int:
+    """Display columns of `text`: 2 for wide (CJK, full-width) characters, 1 otherwise."""
+    return sum(_char_width(c) for c in text)
+
+
+def _char_width(c: str) -> int:
+    return WIDE_COLUMNS if unicodedata.east_asian_width(c) in ("W", "F") else NARROW_COLUMNS
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isascii() and c.isalnum() or (c.isalpha() and _char_width(c) == NARROW_COLUMNS)
+
+
+def _tokenize(text: str) -> list[_Token]:
+    """Split `text` into unbreakable tokens (see _Token); punctuation never starts or ends a line wrongly."""
+    raw: list[list[int]] = []  # [start, end, is_space]
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        j = i + 1
+        if c.isspace():
+            while j < n and text[j].isspace():
+                j += 1
+            raw.append([i, j, 1])
+        elif _is_word_char(c):
+            while j < n and (_is_word_char(text[j]) or (
+                    text[j] in WORD_JOINERS and j + 1 < n and _is_word_char(text[j + 1]))):
+                j += 1
+            raw.append([i, j, 0])
+        else:
+            raw.append([i, j, 0])
+        i = j
+    # Glue closing punctuation to the token before it and opening punctuation to the one after it.
+    merged: list[list[int]] = []
+    pending_open: int | None = None
+    for start, end, space in raw:
+        piece = text[start:end]
+        if not space and piece in NO_LINE_START and merged and not merged[-1][2]:
+            merged[-1][1] = end
+            continue
+        if not space and piece in NO_LINE_END:
+            pending_open = start if pending_open is None else pending_open
+            continue
+        if pending_open is not None and not space:
+            start, pending_open = pending_open, None
+        merged.append([start, end, space])
+    if pending_open is not None:
+        merged.append([pending_open, n, 0])
+    return [_Token(s, e, display_width(text[s:e]), bool(sp)) for s, e, sp in merged]
+
+
+def _break_lines(tokens: list[_Token], text: str, max_columns: int) -> list[list[_Token]]:
+    """Greedy line filling; when a line overflows, break after its last punctuation if the line
+    is already at least MIN_LINE_FILL full. A single token wider than a line stays whole."""
+    lines: list[list[_Token]] = []
+    line: list[_Token] = []
+    width = 0
+    for tok in tokens:
+        if tok.is_space and not line:
+            continue  # no leading spaces
+        if line and width + tok.width > max_columns and not tok.is_space:
+            cut = _best_break(line, text, max_columns)
+            lines.append(_strip_spaces(line[:cut]))
+            line = [t for t in line[cut:]]
+            line = _strip_spaces(line, leading=True)
+            width = sum(t.width for t in line)
+        line.append(tok)
+        width += tok.width
+    line = _strip_spaces(line)
+    if line:
+        lines.append(line)
+    return [ln for ln in lines if ln]
+
+
+def _best_break(line: list[_Token], text: str, max_columns: int) -> int:
+    """Index to cut `line` at: after the last punctuation past MIN_LINE_FILL, else at its end."""
+    width = 0
+    best = len(line)
+    for k, tok in enumerate(line):
+        width += tok.width
+        if text[tok.end - 1] in BREAK_AFTER and width >= MIN_LINE_FILL * max_columns:
+            best = k + 1
+    return best
+
+
+def _strip_spaces(line: list[_Token], leading: bool = False) -> list[_Token]:
+    if leading:
+        while line and line[0].is_space:
+            line = line[1:]
+        return line
+    while line and line[-1].is_space:
+        line = line[:-1]
+    return line
+
+
+def _split_chunk(chunk: list[_Token], text: str, max_columns: int) -> list[list[_Token]]:
+    """Lay one cue's tokens out as one line, or two lines that both fit, as even as possible and
+    preferably split after punctuation; a chunk that cannot fit two lines (long Latin words)
+    falls back to greedy lines."""
+    total = sum(t.width for t in chunk)
+    if total <= max_columns:
+        return [chunk]
+    best: tuple[float, int] | None = None
+    acc = 0
+    for k in range(1, len(chunk)):
+        acc += chunk[k - 1].width
+        left, right = _strip_spaces(chunk[:k]), _strip_spaces(chunk[k:], leading=True)
+        lw, rw = sum(t.width for t in left), sum(t.width for t in right)
+        if not left or not right or lw > max_columns or rw > max_columns:
+            continue
+        cost = abs(lw - rw) - (PUNCT_BREAK_BONUS * max_columns if text[left[-1].end - 1] in BREAK_AFTER else 0)
+        if best is None or cost < best[0]:
+            best = (cost, k)
+    if best is None:
+        return _break_lines(chunk, text, max_columns)
+    k = best[1]
+    return [_strip_spaces(chunk[:k]), _strip_spaces(chunk[k:], leading=True)]
+
+
+def _line_text(line: list[_Token], text: str) -> str:
+    s = text[line[0].start:line[-1].end].strip()
+    while s and s[-1] in DROP_AT_LINE_END:
+        s = s[:-1].rstrip()
+    return s
+
+
+def _time_at_char(sentence: SentenceTiming, char: int) -> float:
+    """When character `char` starts being spoken: the start of the word covering it (or the next
+    word), else a proportional position by character count."""
+    for w in sentence.words:
+        if w.char_start <= char < w.char_end or w.char_start >= char:
+            return min(max(w.start_s, sentence.start_s), sentence.end_s)
+    n = max(1, len(sentence.text))
+    return sentence.start_s + (sentence.end_s - sentence.start_s) * min(char, n) / n
+
+
+def _sentence_cues(sentence: SentenceTiming, max_columns: int) -> list[Cue]:
+    text = sentence.text
+    groups: list[list[list[_Token]]] = []
+    for chunk in _break_lines(_tokenize(text), text, MAX_LINES * max_columns):
+        lines = _split_chunk(chunk, text, max_columns)
+        groups.extend(lines[i:i + MAX_LINES] for i in range(0, len(lines), MAX_LINES))
+    groups = [g for g in groups if any(_line_text(ln, text) for ln in g)]
+    starts = [_time_at_char(sentence, g[0][0].start) for g in groups]
+    for i in range(len(starts)):  # starts strictly increase and stay inside the sentence
+        if i == 0:
+            starts[0] = min(max(starts[0], sentence.start_s), sentence.end_s)
+        elif starts[i] <= starts[i - 1]:
+            starts[i] = starts[i - 1] + (sentence.end_s - starts[i - 1]) / (len(starts) - i + 1)
+    cues = []
+    for i, g in enumerate(groups):
+        end = starts[i + 1] if i + 1 < len(groups) else sentence.end_s
+        body = "\n".join(t for t in (_line_text(ln, text) for ln in g) if t)
+        if end > starts[i]:
+            cues.append(Cue(starts[i], end, body))
+    return cues
+
+
+def cues_from_sentences(sentences: Iterable[SentenceTiming], max_chars: int) -> list[Cue]:
+    """Split timed sentences into subtitle cues of at most two lines of `max_chars` CJK
+    characters (2 * max_chars columns); each cue starts when the word under its first
+    character starts and lasts until the next cue (or the sentence end).
+
+    Example: cues_from_sentences([SentenceTiming("你好，世界。", 0.0, 1.2)], max_chars=16)
+    """
+    if max_chars < 2:
+        raise ValueError(f"max_chars must be at least 2, got {max_chars}")
+    cues: list[Cue] = []
+    for s in sentences:
+        if s.end_s < s.start_s:
+            raise ValueError(f"sentence ends before it starts: {s.start_s}..{s.end_s} ({s.text!r})")
+        cues.extend(_sentence_cues(s, WIDE_COLUMNS * max_chars))
+    cues.sort(key=lambda c: c.start_s)
+    return cues
+
+
+def cue_text_at(cues: Sequence[Cue], t_s: float) -> str | None:
+    """Text of the cue shown at `t_s` (cues sorted by start, non-overlapping), or None; O(log n)."""
+    i = bisect.bisect_right(cues, t_s, key=_cue_start) - 1
+    if i >= 0 and cues[i].start_s <= t_s < cues[i].end_s:
+        return cues[i].text
+    return None
+
+
+def _cue_start(c: Cue) -> float:
+    return c.start_s
+
+
+def _timestamp(t_s: float, sep: str) -> str:
+    ms = max(0, round(t_s * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def format_srt(cues: Sequence[Cue]) -> str:
+    """SubRip text: numbered blocks, comma milliseconds."""
+    blocks = [f"{i}\n{_timestamp(c.start_s, ',')} --> {_timestamp(c.end_s, ',')}\n{c.text}\n"
+              for i, c in enumerate(cues, 1)]
+    return "\n".join(blocks)
+
+
+def format_vtt(cues: Sequence[Cue]) -> str:
+    """WebVTT text: header, dot milliseconds."""
+    blocks = [f"{_timestamp(c.start_s, '.')} --> {_timestamp(c.end_s, '.')}\n{c.text}\n" for c in cues]
+    return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def write_srt(cues: Sequence[Cue], path: Path | str) -> Path:
+    """Write cues as UTF-8 SRT, atomically (temp file then os.replace)."""
+    return _write_atomic(Path(path), format_srt(cues))
+
+
+def write_vtt(cues: Sequence[Cue], path: Path | str) -> Path:
+    """Write cues as UTF-8 WebVTT, atomically (temp file then os.replace)."""
+    return _write_atomic(Path(path), format_vtt(cues))
+
+
+WRITERS = {"srt": write_srt, "vtt": write_vtt}
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,475 @@
+"""Templates: templates/<name>/template.yaml → a validated, frozen `Template`.
+
+The YAML is checked by pydantic at the edge (unknown keys, bad colours, sizes, paths that leave
+the template folder); every problem becomes a TemplateError naming the file, the field, its line
+and the fix. The classes below are pydantic dataclasses: ordinary frozen dataclasses whose
+fields are validated when they are built.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import string
+from dataclasses import fields as dc_fields
+from pathlib import Path
+from typing import Annotated, Any, Literal, Mapping, Union
+
+import yaml
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo
+from pydantic.dataclasses import dataclass
+
+from xiaonuan.errors import TemplateError
+from xiaonuan.fonts import WEIGHTS
+from xiaonuan.paths import templates_dir
+
+TEMPLATE_FILE = "template.yaml"
+AI_LABEL_TEXT = "AI生成 / AI-generated"
+MAX_SUBTITLE_LINES = 2
+MAX_CANVAS_PX = 7680  # 8K; anything larger is a typo
+MAX_FPS = 120
+WEEKDAYS_ZH = "一二三四五六日"
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True)
+_COLOR_RE = re.compile(r"^#([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")
+
+Rgba = tuple[int, int, int, int]
+
+
+def _parse_color(value: Any) -> Rgba:
+    """'#rrggbb' or '#rrggbbaa' → (r, g, b, a) ints."""
+    if isinstance(value, (tuple, list)) and len(value) == 4:
+        return tuple(int(v) for v in value)  # type: ignore[return-value]
+    m = _COLOR_RE.match(value) if isinstance(value, str) else None
+    if not m:
+        raise ValueError(f"colour must be '#rrggbb' or '#rrggbbaa' (hex), got {value!r}")
+    rgb = bytes.fromhex(m.group(1))
+    alpha = int(m.group(2), 16) if m.group(2) else 255
+    return (rgb[0], rgb[1], rgb[2], alpha)
+
+
+def _asset_path(value: Any, info: ValidationInfo) -> Path | None:
+    """A file inside the template folder, given relative to it; '..' and absolute paths are refused."""
+    if value is None:
+        return None
+    root = (info.context or {}).get("root")
+    if root is None:
+        raise ValueError("asset paths can only be checked when loading from a template folder")
+    rel = Path(str(value))
+    if rel.is_absolute() or ".." in rel.parts:
+        raise ValueError(f"asset path {value!r} leaves the template folder; give a path relative to it, without '..'")
+    path = (Path(root) / rel).resolve()
+    if not path.is_relative_to(Path(root).resolve()):
+        raise ValueError(f"asset path {value!r} leaves the template folder (through a link)")
+    if not path.is_file():
+        raise ValueError(f"asset file {value!r} does not exist in {root}")
+    return path
+
+
+Color = Annotated[Rgba, BeforeValidator(_parse_color)]
+AssetPath = Annotated[Union[Path, None], BeforeValidator(_asset_path)]
+Px = Annotated[int, Field(ge=0, le=MAX_CANVAS_PX)]
+SizePx = Annotated[int, Field(ge=1, le=MAX_CANVAS_PX)]
+FontPx = Annotated[int, Field(ge=6, le=400)]
+Weight = Annotated[str, AfterValidator(lambda w: w if w in WEIGHTS else _bad_weight(w))]
+
+
+def _bad_weight(w: str) -> str:
+    raise ValueError(f"unknown font weight {w!r}; use one of {', '.join(WEIGHTS)}")
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class Canvas:
+    """Output frame size and rate."""
+
+    width_px: Annotated[int, Field(ge=16, le=MAX_CANVAS_PX, multiple_of=2)]  # even: yuv420p needs it
+    height_px: Annotated[int, Field(ge=16, le=MAX_CANVAS_PX, multiple_of=2)]
+    fps: Annotated[int, Field(ge=1, le=MAX_FPS)]
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class Variables:
+    """Text fields a render fills in; these are the defaults. An empty date means today's date."""
+
+    headline: str = ""
+    name: str = ""
+    title: str = ""
+    date: str = ""
+    channel: str = ""
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class BoxShape:
+    """A filled (or outlined) rectangle or ellipse drawn on the background, optionally blurred."""
+
+    kind: Literal["rect", "ellipse"]
+    x_px: int
+    y_px: int
+    width_px: SizePx
+    height_px: SizePx
+    color: Color
+    radius_px: Px = 0  # rounded corners (rect only)
+    outline_px: Px = 0  # 0 = filled
+    blur_px: Px = 0  # Gaussian blur radius: soft glows and light bands
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class PolygonShape:
+    """A filled polygon (e.g. a diagonal light band) on the background."""
+
+    kind: Literal["polygon"]
+    points: tuple[tuple[int, int], ...] = Field(min_length=3)
+    color: Color = (255, 255, 255, 32)
+    blur_px: Px = 0
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class GlobeShape:
+    """A wireframe globe (meridian ellipses and parallel chords): the classic news-wall motif."""
+
+    kind: Literal["globe"]
+    x_px: int  # centre
+    y_px: int
+    radius_px: SizePx
+    color: Color
+    meridians: Annotated[int, Field(ge=1, le=64)] = 8
+    parallels: Annotated[int, Field(ge=1, le=64)] = 7
+    outline_px: SizePx = 2
+    blur_px: Px = 0
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class GridShape:
+    """Thin grid lines over a region: the faint 'video wall' texture."""
+
+    kind: Literal["grid"]
+    x_px: int
+    y_px: int
+    width_px: SizePx
+    height_px: SizePx
+    spacing_px: SizePx
+    color: Color
+    line_px: SizePx = 1
+
+
+Shape = Annotated[Union[BoxShape, PolygonShape, GlobeShape, GridShape], Field(discriminator="kind")]
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class Background:
+    """Vertical gradient (top → bottom colour), an optional image over it, then decorative shapes."""
+
+    top_color: Color
+    bottom_color: Color | None = None  # None: a flat top_color
+    image: AssetPath = None
+    image_opacity: Annotated[float, Field(ge=0, le=1)] = 1.0
+    shapes: tuple[Shape, ...] = ()
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class Border:
+    """A line drawn just outside the presenter box."""
+
+    width_px: SizePx
+    color: Color
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class Shadow:
+    """A soft drop shadow under the presenter panel."""
+
+    color: Color
+    offset_px: tuple[int, int] = (0, 12)
+    blur_px: Px = 24
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class PresenterBox:
+    """Where presenter frames go; `fit` is cover (crop to fill), contain (letterbox) or stretch."""
+
+    x_px: Px
+    y_px: Px
+    width_px: SizePx
+    height_px: SizePx
+    fit: Literal["cover", "contain", "stretch"] = "cover"
+    fill_color: Color = (0, 0, 0, 255)  # behind a 'contain' presenter
+    corner_radius_px: Px = 0
+    border: Border | None = None
+    shadow: Shadow | None = None
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class HeadlineBar:
+    """The headline strap: a coloured label block, then the bar with the headline text."""
+
+    x_px: Px
+    y_px: Px
+    width_px: SizePx
+    height_px: SizePx
+    text: str = "{headline}"
+    label: str = ""
+    label_width_px: Px = 0
+    label_color: Color = (215, 25, 32, 255)
+    label_text_color: Color = (255, 255, 255, 255)
+    bar_color: Color = (255, 255, 255, 255)
+    text_color: Color = (10, 20, 40, 255)
+    accent_color: Color | None = None  # thin line along the top of the bar
+    accent_px: Px = 0
+    font_size_px: FontPx = 44
+    label_font_size_px: FontPx = 40
+    weight: Weight = "Bold"
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class LowerThird:
+    """Name and title strap that slides in at in_s and out at out_s (None: stays)."""
+
+    x_px: Px
+    y_px: Px
+    min_width_px: SizePx = 360
+    name: str = "{name}"
+    title: str = "{title}"
+    name_font_size_px: FontPx = 40
+    title_font_size_px: FontPx = 28
+    name_color: Color = (255, 255, 255, 255)
+    name_bg_color: Color = (200, 16, 30, 255)
+    title_color: Color = (20, 30, 60, 255)
+    title_bg_color: Color = (255, 255, 255, 240)
+    accent_color: Color | None = None  # a vertical bar at the strap's left edge
+    accent_px: Px = 0
+    padding_px: Px = 18
+    in_s: Annotated[float, Field(ge=0)] = 1.0
+    out_s: Annotated[float, Field(gt=0)] | None = None
+    transition_s: Annotated[float, Field(gt=0, le=5)] = 0.5
+    slide_px: Px = 80
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class Logo:
+    """The channel bug: an image, a text block, or both side by side."""
+
+    x_px: Px
+    y_px: Px
+    height_px: SizePx
+    image: AssetPath = None
+    text: str = ""
+    subtext: str = ""
+    font_size_px: FontPx = 40
+    subtext_font_size_px: FontPx = 16
+    text_color: Color = (255, 255, 255, 255)
+    bg_color: Color | None = None
+    padding_px: Px = 14
+    opacity: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class DateStyle:
+    """The date text, anchored at (x_px, y_px) by its left or right edge."""
+
+    x_px: Px
+    y_px: Px
+    text: str = "{date}"
+    anchor: Literal["left", "right"] = "right"
+    font_size_px: FontPx = 30
+    color: Color = (255, 255, 255, 255)
+    weight: Weight = "Medium"
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class SubtitleStyle:
+    """Subtitles centred at the bottom; max_chars is CJK characters per line (Latin letters count half)."""
+
+    font_size_px: FontPx = 46
+    color: Color = (255, 255, 255, 255)
+    outline_color: Color = (0, 0, 0, 255)
+    outline_px: Px = 3
+    shadow_color: Color | None = (0, 0, 0, 160)
+    shadow_offset_px: tuple[int, int] = (2, 3)
+    box_color: Color | None = None  # optional plate behind the text
+    bottom_margin_px: Px = 40
+    line_spacing: Annotated[float, Field(ge=1, le=3)] = 1.25
+    max_chars: Annotated[int, Field(ge=4, le=60)] = 18
+    max_lines: Annotated[int, Field(ge=1, le=MAX_SUBTITLE_LINES)] = MAX_SUBTITLE_LINES
+    weight: Weight = "Medium"
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class AiLabel:
+    """The visible AI-generated mark; it is always drawn and cannot be switched off."""
+
+    text: Annotated[str, Field(min_length=2)] = AI_LABEL_TEXT
+    position: Literal["top-left", "top-right", "bottom-left", "bottom-right"] = "top-right"
+    margin_px: tuple[int, int] = (40, 40)  # from the chosen corner: (x, y)
+    font_size_px: FontPx = 22
+    color: Color = (255, 255, 255, 230)
+    bg_color: Color | None = (0, 0, 0, 110)
+    padding_px: Px = 8
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class TemplateSpec:
+    """The whole template.yaml, as validated."""
+
+    canvas: Canvas
+    background: Background
+    presenter: PresenterBox
+    subtitles: SubtitleStyle = SubtitleStyle()
+    ai_label: AiLabel = AiLabel()
+    variables: Variables = Variables()
+    headline: HeadlineBar | None = None
+    lower_third: LowerThird | None = None
+    logo: Logo | None = None
+    date: DateStyle | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, config=ConfigDict(arbitrary_types_allowed=True))
+class Template:
+    """A loaded template: its name, folder and validated spec, with the canvas at the top level."""
+
+    name: str
+    root: Path
+    spec: TemplateSpec
+
+    @property
+    def width_px(self) -> int:
+        return self.spec.canvas.width_px
+
+    @property
+    def height_px(self) -> int:
+        return self.spec.canvas.height_px
+
+    @property
+    def fps(self) -> int:
+        return self.spec.canvas.fps
+
+    @property
+    def subtitle_max_chars(self) -> int:
+        return self.spec.subtitles.max_chars
+
+    def resolve_fields(self, fields: Mapping[str, str | None] | None = None) -> dict[str, str]:
+        """Template defaults overridden by `fields`; an empty date becomes today's (2025年3月4日 星期二)."""
+        known = {f.name for f in dc_fields(Variables)}
+        unknown = set(fields or {}) - known
+        if unknown:
+            raise TemplateError(
+                f"template '{self.name}' has no field(s) {', '.join(sorted(unknown))}; "
+                f"fix: use only {', '.join(sorted(known))}"
+            )
+        values = {k: getattr(self.spec.variables, k) for k in known}
+        values.update({k: str(v) for k, v in (fields or {}).items() if v is not None})
+        if not values["date"]:
+            values["date"] = format_date_zh(_dt.date.today())
+        return values
+
+    def fill(self, text: str, values: Mapping[str, str]) -> str:
+        """`text` with its {placeholders} replaced by `values`."""
+        return text.format_map(values)
+
+
+def format_date_zh(day: _dt.date) -> str:
+    """Chinese broadcast date, e.g. '2025年3月4日 星期二'."""
+    return f"{day.year}年{day.month}月{day.day}日 星期{WEEKDAYS_ZH[day.weekday()]}"
+
+
+_SPEC_ADAPTER = TypeAdapter(TemplateSpec)
+_TEXT_FIELDS = (("headline", "text"), ("headline", "label"), ("lower_third", "name"), ("lower_third", "title"),
+                ("logo", "text"), ("logo", "subtext"), ("date", "text"))
+
+
+def available_templates(root: Path | None = None) -> list[str]:
+    """Names of the template folders under `root` (default: the project's templates/)."""
+    base = Path(root) if root is not None else templates_dir()
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if (p / TEMPLATE_FILE).is_file())
+
+
+def load_template(name: str, root: Path | None = None) -> Template:
+    """Load and validate templates/<name>/template.yaml; raise TemplateError naming what to fix.
+
+    Example: load_template("news").width_px == 1920
+    """
+    base = Path(root) if root is not None else templates_dir()
+    folder = base / name
+    path = folder / TEMPLATE_FILE
+    if not name or "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+        names = available_templates(base)
+        raise TemplateError(
+            f"unknown template '{name}' (no {TEMPLATE_FILE} in {folder}); "
+            f"fix: use one of: {', '.join(names) if names else '(none found in ' + str(base) + ')'}"
+        )
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise TemplateError(f"{path}: not valid YAML: {e}; fix the syntax there") from None
+    if not isinstance(data, dict):
+        raise TemplateError(f"{path}: the top level must be a mapping (canvas:, background:, presenter: …)")
+    try:
+        spec = _SPEC_ADAPTER.validate_python(data, context={"root": folder})
+    except ValidationError as e:
+        raise TemplateError(_describe(e, path, node)) from None
+    _check_placeholders(spec, path)
+    return Template(name=name, root=folder.resolve(), spec=spec)
+
+
+def _describe(err: ValidationError, path: Path, node: yaml.Node | None) -> str:
+    """One line per problem: field path, YAML line, what is wrong, how to fix it."""
+    lines = []
+    for e in err.errors()[:8]:
+        loc = [p for p in e["loc"] if p not in ("function-after", "function-before")]
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_of(node, loc)
+        where = f" (line {line})" if line else ""
+        if e["type"] == "extra_forbidden":
+            fix = "remove it or correct its spelling"
+            msg = "unknown key"
+        elif e["type"] == "missing":
+            fix = "add it"
+            msg = "required field missing"
+        else:
+            fix = "correct the value"
+            msg = str(e["msg"]).removeprefix("Value error, ")
+        lines.append(f"  {field}{where}: {msg}; fix: {fix}")
+    more = f"\n  … and {err.error_count() - 8} more" if err.error_count() > 8 else ""
+    return f"{path}: invalid template:\n" + "\n".join(lines) + more
+
+
+def _line_of(node: yaml.Node | None, loc: list[Any]) -> int | None:
+    """1-based line of the YAML node at `loc` (or of its nearest existing parent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next((v for k, v in node.value if k.value == str(key)), None)
+            key_node = next((k for k, v in node.value if k.value == str(key)), None)
+            if key_node is None:
+                return line
+            node, line = found, key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _check_placeholders(spec: TemplateSpec, path: Path) -> None:
+    known = {f.name for f in dc_fields(Variables)}
+    for layer, attr in _TEXT_FIELDS:
+        obj = getattr(spec, layer)
+        if obj is None:
+            continue
+        text = getattr(obj, attr)
+        try:
+            names = {fname for _, fname, _, _ in string.Formatter().parse(text) if fname is not None}
+        except ValueError as e:
+            raise TemplateError(f"{path}: {layer}.{attr}: bad placeholder in {text!r} ({e}); "
+                                "fix: write literal braces as {{ and }}") from None
+        bad = names - known
+        if bad:
+            raise TemplateError(
+                f"{path}: {layer}.{attr}: unknown variable(s) {', '.join('{' + b + '}' for b in sorted(bad))}; "
+                f"fix: use one of {', '.join('{' + k + '}' for k in sorted(known))}"
+            )

@@ -1,0 +1,86 @@
+"""Phoneme → viseme: a small mouth-shape set shared by Mandarin and English.
+
+The shapes follow rhubarb-lip-sync's (Preston Blair) set. Tables map eSpeak NG's phoneme
+mnemonics, stress marks removed, to a viseme; `viseme_of` raises on a symbol that is in
+no table so nothing falls through to a default silently.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from .speech import Phoneme
+from .timeline import Timed, Timeline
+
+
+class Viseme(enum.Enum):
+    X = "X"  # rest: lips together, relaxed (silence)
+    A = "A"  # closed and pressed: p, b, m
+    B = "B"  # teeth nearly together, lips slightly apart: most consonants, i
+    C = "C"  # open-mid: e, ə
+    D = "D"  # wide open: a
+    E = "E"  # open and rounded: o
+    F = "F"  # puckered: u, ü, w
+    G = "G"  # lower lip to upper teeth: f, v
+    H = "H"  # tongue up, mouth open: l
+
+
+def _table(groups: dict[Viseme, str]) -> dict[str, Viseme]:
+    return {sym: vis for vis, syms in groups.items() for sym in syms.split()}
+
+
+# eSpeak NG `cmn` mnemonics (pinyin in comments). Diphthongs take the shape of their open part.
+MANDARIN: dict[str, Viseme] = _table({
+    Viseme.A: "p ph m",                                   # b p m
+    Viseme.G: "f",                                        # f
+    Viseme.H: "l",                                        # l
+    Viseme.B: "t th n k kh X ts tsh ts. ts.h z. s s. S S; tS; tS;h j i I2 i. i[ N N- ;",
+    # d t n g k h z c zh ch r s sh x j q y, i and the apical i of zi/zhi, ng
+    Viseme.C: "@ @r e ei iE",                             # e er ei ie
+    Viseme.D: "a A Au ai iA ua uai",                      # a ao ai ia ua uai
+    Viseme.E: "o o- ou uo ong iou",                       # o ou uo ong iu
+    Viseme.F: "u u: u@ uei y y& y@ yE w",                 # u wen wei ü üan ün üe w
+})
+
+# eSpeak NG `en-us` mnemonics.
+ENGLISH: dict[str, Viseme] = _table({
+    Viseme.A: "p b m",
+    Viseme.G: "f v",
+    Viseme.H: "l @L n-",
+    Viseme.B: "t d t# s z n N k g h j r T D tS dZ S Z ? i i: I",
+    Viseme.C: "E e@ eI @ @2 3 3: V a# i@3",
+    Viseme.D: "a aa A: A@ aI aU",
+    Viseme.E: "0 O: O@ OI oU",
+    Viseme.F: "u: U U@ w",
+})
+
+TABLES: dict[str, dict[str, Viseme]] = {"zh": MANDARIN, "en": ENGLISH}
+
+
+def base_symbol(symbol: str) -> str:
+    """The phoneme without eSpeak's stress marks (' primary, , secondary)."""
+    return symbol.lstrip("',")
+
+
+def is_language_switch(symbol: str) -> bool:
+    """eSpeak marks a switch of language inside a sentence as `(en)`, `(cmn)`: not a sound."""
+    return symbol.startswith("(") and symbol.endswith(")")
+
+
+def viseme_of(symbol: str, language: str) -> Viseme:
+    """The viseme of one eSpeak phoneme; looks in the other language's table for mixed text."""
+    base = base_symbol(symbol)
+    table = TABLES[language]
+    if base in table:
+        return table[base]
+    for other in TABLES.values():  # eSpeak reads English words inside Chinese with English phonemes
+        if base in other:
+            return other[base]
+    raise KeyError(f"phoneme {symbol!r} ({language}) has no viseme: add it to xiaonuan.visemes")
+
+
+def visemes_from_phonemes(phonemes: Timeline[Phoneme], language: str) -> Timeline[Viseme]:
+    """One viseme span per sounding phoneme; gaps (silence) stay gaps."""
+    items = [Timed(p.start, p.end, viseme_of(p.value.symbol, language))
+             for p in phonemes if not is_language_switch(p.value.symbol)]
+    return Timeline(phonemes.rate_hz, tuple(items))

@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from xiaonuan.errors import VoiceError
+from xiaonuan.speech import available_voices, get_engine
+
+
+@pytest.mark.parametrize("voice,sentences", [
+    ("espeak:cmn", ["新闻播报，今天天气很好。", "我们爱北京！"]),
+    ("espeak:en-us", ["Hello world, my friend.", "Bob's big map!"]),
+])
+def test_espeak_timeline_is_monotonic_and_covers_the_audio(voice, sentences):
+    speech = get_engine(voice).synthesize(sentences, [400, 600])
+    rate = speech.rate_hz
+    assert rate == 22050 and speech.samples.dtype == np.float32
+    ph = speech.phonemes.items
+    assert len(ph) > 10
+    starts = [p.start for p in ph]
+    assert starts == sorted(starts) and all(p.end > p.start for p in ph)
+    assert all(a.end <= b.start for a, b in zip(ph, ph[1:]))
+    # speech starts after the lead silence and the last phoneme ends at the last sentence's end
+    assert 0.25 * rate <= ph[0].start <= 0.4 * rate
+    assert abs(ph[-1].end - speech.sentences[-1].end) < 0.05 * rate
+    assert len(speech.samples) - ph[-1].end == pytest.approx(0.6 * rate, abs=0.05 * rate)
+    # phonemes cover most of each sentence's span (gaps are only short pauses)
+    covered = sum(p.end - p.start for p in ph)
+    spoken = sum(s.end - s.start for s in speech.sentences)
+    assert covered / spoken > 0.8
+    # audio is loud where phonemes are and silent in the pause between sentences
+    gap = speech.samples[speech.sentences[0].end + 100:speech.sentences[1].start - 100]
+    assert np.abs(gap).max() < 1e-3
+    loud = np.concatenate([speech.samples[p.start:p.end] for p in ph])
+    assert np.sqrt(np.mean(loud ** 2)) > 0.02
+
+
+def test_mandarin_words_are_characters_with_text_positions():
+    text = "新闻播报，今天天气很好。"
+    speech = get_engine("espeak:cmn").synthesize([text], [300])
+    spans = [(w.value.char_start, w.value.char_end) for w in speech.words]
+    # every character belongs to a word; eSpeak reads 很好 as one word
+    assert [text[a:b] for a, b in spans] == ["新", "闻", "播", "报", "今", "天", "天", "气", "很好"]
+    assert [w.start for w in speech.words] == sorted(w.start for w in speech.words)
+
+
+def test_bilabials_are_in_the_timeline():
+    speech = get_engine("espeak:cmn").synthesize(["爸爸妈妈"], [300])
+    symbols = [p.value.symbol for p in speech.phonemes]
+    assert symbols.count("p") == 2 and symbols.count("m") == 2
+
+
+def test_unknown_voices_name_the_choices():
+    assert {"espeak:cmn", "espeak:en-us"} <= set(available_voices())
+    for bad in ["espeak:klingon", "nope", "festival:cmn", ""]:
+        with pytest.raises(VoiceError, match="espeak:cmn"):
+            get_engine(bad)
+
+
+def test_fake_engine_is_deterministic():
+    a = get_engine("fake:cmn").synthesize(["你好世界。"], [300])
+    b = get_engine("fake:cmn").synthesize(["你好世界。"], [300])
+    assert np.array_equal(a.samples, b.samples) and a.phonemes == b.phonemes
+    assert len(a.words) == 4
