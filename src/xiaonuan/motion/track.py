@@ -60,5 +60,7 @@ class MotionTrack:
     @classmethod
     def still(cls, n_frames: int, fps: int) -> "MotionTrack":
         """A closed, neutral, eyes-open track: the face at rest."""
-        z = np.zeros(n_frames, np.float32)
-        return cls(fps, z, z, z, z, z, np.ones(n_frames, np.float32), z, np.zeros((n_frames, 3), np.float32))
+        def z() -> np.ndarray:  # one array per curve, so writing to one never changes another
+            return np.zeros(n_frames, np.float32)
+
+        return cls(fps, z(), z(), z(), z(), z(), np.ones(n_frames, np.float32), z(), np.zeros((n_frames, 3), np.float32))

@@ -1,0 +1,345 @@
+"""animate(): a still avatar talks, blinks and moves following a MotionTrack.
+
+Each motion parameter is a blend shape: a displacement of the 478 landmarks at full strength, set
+by hand on a few driving landmarks (lips, chin, lids, brows) and spread smoothly over the rest of
+the face by harmonic interpolation on the face mesh (no edges cross the mouth or the eyes, so upper
+and lower lips move independently). Per frame: target landmarks = closed-mouth base + Σ weight ×
+shape, then piecewise-affine warp of the face crop, mouth interior, feathered blend, head pose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from xiaonuan.avatar import Avatar
+from xiaonuan.face import mesh
+from xiaonuan.face.blend import blend_crop, feather_mask
+from xiaonuan.face.mouth import MouthStyle, fill_mouth, mouth_style
+from xiaonuan.face.warp import PiecewiseAffineWarper, WarpMesh, build_warp_mesh
+from xiaonuan.motion.track import MotionFrame, MotionTrack
+from xiaonuan.types import Frame, Landmarks
+
+# Strengths at parameter value 1, in eye distances (outer eye corners ≈ 9 cm on an adult).
+LIP_GAP_MAX = 0.28          # inner-lip gap at jaw_open = 1
+CHIN_DROP_SHARE = 0.7       # the chin drops this share of the lower lip's drop
+CORNER_DROP_SHARE = 0.2     # mouth corners drop this share of the lower lip's drop
+CORNER_IN_ON_OPEN = 0.02    # corners move in when the jaw opens wide
+LIP_SPREAD = 0.075          # each corner moves out by this at lip_width = 1 (in at -1)
+ROUND_NARROW = 0.30         # lip_round = 1 narrows the mouth by this share of its width
+ROUND_EVERT = 0.03          # ... and turns the lips out (more red shows) by this much
+PRESS_THIN = 0.25           # lip_press = 1 thins each lip by this share of its thickness
+SMILE_OUT, SMILE_UP = 0.035, 0.05   # corner movement at smile = 1
+BROW_LIFT = 0.07            # brow movement at brow_raise = 1
+LID_MEET = 0.2              # closed lids meet this far up from the lower lid (upper lid does most of the work)
+CLOSE_OUTER_SHARE = 0.4     # closing parted source lips moves the outer lip line this share of the inner one
+# Falloff of each shape beyond its driving points (eye distances); further points stay still.
+MOUTH_REACH, EYE_REACH, BROW_REACH = 0.45, 0.33, 0.5
+# Head pose: a similarity transform of the whole frame.
+NECK_BELOW_CHIN = 0.5       # roll pivot, below the chin (eye distances)
+YAW_SHIFT_PER_DEG = 0.012   # horizontal shift per degree of yaw (eye distances)
+PITCH_SHIFT_PER_DEG = 0.010  # vertical shift per degree of pitch (eye distances)
+POSE_EPS_DEG = 1e-3
+
+
+@dataclass(frozen=True, eq=False)
+class FaceRig:
+    """Everything animate() derives once from an avatar: base shape, blend shapes, warp mesh."""
+
+    base: Landmarks                    # (478, 2) frame px: the avatar with its lips closed
+    shapes: dict[str, np.ndarray]      # name → (478, 2) px displacement at weight 1
+    warp_mesh: WarpMesh
+    mouth: MouthStyle
+    eye_px: float
+    neck_px: tuple[float, float]       # roll pivot in frame px
+
+
+def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0) -> Iterator[Frame]:
+    """Yield one RGB frame (avatar size) per motion frame.
+
+    The same buffer is yielded every time and overwritten by the next frame: copy a frame to keep
+    it. `seed` is accepted for pipeline symmetry; the output depends only on avatar and motion.
+    """
+    del seed
+    rig = build_rig(avatar)
+    box = rig.warp_mesh.box
+    ys, xs = box.slices
+    src_crop = np.ascontiguousarray(avatar.image[ys, xs])
+    crop = src_crop.copy()
+    warper = PiecewiseAffineWarper(rig.warp_mesh)
+    feather = feather_mask(box.width_px, box.height_px)
+    frame = avatar.image.copy()
+    posed = np.empty_like(frame)
+    anchors = rig.warp_mesh.points_px[mesh.N_LANDMARKS:]
+    offset = np.array([box.x0, box.y0], np.float32)
+    upper, lower = list(mesh.LIPS_INNER_UPPER), list(mesh.LIPS_INNER_LOWER)
+    for i in range(motion.n_frames):
+        mf = motion.frame(i)
+        target = target_landmarks(rig, mf) - offset
+        crop[...] = src_crop
+        region = warper.warp(src_crop, np.concatenate([target, anchors]), crop)
+        mouth_region = fill_mouth(crop, target[upper], target[lower], rig.eye_px, rig.mouth)
+        blend_crop(frame, crop, src_crop, box, feather, _union(region, mouth_region))
+        yield _apply_pose(frame, posed, rig, mf.head_pose_deg)
+
+
+def target_landmarks(rig: FaceRig, mf: MotionFrame) -> Landmarks:
+    """Where the 478 landmarks go for one frame's parameters (frame px)."""
+    press = float(np.clip(mf.lip_press, 0, 1))
+    weights = {
+        "jaw": float(np.clip(mf.jaw_open, 0, 1)) * (1.0 - press),
+        "press": press,
+        "width": float(np.clip(mf.lip_width, -1, 1)),
+        "round": float(np.clip(mf.lip_round, 0, 1)),
+        "smile": float(np.clip(mf.smile, 0, 1)),
+        "blink": 1.0 - float(np.clip(mf.eye_open, 0, 1)),
+        "brow": float(np.clip(mf.brow_raise, 0, 1)),
+    }
+    out = rig.base.copy()
+    for name, w in weights.items():
+        if w != 0.0:
+            out += w * rig.shapes[name]
+    return out
+
+
+def build_rig(avatar: Avatar) -> FaceRig:
+    """Blend shapes and warp mesh for one avatar (~50 ms; done once per animate call)."""
+    src = avatar.landmarks.astype(np.float32)
+    eye = mesh.eye_distance_px(src)
+    graph = _MeshGraph(src)
+    axes = _FaceAxes(src, eye)
+    base = src + _close_shape(src, axes, graph)
+    axes = _FaceAxes(base, eye)
+    shapes = {
+        "jaw": _jaw_shape(base, axes, graph),
+        "press": _press_shape(base, axes, graph),
+        "width": _mouth_scale_shape(base, axes, graph, LIP_SPREAD / _half_width_eye(axes)),
+        "round": _round_shape(base, axes, graph),
+        "smile": _smile_shape(base, axes, graph),
+        "blink": _blink_shape(base, axes, graph),
+        "brow": _brow_shape(base, axes, graph),
+    }
+    chin = base[mesh.CHIN] + axes.down * NECK_BELOW_CHIN * eye
+    return FaceRig(base=base, shapes=shapes, warp_mesh=build_warp_mesh(src, avatar.size),
+                   mouth=mouth_style(avatar.image, src), eye_px=eye, neck_px=(float(chin[0]), float(chin[1])))
+
+
+# --------------------------------------------------------------------------- geometry helpers
+
+class _FaceAxes:
+    """The face's frame: `right` along the eye line, `down` across it, origin at the mouth centre."""
+
+    def __init__(self, lm: Landmarks, eye_px: float) -> None:
+        r = lm[mesh.LEFT_EYE_OUTER] - lm[mesh.RIGHT_EYE_OUTER]
+        self.right = (r / np.linalg.norm(r)).astype(np.float32)
+        self.down = np.array([-self.right[1], self.right[0]], np.float32)
+        self.eye = eye_px
+        self.centre = 0.5 * (lm[mesh.MOUTH_CORNER_RIGHT] + lm[mesh.MOUTH_CORNER_LEFT])
+        rel = lm - self.centre
+        self.u = rel @ self.right                      # px, along the eye line
+        self.v = rel @ self.down                       # px, downwards
+        self.half_w = 0.5 * float(self.u[mesh.MOUTH_CORNER_LEFT] - self.u[mesh.MOUTH_CORNER_RIGHT])
+        self.lm = lm
+
+    def u_rel(self, idx) -> np.ndarray:
+        """Position across the mouth: -1 at the image-left corner, +1 at the right one."""
+        return np.clip(self.u[idx] / self.half_w, -1.0, 1.0)
+
+    def vec(self, along_right, along_down) -> np.ndarray:
+        """(n, 2) px vectors from components along the face's axes."""
+        r = np.asarray(along_right, np.float32).reshape(-1, 1)
+        d = np.asarray(along_down, np.float32).reshape(-1, 1)
+        return r * self.right + d * self.down
+
+
+def _half_width_eye(axes: _FaceAxes) -> float:
+    return axes.half_w / axes.eye
+
+
+def _arch(u_rel: np.ndarray) -> np.ndarray:
+    """1 at the mouth's middle, 0 at its corners: the shape of an opening mouth."""
+    return np.sqrt(np.clip(1.0 - u_rel ** 2, 0.0, 1.0))
+
+
+class _MeshGraph:
+    """Face-mesh graph with inverse-length edge weights, for harmonic spreading of displacements."""
+
+    def __init__(self, lm: Landmarks) -> None:
+        n = mesh.N_MESH_POINTS
+        e = mesh.mesh_edges()
+        p = lm[:n].astype(np.float64)
+        wts = 1.0 / np.maximum(np.linalg.norm(p[e[:, 0]] - p[e[:, 1]], axis=1), 1e-3)
+        lap = np.zeros((n, n))
+        np.add.at(lap, (e[:, 0], e[:, 1]), -wts)
+        np.add.at(lap, (e[:, 1], e[:, 0]), -wts)
+        lap[np.diag_indices(n)] = -lap.sum(axis=1)
+        self.lap = lap
+        self.points = p
+        self.upper_lip, self.lower_lip = _lip_members(lm)
+
+    def spread(self, known: dict[int, np.ndarray], reach_px: float, pinned: np.ndarray | None = None) -> np.ndarray:
+        """(478, 2) displacement: `known` where given, harmonic in between, zero beyond reach of them."""
+        n = mesh.N_MESH_POINTS
+        x = np.zeros((n, 2))
+        fixed = np.zeros(n, bool)
+        idx = np.array(sorted(known), dtype=np.int64)
+        x[idx] = np.array([known[i] for i in idx])
+        fixed[idx] = True
+        dist = np.min(np.linalg.norm(self.points[:, None] - self.points[idx][None], axis=2), axis=1)
+        fixed |= dist > reach_px
+        if pinned is not None:
+            fixed |= pinned[:n] & ~np.isin(np.arange(n), idx)
+        free = ~fixed
+        if free.any():
+            a = self.lap[np.ix_(free, free)] + 1e-9 * np.eye(int(free.sum()))
+            x[free] = np.linalg.solve(a, -self.lap[np.ix_(free, fixed)] @ x[fixed])
+        out = np.zeros((mesh.N_LANDMARKS, 2), np.float32)
+        out[:n] = x
+        return out
+
+
+def _lip_members(lm: Landmarks) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of mesh points on the upper and on the lower lip (between outer and inner contours)."""
+    def inside(contour_a, contour_b):
+        poly = np.concatenate([lm[list(contour_a)], lm[list(contour_b)][::-1]]).reshape(-1, 1, 2)
+        return np.array([i for i in range(mesh.N_MESH_POINTS)
+                         if cv2.pointPolygonTest(poly, (float(lm[i, 0]), float(lm[i, 1])), True) > -0.75])
+    corners = {mesh.MOUTH_CORNER_RIGHT, mesh.MOUTH_CORNER_LEFT, mesh.INNER_CORNER_RIGHT, mesh.INNER_CORNER_LEFT}
+    up = [i for i in inside(mesh.LIPS_OUTER_UPPER, mesh.LIPS_INNER_UPPER) if i not in corners]
+    lo = [i for i in inside(mesh.LIPS_OUTER_LOWER, mesh.LIPS_INNER_LOWER) if i not in corners and i not in up]
+    up = sorted(set(up) | set(mesh.LIPS_OUTER_UPPER[1:-1]) | set(mesh.LIPS_INNER_UPPER[1:-1]))
+    lo = sorted((set(lo) | set(mesh.LIPS_OUTER_LOWER[1:-1]) | set(mesh.LIPS_INNER_LOWER[1:-1])) - set(up))
+    return np.array(up), np.array(lo)
+
+
+_CORNERS = (mesh.MOUTH_CORNER_RIGHT, mesh.MOUTH_CORNER_LEFT, mesh.INNER_CORNER_RIGHT, mesh.INNER_CORNER_LEFT)
+
+
+def _interp_along(axes: _FaceAxes, idx, contour, values: np.ndarray) -> np.ndarray:
+    """Values given on a corner-to-corner contour, read at the u positions of points idx."""
+    cu = axes.u[list(contour)]
+    order = np.argsort(cu)
+    return np.stack([np.interp(axes.u[idx], cu[order], values[order, k]) for k in range(values.shape[1])], 1)
+
+
+# --------------------------------------------------------------------------- blend shapes
+
+def _close_shape(lm: Landmarks, axes: _FaceAxes, g: _MeshGraph) -> np.ndarray:
+    """Bring parted source lips together at their mid-line (zero for a portrait with closed lips)."""
+    up, lo = np.array(mesh.LIPS_INNER_UPPER), np.array(mesh.LIPS_INNER_LOWER)
+    mid = 0.5 * (lm[up] + lm[lo])
+    known = {int(i): mid[k] - lm[i] for k, i in enumerate(up)}
+    known |= {int(i): mid[k] - lm[i] for k, i in enumerate(lo)}
+    for outer, inner in ((mesh.LIPS_OUTER_UPPER, up), (mesh.LIPS_OUTER_LOWER, lo)):
+        move = CLOSE_OUTER_SHARE * (mid - lm[inner])
+        d = _interp_along(axes, list(outer), tuple(int(i) for i in inner), move)
+        known |= {int(i): d[k] for k, i in enumerate(outer)}
+    for c in _CORNERS:
+        known[c] = np.zeros(2)
+    return g.spread(known, MOUTH_REACH * axes.eye)
+
+
+def _jaw_shape(lm: Landmarks, axes: _FaceAxes, g: _MeshGraph) -> np.ndarray:
+    """jaw_open = 1: the lower lip drops in an arch, the chin and jaw line follow, the corners a little."""
+    drop = LIP_GAP_MAX * axes.eye
+    lower = g.lower_lip
+    known = {int(i): d for i, d in zip(lower, axes.vec(0, drop * (CORNER_DROP_SHARE + (1 - CORNER_DROP_SHARE)
+                                                                   * _arch(axes.u_rel(lower)))))}
+    known |= {int(i): np.zeros(2) for i in g.upper_lip}
+    for c in _CORNERS:
+        known[c] = axes.vec(-np.sign(axes.u[c]) * CORNER_IN_ON_OPEN * axes.eye, CORNER_DROP_SHARE * drop)[0]
+    jaw = np.array(mesh.JAW)
+    v_top, v_chin = axes.v[mesh.NOSE_BOTTOM], axes.v[mesh.CHIN]
+    t = np.clip((axes.v[jaw] - v_top) / (v_chin - v_top), 0, 1)
+    follow = t * t * (3 - 2 * t)
+    known |= {int(i): d for i, d in zip(jaw, axes.vec(0, CHIN_DROP_SHARE * drop * follow))}
+    above_mouth = axes.v < axes.v[mesh.NOSE_BOTTOM]
+    return g.spread(known, 10 * axes.eye, pinned=above_mouth)
+
+
+def _lips(g: _MeshGraph) -> np.ndarray:
+    return np.concatenate([g.upper_lip, g.lower_lip, np.array(_CORNERS)])
+
+
+def _mouth_scale_shape(lm: Landmarks, axes: _FaceAxes, g: _MeshGraph, share: float) -> np.ndarray:
+    """Lips stretched along the mouth axis by `share` of their half-width (corners move most)."""
+    lips = _lips(g)
+    known = {int(i): d for i, d in zip(lips, axes.vec(share * axes.u[lips], 0))}
+    return g.spread(known, MOUTH_REACH * axes.eye)
+
+
+def _round_shape(lm: Landmarks, axes: _FaceAxes, g: _MeshGraph) -> np.ndarray:
+    """lip_round = 1: mouth narrower, lips turned out (outer contours move away from the lip line)."""
+    d = _mouth_scale_shape(lm, axes, g, -ROUND_NARROW)
+    known = {int(i): d[i] for i in _lips(g)}
+    for contour, sign in ((mesh.LIPS_OUTER_UPPER[1:-1], -1.0), (mesh.LIPS_OUTER_LOWER[1:-1], 1.0)):
+        idx = list(contour)
+        ev = axes.vec(0, sign * ROUND_EVERT * axes.eye * _arch(axes.u_rel(idx)))
+        for k, i in enumerate(idx):
+            known[i] = d[i] + ev[k]
+    return g.spread(known, MOUTH_REACH * axes.eye)
+
+
+def _press_shape(lm: Landmarks, axes: _FaceAxes, g: _MeshGraph) -> np.ndarray:
+    """lip_press = 1: both lips thinned towards the closed lip line."""
+    known = {int(i): np.zeros(2) for i in mesh.LIPS_INNER_UPPER + mesh.LIPS_INNER_LOWER}
+    for outer, inner in ((mesh.LIPS_OUTER_UPPER, mesh.LIPS_INNER_UPPER), (mesh.LIPS_OUTER_LOWER, mesh.LIPS_INNER_LOWER)):
+        move = PRESS_THIN * (lm[list(inner)] - lm[list(outer)])
+        known |= {int(i): move[k] for k, i in enumerate(outer)}
+    return g.spread(known, MOUTH_REACH * axes.eye)
+
+
+def _smile_shape(lm: Landmarks, axes: _FaceAxes, g: _MeshGraph) -> np.ndarray:
+    """smile = 1: corners out and up, the lips following in proportion to their distance from the middle."""
+    lips = _lips(g)
+    r = axes.u_rel(lips)
+    d = axes.vec(SMILE_OUT * axes.eye * r, -SMILE_UP * axes.eye * r ** 2)
+    return g.spread({int(i): d[k] for k, i in enumerate(lips)}, MOUTH_REACH * 1.3 * axes.eye)
+
+
+def _blink_shape(lm: Landmarks, axes: _FaceAxes, g: _MeshGraph) -> np.ndarray:
+    """eye_open = 0: on both eyes the upper lid comes down onto the (slightly raised) lower lid."""
+    known: dict[int, np.ndarray] = {}
+    for upper, lower, corners in ((mesh.RIGHT_EYE_UPPER, mesh.RIGHT_EYE_LOWER, (mesh.RIGHT_EYE_OUTER, mesh.RIGHT_EYE_INNER)),
+                                  (mesh.LEFT_EYE_UPPER, mesh.LEFT_EYE_LOWER, (mesh.LEFT_EYE_INNER, mesh.LEFT_EYE_OUTER))):
+        meet = lm[list(lower)] + LID_MEET * (lm[list(upper)] - lm[list(lower)])
+        known |= {int(i): meet[k] - lm[i] for k, i in enumerate(upper)}
+        known |= {int(i): meet[k] - lm[i] for k, i in enumerate(lower)}
+        known |= {int(c): np.zeros(2) for c in corners}
+    known |= {int(i): np.zeros(2) for i in mesh.BROWS}
+    return g.spread(known, EYE_REACH * axes.eye)
+
+
+def _brow_shape(lm: Landmarks, axes: _FaceAxes, g: _MeshGraph) -> np.ndarray:
+    """brow_raise = 1: brows lift, the forehead and upper lids stretch; the eyes themselves stay."""
+    known = {int(i): axes.vec(0, -BROW_LIFT * axes.eye)[0] for i in mesh.BROWS}
+    eyes = (mesh.RIGHT_EYE_UPPER + mesh.RIGHT_EYE_LOWER + mesh.LEFT_EYE_UPPER + mesh.LEFT_EYE_LOWER
+            + (mesh.RIGHT_EYE_OUTER, mesh.RIGHT_EYE_INNER, mesh.LEFT_EYE_INNER, mesh.LEFT_EYE_OUTER))
+    known |= {int(i): np.zeros(2) for i in eyes}
+    return g.spread(known, BROW_REACH * axes.eye)
+
+
+# --------------------------------------------------------------------------- per-frame helpers
+
+def _union(a: tuple[slice, slice] | None, b: tuple[slice, slice] | None) -> tuple[slice, slice] | None:
+    """The bounding region of two crop regions (None = empty)."""
+    if a is None or b is None:
+        return a if b is None else b
+    return (slice(min(a[0].start, b[0].start), max(a[0].stop, b[0].stop)),
+            slice(min(a[1].start, b[1].start), max(a[1].stop, b[1].stop)))
+
+
+def _apply_pose(frame: Frame, out: Frame, rig: FaceRig, pose_deg: tuple[float, float, float]) -> Frame:
+    """Small head motion as a similarity transform of the whole frame: roll about the neck, yaw/pitch as shifts."""
+    yaw, pitch, roll = pose_deg
+    if max(abs(yaw), abs(pitch), abs(roll)) < POSE_EPS_DEG:
+        return frame
+    m = cv2.getRotationMatrix2D(rig.neck_px, roll, 1.0)
+    m[0, 2] += YAW_SHIFT_PER_DEG * yaw * rig.eye_px
+    m[1, 2] += PITCH_SHIFT_PER_DEG * pitch * rig.eye_px
+    h, w = frame.shape[:2]
+    cv2.warpAffine(frame, m, (w, h), dst=out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+    return out
