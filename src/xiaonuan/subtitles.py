@@ -10,18 +10,18 @@ full stops are dropped at line ends, as Chinese broadcast subtitles do.
 from __future__ import annotations
 
 import bisect
-import os
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .fileio import publish, temp_beside
+
 MAX_LINES = 2  # lines per cue
 WIDE_COLUMNS = 2  # display columns of a CJK / full-width character
 NARROW_COLUMNS = 1  # display columns of a Latin letter, digit, space
 MIN_LINE_FILL = 0.5  # prefer breaking after punctuation only once a line is at least this full
-PUNCT_BREAK_BONUS = 0.25  # a two-line split after punctuation may be this much (of a line) less even
+PUNCT_BREAK_BONUS = 0.35  # a two-line split after punctuation may be this much (of a line) less even
 
 # Characters that must not start a line (they belong to the text before them).
 NO_LINE_START = set("，。！？、；：”’）》」』】〕〉…—,.!?;:)]}%‰·～~")
@@ -135,7 +135,7 @@ def _break_lines(tokens: list[_Token], text: str, max_columns: int) -> list[list
     for tok in tokens:
         if tok.is_space and not line:
             continue  # no leading spaces
-        if line and width + tok.width > max_columns and not tok.is_space:
+        if line and width + tok.width - _dropped_tail(tok, text) > max_columns and not tok.is_space:
             cut = _best_break(line, text, max_columns)
             lines.append(_strip_spaces(line[:cut]))
             line = [t for t in line[cut:]]
@@ -147,6 +147,14 @@ def _break_lines(tokens: list[_Token], text: str, max_columns: int) -> list[list
     if line:
         lines.append(line)
     return [ln for ln in lines if ln]
+
+
+def _dropped_tail(tok: _Token, text: str) -> int:
+    """Columns of the punctuation that would be dropped if `tok` ended a line."""
+    end = tok.end
+    while end > tok.start and text[end - 1] in DROP_AT_LINE_END:
+        end -= 1
+    return display_width(text[end:tok.end])
 
 
 def _best_break(line: list[_Token], text: str, max_columns: int) -> int:
@@ -174,16 +182,17 @@ def _split_chunk(chunk: list[_Token], text: str, max_columns: int) -> list[list[
     """Lay one cue's tokens out as one line, or two lines that both fit, as even as possible and
     preferably split after punctuation; a chunk that cannot fit two lines (long Latin words)
     falls back to greedy lines."""
-    total = sum(t.width for t in chunk)
+    total = sum(t.width for t in chunk) - _dropped_tail(chunk[-1], text)
     if total <= max_columns:
         return [chunk]
     best: tuple[float, int] | None = None
-    acc = 0
     for k in range(1, len(chunk)):
-        acc += chunk[k - 1].width
         left, right = _strip_spaces(chunk[:k]), _strip_spaces(chunk[k:], leading=True)
-        lw, rw = sum(t.width for t in left), sum(t.width for t in right)
-        if not left or not right or lw > max_columns or rw > max_columns:
+        if not left or not right:
+            continue
+        lw = sum(t.width for t in left) - _dropped_tail(left[-1], text)
+        rw = sum(t.width for t in right) - _dropped_tail(right[-1], text)
+        if lw > max_columns or rw > max_columns:
             continue
         cost = abs(lw - rw) - (PUNCT_BREAK_BONUS * max_columns if text[left[-1].end - 1] in BREAK_AFTER else 0)
         if best is None or cost < best[0]:
@@ -298,12 +307,11 @@ WRITERS = {"srt": write_srt, "vtt": write_vtt}
 
 
 def _write_atomic(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = temp_beside(path, ".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        publish(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path

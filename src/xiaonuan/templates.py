@@ -30,7 +30,7 @@ MAX_CANVAS_PX = 7680  # 8K; anything larger is a typo
 MAX_FPS = 120
 WEEKDAYS_ZH = "一二三四五六日"
 
-_CONFIG = ConfigDict(extra="forbid", frozen=True)
+_CONFIG = ConfigDict(extra="forbid")
 _COLOR_RE = re.compile(r"^#([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")
 
 Rgba = tuple[int, int, int, int]
@@ -152,7 +152,21 @@ class GridShape:
     line_px: SizePx = 1
 
 
-Shape = Annotated[Union[BoxShape, PolygonShape, GlobeShape, GridShape], Field(discriminator="kind")]
+@dataclass(frozen=True, config=_CONFIG)
+class TextShape:
+    """Static text on the background (a wall caption, a big faint 'NEWS'); may use {variables}."""
+
+    kind: Literal["text"]
+    x_px: int
+    y_px: int
+    text: str
+    font_size_px: FontPx = 40
+    color: Color = (255, 255, 255, 255)
+    weight: Weight = "Bold"
+    anchor: Literal["lt", "mt", "rt", "lm", "mm", "rm", "ls", "ms", "rs"] = "lt"  # PIL text anchor
+
+
+Shape = Annotated[Union[BoxShape, PolygonShape, GlobeShape, GridShape, TextShape], Field(discriminator="kind")]
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -353,8 +367,8 @@ class Template:
         unknown = set(fields or {}) - known
         if unknown:
             raise TemplateError(
-                f"template '{self.name}' has no field(s) {', '.join(sorted(unknown))}; "
-                f"fix: use only {', '.join(sorted(known))}"
+                f"template '{self.name}' has no field(s) {', '.join(sorted(unknown))} (from the script's front "
+                f"matter or --set); fix: use only {', '.join(sorted(known))}"
             )
         values = {k: getattr(self.spec.variables, k) for k in known}
         values.update({k: str(v) for k, v in (fields or {}).items() if v is not None})
@@ -423,10 +437,10 @@ def _describe(err: ValidationError, path: Path, node: yaml.Node | None) -> str:
         field = ".".join(str(p) for p in loc) or "(top level)"
         line = _line_of(node, loc)
         where = f" (line {line})" if line else ""
-        if e["type"] == "extra_forbidden":
+        if e["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             fix = "remove it or correct its spelling"
             msg = "unknown key"
-        elif e["type"] == "missing":
+        elif e["type"] in ("missing", "missing_argument"):
             fix = "add it"
             msg = "required field missing"
         else:
@@ -456,20 +470,20 @@ def _line_of(node: yaml.Node | None, loc: list[Any]) -> int | None:
 
 
 def _check_placeholders(spec: TemplateSpec, path: Path) -> None:
+    texts = [(f"{layer}.{attr}", getattr(getattr(spec, layer), attr))
+             for layer, attr in _TEXT_FIELDS if getattr(spec, layer) is not None]
+    texts += [(f"background.shapes.{i}.text", sh.text) for i, sh in enumerate(spec.background.shapes)
+              if isinstance(sh, TextShape)]
     known = {f.name for f in dc_fields(Variables)}
-    for layer, attr in _TEXT_FIELDS:
-        obj = getattr(spec, layer)
-        if obj is None:
-            continue
-        text = getattr(obj, attr)
+    for where, text in texts:
         try:
             names = {fname for _, fname, _, _ in string.Formatter().parse(text) if fname is not None}
         except ValueError as e:
-            raise TemplateError(f"{path}: {layer}.{attr}: bad placeholder in {text!r} ({e}); "
+            raise TemplateError(f"{path}: {where}: bad placeholder in {text!r} ({e}); "
                                 "fix: write literal braces as {{ and }}") from None
         bad = names - known
         if bad:
             raise TemplateError(
-                f"{path}: {layer}.{attr}: unknown variable(s) {', '.join('{' + b + '}' for b in sorted(bad))}; "
+                f"{path}: {where}: unknown variable(s) {', '.join('{' + b + '}' for b in sorted(bad))}; "
                 f"fix: use one of {', '.join('{' + k + '}' for k in sorted(known))}"
             )

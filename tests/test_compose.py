@@ -1,0 +1,129 @@
+"""Composition: presenter in its box, subtitles where a cue is active, real CJK glyphs, speed."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from xiaonuan.compose import Compositor, Overlay, render_subtitle
+from xiaonuan.fonts import load_font
+from xiaonuan.templates import load_template
+
+PRESENTER_RGB = (0, 200, 60)  # a colour the news template itself never uses
+NOTDEF = "\U0010fffd"  # a private-use code point no font maps: draws the .notdef box (tofu)
+
+
+@pytest.fixture(scope="module")
+def comp() -> Compositor:
+    return Compositor(load_template("news"), fields={"name": "王晓暖", "title": "主播", "date": "2025年1月1日"},
+                      presenter_size=(720, 720))
+
+
+def _presenter() -> np.ndarray:
+    return np.broadcast_to(np.array(PRESENTER_RGB, np.uint8), (720, 720, 3)).copy()
+
+
+def test_presenter_fills_its_box(comp: Compositor) -> None:
+    box = comp.template.spec.presenter
+    out = comp.frame(_presenter(), 0.0, None).copy()
+    assert out.shape == (1080, 1920, 3) and out.dtype == np.uint8
+    inner = out[box.y_px + 20:box.y_px + 400, box.x_px + 20:box.x_px + box.width_px - 20]
+    assert (np.abs(inner.astype(int) - PRESENTER_RGB).max(axis=2) <= 1).mean() > 0.99
+    is_presenter = np.abs(out.astype(int) - PRESENTER_RGB).max(axis=2) <= 1
+    outside = is_presenter.copy()
+    outside[box.y_px:box.y_px + box.height_px, box.x_px:box.x_px + box.width_px] = False
+    assert not outside.any()
+    # the headline strap sits above the presenter: its white bar covers the box's lower part
+    hb = comp.template.spec.headline
+    assert not is_presenter[hb.y_px + 10:hb.y_px + hb.height_px - 10, box.x_px:box.x_px + box.width_px].any()
+
+
+def test_subtitle_drawn_only_while_a_cue_is_active(comp: Compositor) -> None:
+    face = _presenter()
+    without = comp.frame(face, 5.0, None).copy()
+    with_sub = comp.frame(face, 5.0, "今天上午举行新闻发布会\nAI generated 测试").copy()
+    changed = np.abs(with_sub.astype(int) - without).max(axis=2) > 40
+    ys, xs = np.nonzero(changed)
+    assert changed.sum() > 2000
+    st = comp.template.spec.subtitles
+    assert ys.max() <= 1080 - st.bottom_margin_px and ys.min() > 1080 // 2
+    assert abs((xs.min() + xs.max()) / 2 - 960) < 40  # centred
+    again = comp.frame(face, 5.0, None)
+    assert np.array_equal(again, without)  # no residue once the cue is over
+
+
+def test_chinese_glyphs_are_real_not_tofu(comp: Compositor) -> None:
+    style = comp.template.spec.subtitles
+
+    def ink(ch: str) -> np.ndarray:
+        a = render_subtitle(ch, style, 1000)[..., 3].astype(np.float32)
+        return a[:80, :80] if a.shape[0] >= 80 and a.shape[1] >= 80 else np.pad(a, ((0, 80), (0, 80)))[:80, :80]
+
+    nuan, wen, tofu = ink("暖"), ink("闻"), ink(NOTDEF)
+    assert np.abs(nuan - wen).mean() > 10
+    assert np.abs(nuan - tofu).mean() > 10 and np.abs(wen - tofu).mean() > 10
+    # the font's own bitmaps too: distinct glyphs, none equal to .notdef
+    font = load_font(48)
+    masks = {c: np.asarray(font.getmask(c)) for c in ("暖", "闻", "新", NOTDEF)}
+    for c in ("暖", "闻", "新"):
+        assert masks[c].shape != masks[NOTDEF].shape or not np.array_equal(masks[c], masks[NOTDEF])
+
+
+def test_lower_third_slides_in_and_out(comp: Compositor) -> None:
+    lt = comp.template.spec.lower_third
+    assert comp.lower_third_progress(lt.in_s - 0.1) == 0.0
+    mid = comp.lower_third_progress(lt.in_s + lt.transition_s / 2)
+    assert 0.0 < mid < 1.0
+    assert comp.lower_third_progress(lt.in_s + lt.transition_s) == 1.0
+    assert comp.lower_third_progress(lt.out_s + lt.transition_s) == 0.0
+    face = _presenter()
+    before = comp.frame(face, 0.0).copy()
+    shown = comp.frame(face, lt.in_s + 2 * lt.transition_s).copy()
+    region = (slice(lt.y_px, lt.y_px + 60), slice(lt.x_px + lt.slide_px, lt.x_px + 300))
+    assert np.abs(shown[region].astype(int) - before[region]).mean() > 30
+
+
+def test_frame_reuses_one_buffer(comp: Compositor) -> None:
+    face = _presenter()
+    assert comp.frame(face, 0.0) is comp.frame(face, 1.0)
+
+
+def test_other_presenter_sizes_are_rescaled(comp: Compositor) -> None:
+    out = comp.frame(np.full((480, 360, 3), 77, np.uint8), 0.0)
+    box = comp.template.spec.presenter
+    assert np.all(out[box.y_px + 100, box.x_px + 100] == 77)
+
+
+def test_overlay_blend_matches_float_reference() -> None:
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, (20, 30, 4), dtype=np.uint8)
+    dst = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    ref = dst.astype(np.float64)
+    a = rgba[..., 3:4] / 255.0
+    ref[5:25, 7:37] = rgba[..., :3] * a + ref[5:25, 7:37] * (1 - a)
+    Overlay.from_rgba(rgba).blend_into(dst, 7, 5)
+    assert np.abs(dst - ref).max() <= 1.0
+
+
+def test_faded_overlay_never_overflows() -> None:
+    rgba = np.full((4, 4, 4), 255, np.uint8)
+    rgba[..., 3] = 238  # nearly opaque white over white: the worst case for the integer sum
+    for opacity in np.linspace(0.05, 0.99, 25):
+        dst = np.full((4, 4, 3), 255, np.uint8)
+        Overlay.from_rgba(rgba).blend_into(dst, 0, 0, opacity=float(opacity))
+        assert dst.min() >= 254, opacity
+
+
+def test_per_frame_cost(comp: Compositor) -> None:
+    face = _presenter()
+    lt = comp.template.spec.lower_third
+    comp.frame(face, lt.in_s + 0.2, "字幕测试 subtitle")
+    n = 40
+    t0 = time.perf_counter()
+    for i in range(n):
+        comp.frame(face, lt.in_s + 0.2 + i * 0.04, "字幕测试 subtitle")
+    ms = (time.perf_counter() - t0) / n * 1000
+    print(f"compose: {ms:.2f} ms per 1080p frame")
+    assert ms < 40  # target 12 ms on one core (measured ≈ 2 ms); generous for loaded CI machines

@@ -1,0 +1,116 @@
+"""Streaming encoder: real MP4s checked by probing and decoding them; failures leave nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xiaonuan.encode import VideoWriter, probe, read_frames
+from xiaonuan.errors import EncodeError
+
+W, H, FPS, RATE_HZ = 320, 240, 25, 22050
+N_FRAMES = 50  # 2 s
+COMMENT = "AI生成 / AI-generated test clip"
+
+
+def _frame(i: int) -> np.ndarray:
+    f = np.zeros((H, W, 3), np.uint8)
+    f[:, : (i * 6) % W] = (200, 40, 40)  # a bar that grows: frames differ
+    return f
+
+
+def _tone(seconds: float) -> np.ndarray:
+    t = np.arange(int(seconds * RATE_HZ)) / RATE_HZ
+    return (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+
+
+def _top_level_atoms(path: Path) -> list[str]:
+    atoms, data = [], path.read_bytes()
+    pos = 0
+    while pos + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if size == 1:
+            size = struct.unpack(">Q", data[pos + 8:pos + 16])[0]
+        atoms.append(kind.decode("latin-1"))
+        if size < 8:
+            break
+        pos += size
+    return atoms
+
+
+@pytest.mark.parametrize("audio_s", [1.6, 2.7])  # shorter audio is padded, longer is trimmed
+def test_encodes_h264_aac_with_matching_durations(tmp_path: Path, audio_s: float) -> None:
+    out = tmp_path / "clip.mp4"
+    with VideoWriter(out, (W, H), FPS, _tone(audio_s), RATE_HZ,
+                     metadata={"comment": COMMENT, "description": "test"}) as w:
+        for i in range(N_FRAMES):
+            w.write(_frame(i))
+    info = probe(out)
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac")
+    assert (info.width_px, info.height_px, info.fps) == (W, H, FPS)
+    assert info.video_duration_s == pytest.approx(N_FRAMES / FPS, abs=1e-3)
+    assert abs(info.audio_duration_s - info.video_duration_s) <= 0.040
+    assert info.metadata.get("comment") == COMMENT
+    atoms = _top_level_atoms(out)
+    assert atoms.index("moov") < atoms.index("mdat")  # faststart
+    assert os.listdir(tmp_path) == ["clip.mp4"]  # no temp files left
+    frames = list(read_frames(out))
+    assert len(frames) == N_FRAMES and frames[0].shape == (H, W, 3)
+    assert np.abs(frames[30].astype(int) - _frame(30)).mean() < 4  # colours survive (BT.709 both ways)
+
+
+def test_video_only(tmp_path: Path) -> None:
+    out = tmp_path / "silent.mp4"
+    with VideoWriter(out, (W, H), FPS, None, RATE_HZ, metadata={"comment": COMMENT}) as w:
+        for i in range(10):
+            w.write(_frame(i))
+    info = probe(out)
+    assert [s.kind for s in info.streams] == ["video"] and info.metadata["comment"] == COMMENT
+    atoms = _top_level_atoms(out)
+    assert atoms.index("moov") < atoms.index("mdat")
+    assert os.listdir(tmp_path) == ["silent.mp4"]
+
+
+def test_exception_in_block_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "broken.mp4"
+    with pytest.raises(RuntimeError, match="boom"):
+        with VideoWriter(out, (W, H), FPS, _tone(1.0), RATE_HZ) as w:
+            for i in range(5):
+                w.write(_frame(i))
+            raise RuntimeError("boom")
+    assert os.listdir(tmp_path) == []
+
+
+def test_ffmpeg_dying_raises_encode_error_and_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "killed.mp4"
+    with pytest.raises(EncodeError, match="killed"):
+        with VideoWriter(out, (W, H), FPS, _tone(1.0), RATE_HZ) as w:
+            w.write(_frame(0))
+            os.kill(w.ffmpeg_pid, signal.SIGKILL)
+            for i in range(1, 500):
+                w.write(_frame(i))
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_input_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(EncodeError, match="even"):
+        VideoWriter(tmp_path / "x.mp4", (321, 240), FPS, None, RATE_HZ)
+    with pytest.raises(EncodeError, match="expected"):
+        with VideoWriter(tmp_path / "x.mp4", (W, H), FPS, None, RATE_HZ) as w:
+            w.write(np.zeros((H, W + 2, 3), np.uint8))
+    with pytest.raises(EncodeError, match="no frames"):
+        with VideoWriter(tmp_path / "x.mp4", (W, H), FPS, None, RATE_HZ):
+            pass
+    assert os.listdir(tmp_path) == []
+
+
+def test_probe_refuses_non_media(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    with pytest.raises(EncodeError, match="cannot probe"):
+        probe(bad)

@@ -1,0 +1,115 @@
+"""Template loading and validation: the shipped news template, and bad YAML named precisely."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from xiaonuan.errors import TemplateError
+from xiaonuan.templates import AI_LABEL_TEXT, available_templates, load_template
+from xiaonuan.paths import templates_dir
+
+MINIMAL = {
+    "canvas": {"width_px": 640, "height_px": 360, "fps": 25},
+    "background": {"top_color": "#102040", "bottom_color": "#000010"},
+    "presenter": {"x_px": 320, "y_px": 20, "width_px": 300, "height_px": 300},
+}
+
+
+def _write(root: Path, data: dict | str, name: str = "t") -> Path:
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    (folder / "template.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def _error(root: Path, data: dict | str) -> str:
+    _write(root, data)
+    with pytest.raises(TemplateError) as e:
+        load_template("t", root)
+    return str(e.value)
+
+
+def test_news_template_loads() -> None:
+    tpl = load_template("news")
+    assert (tpl.width_px, tpl.height_px, tpl.fps) == (1920, 1080, 25)
+    assert 8 <= tpl.subtitle_max_chars <= 30
+    assert tpl.spec.subtitles.max_lines <= 2
+    assert tpl.spec.ai_label.text == AI_LABEL_TEXT
+    assert tpl.spec.logo is not None and tpl.spec.logo.image is not None
+    assert tpl.spec.logo.image.is_relative_to(tpl.root)
+    assert "news" in available_templates()
+    fields = tpl.resolve_fields({"headline": "测试"})
+    assert fields["headline"] == "测试" and "年" in fields["date"]
+
+
+def test_minimal_template_gets_defaults(tmp_path: Path) -> None:
+    _write(tmp_path, MINIMAL)
+    tpl = load_template("t", tmp_path)
+    assert tpl.spec.ai_label.text == AI_LABEL_TEXT  # the AI label cannot be left out
+    assert tpl.spec.background.top_color == (0x10, 0x20, 0x40, 255)
+
+
+def test_unknown_template_lists_available(tmp_path: Path) -> None:
+    _write(tmp_path, MINIMAL, name="alpha")
+    with pytest.raises(TemplateError, match="alpha"):
+        load_template("nope", tmp_path)
+    with pytest.raises(TemplateError, match="news"):
+        load_template("does-not-exist")
+
+
+def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
+    data = {**MINIMAL, "presenter": {**MINIMAL["presenter"], "widht_px": 5}}
+    msg = _error(tmp_path, data)
+    assert "presenter.widht_px" in msg and "unknown key" in msg and "line" in msg
+
+
+def test_bad_colour_is_named(tmp_path: Path) -> None:
+    msg = _error(tmp_path, {**MINIMAL, "background": {"top_color": "blue"}})
+    assert "background.top_color" in msg and "#rrggbb" in msg
+    msg = _error(tmp_path, {**MINIMAL, "background": {"top_color": "#12345"}})
+    assert "background.top_color" in msg
+
+
+def test_line_number_points_at_the_field(tmp_path: Path) -> None:
+    text = yaml.safe_dump(MINIMAL, sort_keys=False).replace("fps: 25", "fps: fast")
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if "fps: fast" in ln)
+    msg = _error(tmp_path, text)
+    assert "canvas.fps" in msg and f"line {line}" in msg
+
+
+def test_asset_path_may_not_leave_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "secret.png").write_bytes(b"x")
+    msg = _error(tmp_path, {**MINIMAL, "background": {"top_color": "#000000", "image": "../secret.png"}})
+    assert "background.image" in msg and "leaves the template folder" in msg
+    msg = _error(tmp_path, {**MINIMAL, "background": {"top_color": "#000000", "image": "/etc/passwd"}})
+    assert "leaves the template folder" in msg
+
+
+def test_missing_asset_and_missing_field(tmp_path: Path) -> None:
+    msg = _error(tmp_path, {**MINIMAL, "logo": {"x_px": 0, "y_px": 0, "height_px": 40, "image": "nope.png"}})
+    assert "logo.image" in msg and "does not exist" in msg
+    msg = _error(tmp_path, {k: v for k, v in MINIMAL.items() if k != "presenter"})
+    assert "presenter" in msg and "missing" in msg
+
+
+def test_unknown_placeholder_and_field(tmp_path: Path) -> None:
+    msg = _error(tmp_path, {**MINIMAL, "date": {"x_px": 600, "y_px": 10, "text": "{today}"}})
+    assert "date.text" in msg and "{today}" in msg
+    _write(tmp_path, MINIMAL)
+    with pytest.raises(TemplateError, match="headlin"):
+        load_template("t", tmp_path).resolve_fields({"headlin": "x"})
+
+
+def test_ai_label_cannot_be_emptied(tmp_path: Path) -> None:
+    msg = _error(tmp_path, {**MINIMAL, "ai_label": {"text": ""}})
+    assert "ai_label.text" in msg
+
+
+def test_news_template_copy_validates(tmp_path: Path) -> None:
+    shutil.copytree(templates_dir() / "news", tmp_path / "news")
+    assert load_template("news", tmp_path).root == (tmp_path / "news").resolve()
