@@ -7,6 +7,7 @@ the phoneme timeline is the engine's own, not an alignment.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import threading
 from typing import Sequence
@@ -14,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import SpeechEngineError
+from ..normalize import normalize
 from ..timeline import Timed, Timeline
 from . import Phoneme, Speech, Word, concat
 
@@ -126,10 +128,17 @@ class EspeakEngine:
         words: list[Timed[Word]] = []
         spans: list[Timed[int]] = []
         for si, (text, pause_ms) in enumerate(zip(sentences, pauses_ms, strict=True)):
-            pcm, events = lib.synth(self.voice, text, rate_wpm or _DEFAULT_RATE_WPM[self.language])
+            spoken = normalize(text, self.language)  # digits, dates, % … as words; subtitles keep `text`
+            pcm, events = lib.synth(self.voice, spoken.text, rate_wpm or _DEFAULT_RATE_WPM[self.language])
             n = len(pcm)
-            ph, wd = _timelines(events, n, si, len(words), text)
-            phonemes += [Timed(p.start + offset, p.end + offset, p.value) for p in ph]
+            ph, wd = _timelines(events, n, si, len(words), spoken.text)
+            wd = _merge_same_source([Timed(w.start, w.end, Word(si, *spoken.source_span(w.value.char_start,
+                                                                                      w.value.char_end)))
+                                     for w in wd])
+            word_starts = [w.start for w in wd]
+            for p in ph:  # renumber: a phoneme belongs to the (merged) word it starts in
+                k = max(bisect.bisect_right(word_starts, p.start) - 1, 0)
+                phonemes.append(Timed(p.start + offset, p.end + offset, Phoneme(p.value.symbol, len(words) + k)))
             words += [Timed(w.start + offset, w.end + offset, w.value) for w in wd]
             spans.append(Timed(offset, offset + n, si))
             parts.append(pcm.astype(np.float32) / 32768.0)
@@ -183,6 +192,17 @@ def _extend_words(words: list[Timed[Word]], text: str) -> list[Timed[Word]]:
         while end > w.char_end and not text[end - 1].isalnum():
             end -= 1
         out.append(Timed(t.start, t.end, Word(w.sentence_index, w.char_start, end)))
+    return out
+
+
+def _merge_same_source(words: list[Timed[Word]]) -> list[Timed[Word]]:
+    """One word per written piece: 27% is read as six spoken words, all mapping to the same source."""
+    out: list[Timed[Word]] = []
+    for w in words:
+        if out and out[-1].value == w.value:
+            out[-1] = Timed(out[-1].start, w.end, w.value)
+        else:
+            out.append(w)
     return out
 
 
