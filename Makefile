@@ -19,6 +19,7 @@ demo: setup
 	$(BIN)/xiaonuan render examples/demo_zh.md -o out/demo.mp4
 
 test: setup
+	$(BIN)/ruff check --select F,E9 src tests tools
 	$(BIN)/python -m pytest
 
 clean:

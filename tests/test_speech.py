@@ -60,3 +60,22 @@ def test_fake_engine_is_deterministic():
     b = get_engine("fake:cmn").synthesize(["你好世界。"], [300])
     assert np.array_equal(a.samples, b.samples) and a.phonemes == b.phonemes
     assert len(a.words) == 4
+
+
+def test_numbers_are_read_as_words_and_words_map_back_to_the_written_text():
+    text = "增长27%，达到5.5亿元。"
+    speech = get_engine("espeak:cmn").synthesize([text], [300])
+    assert not any(p.value.symbol.startswith("(en)") for p in speech.phonemes)
+    spans = [(w.value.char_start, w.value.char_end) for w in speech.words]
+    assert all(0 <= a < b <= len(text) for a, b in spans)
+    assert [a for a, _ in spans] == sorted(a for a, _ in spans)
+    assert [text[a:b] for a, b in spans] == ["增长", "27%", "达", "到", "5.5", "亿", "元"]
+    # 百分之二十七 takes several syllables: the speech is much longer than two digits would be
+    assert len(speech.phonemes) > 25
+
+
+def test_phonemes_point_at_the_word_they_are_spoken_in():
+    speech = get_engine("espeak:cmn").synthesize(["增长27%。", "好的。"], [300, 300])
+    for p in speech.phonemes:
+        w = speech.words[p.value.word_index]
+        assert w.start <= p.start < max(w.end, p.start + 1)

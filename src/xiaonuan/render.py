@@ -19,6 +19,7 @@ from .script import Script, load_script, parse_script
 
 DEFAULT_VOICES = {"zh": "espeak:cmn", "en": "espeak:en-us"}
 AI_LABEL = "AI生成 / AI-generated"
+SCRIPT_SETTINGS = frozenset({"voice"})  # front-matter keys that are render settings, not template fields
 PROGRESS_EVERY_FRAMES = 25
 
 
@@ -66,6 +67,9 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
     voice_name = voice or parsed.fields.get("voice") or DEFAULT_VOICES[parsed.language]
     engine = speech.get_engine(voice_name)
     tpl = templates.load_template(template)
+    values = tpl.resolve_fields({"headline": parsed.title,
+                                 **{k: v for k, v in parsed.fields.items() if k not in SCRIPT_SETTINGS},
+                                 **dict(fields or {})})
     av = avatars.load_avatar(avatar)
     out_path = _output_path(out)
     warnings = []
@@ -83,7 +87,6 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
     cues = subtitles.cues_from_sentences(_sentence_timings(parsed, spoken), max_chars=tpl.subtitle_max_chars)
     lap("motion")
 
-    values = {"headline": parsed.title, **dict(parsed.fields), **dict(fields or {})}
     comp = compose.Compositor(tpl, fields=values, presenter_size=av.size)
     n = track.n_frames
     metadata = {"comment": AI_LABEL, "description": f"{AI_LABEL}: {parsed.title}", "title": parsed.title}

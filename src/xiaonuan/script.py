@@ -107,7 +107,11 @@ def _front_matter(text: str, source: str) -> tuple[dict, str]:
     try:
         data = yaml.safe_load(parts[0][3:]) or {}
     except yaml.YAMLError as e:
-        raise ScriptError(f"{source}: front matter is not valid YAML ({e}): fix it or remove it") from e
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or "syntax error"
+        raise ScriptError(f"{source}: front matter is not valid YAML{where} ({problem}): "
+                          "fix it or remove it") from e
     if not isinstance(data, dict):
         raise ScriptError(f"{source}: front matter must be 'key: value' lines")
     return data, parts[1].split("\n", 1)[1] if "\n" in parts[1] else ""

@@ -1,0 +1,52 @@
+"""Shared fixtures: decoding what the pipeline wrote, and the optional real recordings."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+
+
+def decode_audio(path: Path, rate_hz: int = 16000) -> np.ndarray:
+    """The file's audio track as mono float32 at rate_hz."""
+    import imageio_ffmpeg
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate_hz),
+           "-f", "f32le", "-"]
+    return np.frombuffer(subprocess.run(cmd, capture_output=True, check=True).stdout, np.float32)
+
+
+def decode_frames(path: Path, indices: set[int]) -> dict[int, np.ndarray]:
+    """The decoded RGB frames at the given indices."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    out = {}
+    for i, raw in enumerate(reader):
+        if i in indices:
+            out[i] = np.frombuffer(raw, np.uint8).reshape(h, w, 3).copy()
+        if len(out) == len(indices):
+            reader.close()
+            break
+    return out
+
+
+def loudness_per_frame(audio: np.ndarray, rate_hz: int, fps: int) -> np.ndarray:
+    """RMS loudness in dB of each video frame's span of audio (as avsync measures it)."""
+    hop = rate_hz // fps
+    n = len(audio) // hop
+    frames = audio[:n * hop].reshape(n, hop).astype(np.float64)
+    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-10)
+
+
+@pytest.fixture
+def shared_media() -> Path:
+    if not SHARED_MEDIA.is_dir():
+        pytest.skip("../shared/media is absent")
+    return SHARED_MEDIA
