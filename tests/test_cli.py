@@ -41,8 +41,8 @@ def test_bad_input_is_one_error_line_exit_2_and_no_output(tmp_path, script, extr
 
 def test_listing_commands(tmp_path):
     assert "espeak:cmn" in run_cli("voices", cwd=tmp_path).stdout.split()
-    assert "news" in run_cli("templates", cwd=tmp_path).stdout.split()
-    assert "default" in run_cli("avatars", cwd=tmp_path).stdout.split()
+    assert "news" in run_cli("templates", "list", cwd=tmp_path).stdout.split()
+    assert "default" in run_cli("avatar", "list", cwd=tmp_path).stdout.split()
 
 
 def test_render_command_writes_mp4_and_srt(tmp_path):

@@ -75,22 +75,12 @@ def voices() -> None:
         typer.echo(v)
 
 
-@app.command()
-def templates() -> None:
-    """List the templates."""
-    from .templates import available_templates
+# Command groups live in their own modules so each stays small; each only calls the library.
+from .cli_avatar import app as _avatar_app  # noqa: E402
+from .cli_templates import app as _templates_app  # noqa: E402
 
-    for t in available_templates():
-        typer.echo(t)
-
-
-@app.command()
-def avatars() -> None:
-    """List the avatars."""
-    from .avatar import available_avatars
-
-    for a in available_avatars():
-        typer.echo(a)
+app.add_typer(_templates_app, name="templates", help="List and preview templates.")
+app.add_typer(_avatar_app, name="avatar", help="Enrol, list, show and remove presenters.")
 
 
 def main() -> None:
