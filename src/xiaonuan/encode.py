@@ -10,6 +10,8 @@ place only on success; on failure nothing is left behind.
 from __future__ import annotations
 
 import collections
+import contextlib
+import errno
 import queue
 import re
 import subprocess
@@ -25,7 +27,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from xiaonuan.errors import EncodeError
-from xiaonuan.fileio import publish, temp_beside
+from xiaonuan.fileio import output_lock, publish, temp_beside
 from xiaonuan.types import Frame, Samples
 
 QUEUE_FRAMES = 8  # frames buffered between the caller and ffmpeg (bounds memory: 8 × 6 MB at 1080p)
@@ -117,6 +119,15 @@ def ffmpeg_exe() -> str:
         raise EncodeError(f"ffmpeg not found ({e}); fix: pip install --force-reinstall imageio-ffmpeg") from None
 
 
+def _os_cause(e: OSError) -> str:
+    """A sentence a user can act on for an OSError raised while writing output."""
+    if e.errno == errno.ENOSPC:
+        return "the disk is full; free some space or write the video to another folder"
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "the output folder cannot be written; choose a folder you can write to"
+    return f"{e.strerror or e}; check the output folder"
+
+
 def _plain_cause(stderr_tail: str, returncode: int | None) -> str:
     """A sentence a user can act on, guessed from ffmpeg's stderr and exit status."""
     low = stderr_tail.lower()
@@ -183,22 +194,35 @@ class VideoWriter:
     def __enter__(self) -> "VideoWriter":
         if not self.path.parent.is_dir():
             raise EncodeError(f"output folder {self.path.parent} does not exist; fix: create it first")
-        self._video_tmp = self._temp(".video.mp4" if self.audio is not None else ".mp4")
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(output_lock(self.path))  # one writer per output file at a time
+        try:
+            self._open()
+        except BaseException:
+            self._lock.close()
+            raise
+        return self
+
+    def _open(self) -> None:
+        try:
+            self._video_tmp = self._temp(".video.mp4" if self.audio is not None else ".mp4")
+        except OSError as e:
+            raise EncodeError(f"could not start writing {self.path.name}: {_os_cause(e)}") from e
         self._proc = self._start(self._video_cmd(self._video_tmp, final=self.audio is None))
         self._thread = threading.Thread(target=self._feed, name="xiaonuan-encode", daemon=True)
         self._thread.start()
-        return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if exc_type is not None:
-            self._abort()
-            return None  # the caller's exception propagates unchanged
-        try:
-            self._finish()
-        except BaseException:
-            self._abort()
-            raise
+        with self._lock:
+            if exc_type is not None:
+                self._abort()
+                return None  # the caller's exception propagates unchanged
+            try:
+                self._finish()
+            except BaseException:
+                self._abort()
+                raise
         return None
 
     def write(self, frame: Frame) -> None:
@@ -316,11 +340,11 @@ class VideoWriter:
             raise self._encode_error("ffmpeg hung while finishing the video") from None
         if self._error is not None or code != 0:
             raise self._encode_error("ffmpeg could not encode the video")
-        if self.audio is None:
-            result = self._video_tmp
-        else:
-            result = self._mux()
-        publish(result, self.path)
+        try:
+            result = self._video_tmp if self.audio is None else self._mux()
+            publish(result, self.path)
+        except OSError as e:  # writing the audio track or moving the file into place
+            raise EncodeError(f"could not write {self.path.name}: {_os_cause(e)}") from e
         self._temps.remove(result)
         self._cleanup()
 

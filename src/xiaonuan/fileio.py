@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Iterator
+
+from .errors import RenderError
 
 
 def temp_beside(path: Path, suffix: str = ".part") -> Path:
@@ -21,3 +27,25 @@ def publish(tmp: Path, path: Path) -> Path:
     os.chmod(tmp, 0o666 & ~umask)
     os.replace(tmp, path)
     return path
+
+
+@contextlib.contextmanager
+def output_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on an output name for the length of a render.
+
+    A second render to the same file fails at once instead of racing the first. The lock
+    file lives in the temp folder (not beside the output) and the OS frees it if the process dies.
+    """
+    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+    lock_dir = Path(tempfile.gettempdir()) / "xiaonuan-locks"
+    lock_dir.mkdir(exist_ok=True)
+    with open(lock_dir / f"{key}.lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RenderError(f"another render is writing {path} right now: wait for it to finish "
+                              "or choose another output name") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
