@@ -18,7 +18,8 @@ EXIT_FAILED = 1
 
 
 def _fail(e: XiaonuanError) -> None:
-    typer.echo(f"error: {e}", err=True)
+    message = " ".join(str(e).split())  # one line, however the message was laid out
+    typer.echo(f"error: {message}", err=True)
     raise typer.Exit(EXIT_BAD_INPUT if isinstance(e, InputError) else EXIT_FAILED)
 
 
