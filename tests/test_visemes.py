@@ -38,3 +38,13 @@ def test_timeline_keeps_gaps():
     assert len(vis) == len(speech.phonemes)
     assert vis[0].value is Viseme.A  # fake voice starts with "m"
     assert vis.at(speech.sentences[0].end + 10) is None
+
+
+def test_unknown_symbol_in_a_timeline_is_a_clear_input_error():
+    from xiaonuan.errors import InputError
+    from xiaonuan.speech import Phoneme
+    from xiaonuan.timeline import Timed, Timeline
+
+    bad = Timeline(16000, (Timed(0, 100, Phoneme("Q!", 0)),))
+    with pytest.raises(InputError, match="lexicon"):
+        visemes_from_phonemes(bad, "zh")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 
+from .errors import InputError
 from .speech import Phoneme
 from .timeline import Timed, Timeline
 
@@ -81,6 +82,10 @@ def viseme_of(symbol: str, language: str) -> Viseme:
 
 def visemes_from_phonemes(phonemes: Timeline[Phoneme], language: str) -> Timeline[Viseme]:
     """One viseme span per sounding phoneme; gaps (silence) stay gaps."""
-    items = [Timed(p.start, p.end, viseme_of(p.value.symbol, language))
-             for p in phonemes if not is_language_switch(p.value.symbol)]
+    try:
+        items = [Timed(p.start, p.end, viseme_of(p.value.symbol, language))
+                 for p in phonemes if not is_language_switch(p.value.symbol)]
+    except KeyError as e:  # only a lexicon's `phonemes:` entry can bring in a symbol eSpeak never emits
+        raise InputError(f"{e.args[0]}; if it comes from a lexicon `phonemes:` entry, use eSpeak's "
+                         "mnemonics for that language or a pinyin/`say:` reading instead") from None
     return Timeline(phonemes.rate_hz, tuple(items))

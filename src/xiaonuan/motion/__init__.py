@@ -21,7 +21,12 @@ def plan_motion(speech: Speech, language: str, fps: int, seed: int = 0) -> Motio
     """Per-frame face parameters for `speech` at `fps`; deterministic for a given seed."""
     n = n_frames_for(len(speech.samples), speech.rate_hz, fps)
     rng = np.random.default_rng(seed)
-    lips = lip_curves(visemes_from_phonemes(speech.phonemes, language), n, fps)
+    if speech.exact_timing and len(speech.phonemes):
+        lips = lip_curves(visemes_from_phonemes(speech.phonemes, language), n, fps)
+    else:  # recorded voice-over or a voice without timing: the mouth follows the audio itself
+        from .audio import audio_lip_curves
+
+        lips = audio_lip_curves(speech.samples, speech.rate_hz, n, fps)
     starts_s = [s.start / speech.rate_hz for s in speech.sentences]
     return MotionTrack(
         fps=fps,

@@ -1,7 +1,10 @@
 """Speech: text → samples plus a phoneme timeline, behind one Protocol and a name registry.
 
-Voices are named `engine:voice` (`espeak:cmn`, `espeak:en-us`, `fake:cmn`). `get_engine()`
-resolves a name; each backend imports its heavy dependencies only when it is used.
+Voices are named `engine:voice`: `espeak:cmn`, `espeak:en-us`, `fake:cmn`, a Coqui TTS model
+`coqui:/path/to/model_dir` (model.pth + config.json) or `coqui:tts_models/...` (a name Coqui
+downloads, where there is internet), and a recorded voice-over `recorded:/path/to/voice.wav`.
+`get_engine()` resolves a name; each backend imports its heavy dependencies only when used.
+`cached(engine)` puts an engine behind the speech cache (speech/cache.py).
 """
 
 from __future__ import annotations
@@ -51,19 +54,24 @@ class Speech:
 
 
 class SpeechEngine(Protocol):
-    """Turns sentences into Speech; `pauses_ms[i]` of silence follow sentence i."""
+    """Turns sentences into Speech; `pauses_ms[i]` of silence follow sentence i.
+
+    Optional keywords every engine accepts (and may ignore): `pitch` (0..100, 50 normal),
+    `emphasis` (one bool per sentence), `lexicon` (a xiaonuan.lexicon.Lexicon).
+    """
 
     name: str
-    language: str  # "zh" or "en"
+    language: str  # "zh" or "en"; "" for an engine that speaks whatever it is given (a recording)
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *,
-                   lead_ms: int = 300, rate_wpm: int | None = None) -> Speech: ...
+                   lead_ms: int = 300, rate_wpm: int | None = None, **prosody) -> Speech: ...
 
 
 @dataclass(frozen=True)
 class _Backend:
     factory: Callable[[str], SpeechEngine]
     voices: Callable[[], list[str]]
+    open_ended: bool = False  # the voice part is a path or model name, checked by the factory itself
 
 
 def _espeak(voice: str) -> SpeechEngine:
@@ -90,9 +98,23 @@ def _fake_voices() -> list[str]:
     return sorted(VOICES)
 
 
+def _coqui(voice: str) -> SpeechEngine:
+    from .coqui import CoquiEngine
+
+    return CoquiEngine(voice)
+
+
+def _recorded(voice: str) -> SpeechEngine:
+    from .recorded import RecordedEngine
+
+    return RecordedEngine(voice)
+
+
 _BACKENDS: dict[str, _Backend] = {
     "espeak": _Backend(_espeak, _espeak_voices),
     "fake": _Backend(_fake, _fake_voices),
+    "coqui": _Backend(_coqui, list, open_ended=True),
+    "recorded": _Backend(_recorded, list, open_ended=True),
 }
 
 
@@ -105,10 +127,19 @@ def get_engine(voice: str) -> SpeechEngine:
     """The engine for a voice name like `espeak:cmn`; VoiceError names the valid choices."""
     engine, sep, name = voice.partition(":")
     backend = _BACKENDS.get(engine)
+    if backend is not None and backend.open_ended and sep and name:
+        return backend.factory(name)
     if not sep or backend is None or name not in backend.voices():
-        raise VoiceError(f"unknown voice {voice!r}: choose one of {', '.join(available_voices())} "
-                         f"(see `xiaonuan voices`)")
+        raise VoiceError(f"unknown voice {voice!r}: choose one of {', '.join(available_voices())}, "
+                         f"coqui:/path/to/model_dir or recorded:/path/to/voice.wav (see `xiaonuan voices`)")
     return backend.factory(name)
+
+
+def cached(engine: SpeechEngine) -> SpeechEngine:
+    """`engine` behind the content-hash speech cache (see speech/cache.py)."""
+    from .cache import cached as _cached
+
+    return _cached(engine)
 
 
 def concat(parts: Sequence[np.ndarray]) -> np.ndarray:

@@ -27,12 +27,14 @@ _WORD = re.compile(r"[\u3400-\u9fff]|[A-Za-z0-9']+")
 
 
 class FakeEngine:
+    version = "fake-1"
+
     def __init__(self, voice: str) -> None:
         self.name = f"fake:{voice}"
         self.language = VOICES[voice]
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *,
-                   lead_ms: int = 300, rate_wpm: int | None = None) -> Speech:
+                   lead_ms: int = 300, rate_wpm: int | None = None, **_prosody) -> Speech:
         ms = RATE_HZ // 1000
         rng = np.random.default_rng(0)
         parts = [np.zeros(lead_ms * ms, np.float32)]

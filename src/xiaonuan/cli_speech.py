@@ -1,0 +1,89 @@
+"""`xiaonuan say`: audition one line with a voice, the project's lexicon and prosody settings."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import InputError, XiaonuanError
+
+
+def say(
+    text: str = typer.Argument(..., help="the line to speak, e.g. \"我去银行还钱\""),
+    voice: Optional[str] = typer.Option(None, help="voice (default: espeak:cmn or espeak:en-us by the text)"),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="write a WAV file"),
+    play: bool = typer.Option(False, "--play", help="play it (needs the sounddevice package and a sound device)"),
+    rate: Optional[int] = typer.Option(None, help="speed in words per minute"),
+    pitch: Optional[int] = typer.Option(None, help="pitch 0..100 (50 is the voice's normal)"),
+    emphasis: bool = typer.Option(False, help="say it with emphasis"),
+    lexicon: Optional[Path] = typer.Option(None, help="a lexicon.yaml on top of the project's"),
+) -> None:
+    """Speak TEXT: prints what the voice reads and its phonemes; --out writes a WAV, --play plays it."""
+    from .cli import _fail
+
+    try:
+        speech, spoken = _synthesize(text, voice, rate, pitch, emphasis, lexicon)
+    except XiaonuanError as e:
+        _fail(e)
+        return
+    typer.echo(f"reads:    {spoken}")
+    typer.echo("phonemes: " + " ".join(p.value.symbol for p in speech.phonemes))
+    typer.echo(f"{speech.duration_s:.2f} s at {speech.rate_hz} Hz ({speech.voice})")
+    if out is not None:
+        write_wav(speech.samples, speech.rate_hz, out)
+        typer.echo(f"wrote {out}")
+    if play:
+        _play(speech.samples, speech.rate_hz)
+
+
+def _synthesize(text: str, voice: str | None, rate: int | None, pitch: int | None, emphasis: bool,
+                lexicon: Path | None):
+    from .lexicon import LEXICON_FILE, layered
+    from .paths import project_root
+    from .render import DEFAULT_VOICES
+    from .script import detect_language
+    from .speech import get_engine
+
+    if not text.strip():
+        raise InputError("nothing to say: give a line of text, e.g. xiaonuan say \"你好\"")
+    engine = get_engine(voice or DEFAULT_VOICES[detect_language(text)])
+    lex = layered(project_root() / LEXICON_FILE, lexicon)
+    spoken = engine.spoken_texts([text], lex)[0] if hasattr(engine, "spoken_texts") else text
+    speech = engine.synthesize([text], [200], rate_wpm=rate, pitch=pitch, emphasis=[emphasis], lexicon=lex)
+    return speech, spoken
+
+
+def write_wav(samples, rate_hz: int, path: Path) -> None:
+    """16-bit mono WAV, written beside and moved into place."""
+    import numpy as np
+
+    from .fileio import publish, temp_beside
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_beside(path)
+    try:
+        with wave.open(str(tmp), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate_hz)
+            w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+        publish(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _play(samples, rate_hz: int) -> None:
+    try:
+        import sounddevice
+    except (ImportError, OSError):
+        typer.echo("cannot play here: the sounddevice package (or its PortAudio library) is missing; "
+                   "use --out say.wav and open the file instead", err=True)
+        raise typer.Exit(1)
+    try:
+        sounddevice.play(samples, rate_hz, blocking=True)
+    except Exception as e:  # no output device on this machine
+        typer.echo(f"cannot play here ({e}): use --out say.wav and open the file instead", err=True)
+        raise typer.Exit(1)

@@ -1,0 +1,275 @@
+"""Pronunciation lexicon: how the voice says a word, while subtitles keep the written text.
+
+A lexicon is YAML with one section per language; each entry maps a written word to a reading:
+
+    zh:
+      银行: yin2 hang2            # a plain string of pinyin syllables with tone digits 1–5 (ü as v or ü)
+      还钱: {pinyin: huan2 qian2}
+      CBA: {say: C B A}           # say: the text the voice reads instead (any engine)
+    en:
+      Xiaonuan: {say: Shyao nwan}
+      GIF: {phonemes: "g'If"}     # eSpeak phoneme mnemonics, read as [[...]] (eSpeak only)
+
+A plain string that is not pinyin is a `say` reading. Polyphones (多音字) are fixed by listing
+the *word* they sit in (银行 → háng, 行走 → xíng); the longest entry wins where several match.
+
+Layers, later wins: the project's `lexicon.yaml` < the avatar's or voice's `lexicon.yaml` <
+the script's front matter `lexicon:` block. `prepare()` rewrites a sentence for an engine:
+lexicon readings first (masked so the number normaliser leaves them alone), then numbers,
+dates and symbols; `Prepared.source_span` maps spoken offsets back to the written text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+from .normalize import Normalized, _Builder, normalize
+
+LEXICON_FILE = "lexicon.yaml"
+LANGUAGES = ("zh", "en")
+Kind = Literal["pinyin", "say", "phonemes"]
+# Which reading kinds an engine family can take; an entry of another kind is left as written.
+ENGINE_KINDS: dict[str, frozenset[str]] = {"espeak": frozenset({"pinyin", "say", "phonemes"}),
+                                           "text": frozenset({"say"})}
+
+_PINYIN_SYLLABLE = re.compile(r"[a-zü]+(?:u:)?[1-5]", re.IGNORECASE)
+# Masks stand in for lexicon words while the normaliser runs: it copies them as they are.
+_MASKS = ("\ue010", "\ue011")  # not U+E000/E001: script.py marks emphasis with those
+_MASK_RUN = re.compile("\ue010+|\ue011+")
+
+
+class LexiconError(InputError):
+    """A lexicon file or entry is malformed."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One reading: `kind` says how `reading` is written (pinyin, replacement text, eSpeak phonemes)."""
+
+    word: str
+    kind: str
+    reading: str
+    origin: str = ""  # "file:line" for messages
+
+    def engine_text(self) -> str:
+        """The reading as eSpeak takes it: pinyin syllables with tone digits, text, or [[phonemes]]."""
+        if self.kind == "pinyin":
+            return " ".join(s.lower().replace("ü", "v").replace("u:", "v") for s in self.reading.split())
+        if self.kind == "phonemes":
+            return f"[[{self.reading}]]"
+        return self.reading
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Entries per language ("zh", "en"); combine layers with `a.then(b)` (b wins)."""
+
+    entries: Mapping[str, Mapping[str, Entry]] = field(default_factory=dict)
+
+    def then(self, other: "Lexicon | None") -> "Lexicon":
+        if other is None:
+            return self
+        merged = {lang: {**self.entries.get(lang, {}), **other.entries.get(lang, {})} for lang in LANGUAGES}
+        return Lexicon({k: v for k, v in merged.items() if v})
+
+    def words(self, language: str) -> Mapping[str, Entry]:
+        return self.entries.get(language, {})
+
+    def digest(self) -> str:
+        """A stable text form, for cache keys."""
+        return "\n".join(f"{lang}\t{e.word}\t{e.kind}\t{e.reading}"
+                         for lang in sorted(self.entries) for e in sorted(self.entries[lang].values(),
+                                                                         key=lambda e: e.word))
+
+    def __bool__(self) -> bool:
+        return any(self.entries.values())
+
+
+EMPTY = Lexicon()
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation (pydantic at the edge) and loading.
+
+class _EntryModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pinyin: str | None = None
+    say: str | None = None
+    phonemes: str | None = None
+
+    @field_validator("pinyin")
+    @classmethod
+    def _pinyin(cls, v: str | None) -> str | None:
+        if v is not None:
+            bad = [s for s in v.split() if not _PINYIN_SYLLABLE.fullmatch(s)]
+            if bad or not v.split():
+                raise ValueError(f"pinyin {v!r} needs syllables with a tone digit 1-5, e.g. 'yin2 hang2' "
+                                 f"(bad: {' '.join(bad) or 'empty'})")
+        return v
+
+    @model_validator(mode="after")
+    def _one(self) -> "_EntryModel":
+        given = [k for k in ("pinyin", "say", "phonemes") if getattr(self, k) not in (None, "")]
+        if len(given) != 1:
+            raise ValueError("give exactly one of pinyin, say, phonemes")
+        return self
+
+
+def _entry(word: Any, value: Any, language: str, origin: str) -> Entry:
+    if not isinstance(word, str) or not word.strip():
+        raise LexiconError(f"{origin}: entry {word!r} must be a non-empty word")
+    if isinstance(value, str):
+        looks_pinyin = language == "zh" and all(_PINYIN_SYLLABLE.fullmatch(s) for s in value.split())
+        value = {"pinyin" if looks_pinyin and value.split() else "say": value}
+    try:
+        model = _EntryModel.model_validate(value)
+    except ValidationError as e:
+        problem = "; ".join(err["msg"].removeprefix("Value error, ") for err in e.errors())
+        raise LexiconError(f"{origin}: entry {word!r}: {problem}") from None
+    kind = next(k for k in ("pinyin", "say", "phonemes") if getattr(model, k))
+    return Entry(word.strip(), kind, getattr(model, kind).strip(), origin)
+
+
+def parse_lexicon(data: Any, source: str = "lexicon", lines: Mapping[tuple[str, str], int] | None = None) -> Lexicon:
+    """A Lexicon from already-parsed YAML data (`{zh: {word: reading}, en: {...}}`)."""
+    if data is None:
+        return EMPTY
+    if not isinstance(data, dict):
+        raise LexiconError(f"{source}: a lexicon is 'zh:' and/or 'en:' sections of 'word: reading' lines")
+    out: dict[str, dict[str, Entry]] = {}
+    for language, section in data.items():
+        if language not in LANGUAGES:
+            raise LexiconError(f"{source}: unknown section {language!r}: use {' or '.join(LANGUAGES)}")
+        if not isinstance(section, dict):
+            raise LexiconError(f"{source}: section {language!r} must hold 'word: reading' lines")
+        for word, value in section.items():
+            line = (lines or {}).get((language, str(word)))
+            origin = f"{source}:{line}" if line else source
+            out.setdefault(language, {})[str(word).strip()] = _entry(word, value, language, origin)
+    return Lexicon(out)
+
+
+def load_lexicon(path: str | Path) -> Lexicon:
+    """Read one lexicon file; LexiconError names the file, line and entry of any problem."""
+    import yaml
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise LexiconError(f"lexicon {str(p)!r} cannot be read: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise LexiconError(f"lexicon {str(p)!r} is not UTF-8 text: save it as UTF-8") from e
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise LexiconError(f"{p}{where}: not valid YAML ({getattr(e, 'problem', None) or e})") from e
+    return parse_lexicon(data, str(p), _entry_lines(node))
+
+
+def _entry_lines(node) -> dict[tuple[str, str], int]:
+    """(language, word) → 1-based line of the entry, from the YAML node tree."""
+    import yaml
+
+    lines: dict[tuple[str, str], int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, section in node.value:
+            if isinstance(section, yaml.MappingNode):
+                for word, _ in section.value:
+                    lines[(str(key.value), str(word.value))] = word.start_mark.line + 1
+    return lines
+
+
+def layered(*paths: str | Path | None, front_matter: Any = None) -> Lexicon:
+    """Project < avatar/voice < script: each existing file in order, then the script's `lexicon:` block."""
+    lex = EMPTY
+    for p in paths:
+        if p is not None and Path(p).is_file():
+            lex = lex.then(load_lexicon(p))
+    if front_matter:
+        lex = lex.then(parse_lexicon(front_matter, "script front matter (lexicon:)"))
+    return lex
+
+
+def project_lexicon() -> Lexicon:
+    """The project's `lexicon.yaml` at the project root, or an empty lexicon."""
+    from .paths import project_root
+
+    return layered(project_root() / LEXICON_FILE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying it: written sentence → the text an engine reads, with a map back to the written text.
+
+@dataclass(frozen=True)
+class Prepared:
+    """The text an engine reads and the rewriting steps from the written `source` to it."""
+
+    text: str
+    source: str
+    steps: tuple[Normalized, ...] = ()
+
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """Written [start, end) of spoken [start, end)."""
+        for step in reversed(self.steps):
+            start, end = step.source_span(start, end)
+        return start, end
+
+    def to_source(self, pos: int) -> int:
+        return self.source_span(pos, pos + 1)[0]
+
+
+def prepare(text: str, language: str, lexicon: Lexicon | None = None, engine: str = "espeak") -> Prepared:
+    """Lexicon readings, then number/date/symbol normalisation, for one sentence."""
+    kinds = ENGINE_KINDS.get(engine, ENGINE_KINDS["text"])
+    entries = {w: e for w, e in (lexicon or EMPTY).words(language).items() if e.kind in kinds}
+    if not entries:
+        n = normalize(text, language)
+        return Prepared(n.text, text, (n,))
+    matches = list(_pattern(tuple(sorted(entries, key=len, reverse=True)), language).finditer(text))
+    masked, last = [], 0
+    for k, m in enumerate(matches):
+        masked += [text[last:m.start()], _MASKS[k % 2] * (m.end() - m.start())]
+        last = m.end()
+    masked.append(text[last:])
+    normalized = normalize("".join(masked), language)
+    # Copy the normaliser's output, swapping each mask run back for its reading.
+    out = _Builder(normalized.text, pad=True)
+    pos = 0
+    runs = list(_MASK_RUN.finditer(normalized.text))
+    for m, run in zip(matches, runs):
+        out.copy(pos, run.start())
+        out.emit(run.start(), run.end(), entries[m.group(0)].engine_text())
+        pos = run.end()
+    out.copy(pos, len(normalized.text))
+    restored = Normalized("".join(out.parts), normalized.text, tuple(out.spans))
+    # the normaliser saw masks where lexicon words were: put the written text back as its source
+    normalized = Normalized(normalized.text, text, normalized.spans)
+    return Prepared(restored.text, text, (normalized, restored))
+
+
+_PATTERNS: dict[tuple[tuple[str, ...], str], re.Pattern] = {}
+
+
+def _pattern(words: tuple[str, ...], language: str) -> re.Pattern:
+    key = (words, language)
+    if key not in _PATTERNS:
+        alts = []
+        for w in words:
+            esc = re.escape(w)
+            if re.match(r"[A-Za-z0-9]", w):
+                esc = r"(?<![A-Za-z0-9])" + esc
+            if re.search(r"[A-Za-z0-9]$", w):
+                esc += r"(?![A-Za-z0-9])"
+            alts.append(esc)
+        _PATTERNS[key] = re.compile("|".join(alts))
+    return _PATTERNS[key]

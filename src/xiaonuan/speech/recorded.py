@@ -1,0 +1,189 @@
+"""A recorded voice-over: the user's WAV/MP3 plus the script text → Speech with estimated timing.
+
+Voice name: `recorded:/path/to/voice.wav` (any format ffmpeg reads). The recording is the
+timing, so `pauses_ms` and `lead_ms` are ignored. Sentences are aligned to the audio by
+energy: pauses in the recording are found, and the N-1 sentence boundaries are put in the
+pauses that best match where the text's length says the boundaries should fall (a small
+dynamic programme that also prefers longer pauses). Words are spread over the voiced frames
+of their sentence by syllable count. No phonemes: `exact_timing=False`, so the mouth is
+driven from the audio itself (motion/audio.py), never from made-up phonemes.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import SpeechEngineError, VoiceError
+from ..timeline import Timed, Timeline
+from . import Speech, Word
+
+RATE_HZ = 22050
+HOP_S = 0.01                 # energy is measured every 10 ms
+MIN_PAUSE_S = 0.12           # a quieter stretch at least this long may end a sentence
+SILENCE_FRACTION = 0.3       # silence: below floor + this share of the floor→speech dB range
+PAUSE_WEIGHT = 0.15          # how much a longer pause is preferred over a closer one
+_UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z0-9']+")
+VERSION = "recorded-1"
+
+
+class RecordedEngine:
+    """SpeechEngine over a recording; speaks whatever language the recording is in."""
+
+    language = ""  # any: the recording decides
+    version = VERSION
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser()
+        self.name = f"recorded:{self.path}"
+        if not self.path.is_file():
+            raise VoiceError(f"voice-over file {str(self.path)!r} does not exist: give recorded:/path/to/voice.wav")
+
+    def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
+                   rate_wpm: int | None = None, **_ignored) -> Speech:
+        samples = read_audio(self.path, RATE_HZ)
+        return align(samples, RATE_HZ, sentences, self.name)
+
+
+def read_audio(path: Path, rate_hz: int) -> np.ndarray:
+    """Mono float32 at `rate_hz`, decoded by the ffmpeg binary from imageio-ffmpeg."""
+    import imageio_ffmpeg
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate_hz),
+           "-f", "f32le", "-"]
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0 or not proc.stdout:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no audio"]
+        raise SpeechEngineError(f"cannot read the voice-over {str(path)!r} ({msg[0]}): give a WAV or MP3 with audio")
+    return np.frombuffer(proc.stdout, np.float32).copy()
+
+
+def frame_db(samples: np.ndarray, rate_hz: int, hop_s: float = HOP_S) -> np.ndarray:
+    hop = max(1, int(rate_hz * hop_s))
+    n = len(samples) // hop
+    frames = samples[:n * hop].reshape(n, hop).astype(np.float64)
+    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-10)
+
+
+def voiced_mask(db: np.ndarray) -> np.ndarray:
+    """True where the recording is speech, by a threshold between its noise floor and its loud part."""
+    if len(db) == 0:
+        return np.zeros(0, bool)
+    floor, loud = np.percentile(db, 10), np.percentile(db, 95)
+    if loud - floor < 6:  # nearly constant level: all speech (or all silence)
+        return np.full(len(db), loud > -60)
+    voiced = db > floor + SILENCE_FRACTION * (loud - floor)
+    # close tiny gaps (stops inside words) so only real pauses remain
+    k = int(0.04 / HOP_S)
+    return np.convolve(voiced.astype(float), np.ones(2 * k + 1), "same") > 0 if k else voiced
+
+
+def _pauses(voiced: np.ndarray) -> list[tuple[int, int]]:
+    """Unvoiced runs (start, end frame) inside the speech, at least MIN_PAUSE_S long."""
+    idx = np.flatnonzero(voiced)
+    if len(idx) == 0:
+        return []
+    first, last = idx[0], idx[-1] + 1
+    out, start = [], None
+    for i in range(first, last):
+        if not voiced[i] and start is None:
+            start = i
+        elif voiced[i] and start is not None:
+            if (i - start) * HOP_S >= MIN_PAUSE_S:
+                out.append((start, i))
+            start = None
+    return out
+
+
+def _weights(sentences: Sequence[str]) -> np.ndarray:
+    """Expected speaking time of each sentence in syllables (a Chinese character, ~1 per 3 Latin letters)."""
+    return np.array([max(1.0, _syllables(s)) for s in sentences])
+
+
+def _syllables(text: str) -> float:
+    return sum(1.0 if len(u) == 1 and not u.isascii() else max(1.0, len(u) / 3) for u in _UNIT.findall(text))
+
+
+def choose_boundaries(voiced: np.ndarray, weights: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) frames of each sentence: N-1 pauses chosen by dynamic programming."""
+    idx = np.flatnonzero(voiced)
+    n = len(weights)
+    if len(idx) == 0:
+        return [(0, len(voiced))] * n
+    first, last = int(idx[0]), int(idx[-1]) + 1
+    cum_voiced = np.concatenate([[0], np.cumsum(voiced)])
+    total = cum_voiced[last] - cum_voiced[first]
+    expected = np.cumsum(weights)[:-1] / weights.sum() * total  # voiced frames before each boundary
+    pauses = _pauses(voiced)
+    m = len(pauses)
+    if n == 1:
+        return [(first, last)]
+    if m < n - 1:
+        return _proportional(first, last, cum_voiced, expected)
+    pos = np.array([cum_voiced[a] - cum_voiced[first] for a, _ in pauses], float)
+    length = np.array([b - a for a, b in pauses], float)
+    cost = np.abs(pos[None, :] - expected[:, None]) / max(total, 1) - PAUSE_WEIGHT * np.log1p(length * HOP_S * 10)
+    best = np.full((n - 1, m), np.inf)
+    back = np.zeros((n - 1, m), int)
+    best[0] = cost[0]
+    for k in range(1, n - 1):
+        run_min, run_arg = np.inf, -1
+        for j in range(k, m):
+            if best[k - 1, j - 1] < run_min:
+                run_min, run_arg = best[k - 1, j - 1], j - 1
+            best[k, j] = run_min + cost[k, j]
+            back[k, j] = run_arg
+    j = int(np.argmin(best[n - 2]))
+    chosen = [j]
+    for k in range(n - 2, 0, -1):
+        j = int(back[k, j])
+        chosen.append(j)
+    chosen.reverse()
+    starts = [first] + [pauses[j][1] for j in chosen]
+    ends = [pauses[j][0] for j in chosen] + [last]
+    return list(zip(starts, ends))
+
+
+def _proportional(first: int, last: int, cum_voiced: np.ndarray, expected: np.ndarray) -> list[tuple[int, int]]:
+    """Too few pauses: cut where the voiced time says, without pauses."""
+    cuts = [int(np.searchsorted(cum_voiced, cum_voiced[first] + e)) for e in expected]
+    edges = [first] + cuts + [last]
+    return [(a, max(a, b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def align(samples: np.ndarray, rate_hz: int, sentences: Sequence[str], voice: str) -> Speech:
+    """Speech for a recording of `sentences`: sentence and word spans estimated, no phonemes."""
+    hop = int(rate_hz * HOP_S)
+    voiced = voiced_mask(frame_db(samples, rate_hz))
+    spans = choose_boundaries(voiced, _weights(sentences))
+    sentence_items, word_items = [], []
+    for si, ((a, b), text) in enumerate(zip(spans, sentences)):
+        sentence_items.append(Timed(a * hop, max(a, b) * hop, si))
+        word_items += _spread_words(text, si, voiced, a, b, hop)
+    return Speech(samples.astype(np.float32), rate_hz, Timeline(rate_hz, ()), Timeline(rate_hz, tuple(word_items)),
+                  Timeline(rate_hz, tuple(sentence_items)), voice, exact_timing=False)
+
+
+def _spread_words(text: str, si: int, voiced: np.ndarray, a: int, b: int, hop: int) -> list[Timed[Word]]:
+    units = list(_UNIT.finditer(text))
+    if not units or b <= a:
+        return []
+    frames = np.flatnonzero(voiced[a:b]) + a
+    if len(frames) == 0:
+        frames = np.arange(a, b)
+    w = np.array([_syllables(u.group(0)) for u in units])
+    edges = np.round(np.concatenate([[0], np.cumsum(w)]) / w.sum() * len(frames)).astype(int)
+    out = []
+    for u, e0, e1 in zip(units, edges[:-1], edges[1:]):
+        if e1 <= e0:
+            continue
+        start, end = int(frames[e0]) * hop, (int(frames[e1 - 1]) + 1) * hop
+        if out and start < out[-1].end:
+            start = out[-1].end
+        if end > start:
+            out.append(Timed(start, end, Word(si, u.start(), u.end())))
+    return out
