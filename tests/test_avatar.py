@@ -39,11 +39,19 @@ def _copy_pack(tmp_path: Path) -> Path:
 def test_invalid_manifest_names_file_and_field(tmp_path):
     pack = _copy_pack(tmp_path)
     text = (pack / "avatar.yaml").read_text(encoding="utf-8")
-    (pack / "avatar.yaml").write_text("\n".join(l for l in text.splitlines() if not l.startswith("consent:")),
+    (pack / "avatar.yaml").write_text("\n".join(l for l in text.splitlines() if not l.startswith("portrait:")),
                                       encoding="utf-8")
     with pytest.raises(AvatarError) as e:
         load_avatar("default", root=tmp_path)
-    assert "avatar.yaml" in str(e.value) and "consent" in str(e.value)
+    assert "avatar.yaml" in str(e.value) and "portrait" in str(e.value)
+
+
+def test_pack_without_consent_loads_but_is_not_consented(tmp_path):
+    pack = _copy_pack(tmp_path)
+    text = (pack / "avatar.yaml").read_text(encoding="utf-8")
+    (pack / "avatar.yaml").write_text("\n".join(l for l in text.splitlines() if not l.startswith("consent:")),
+                                      encoding="utf-8")
+    assert not load_avatar("default", root=tmp_path).consented
 
 
 def test_missing_landmark_cache_is_rebuilt(tmp_path):

@@ -1,4 +1,12 @@
-"""animate(): a still avatar talks, blinks and moves following a MotionTrack.
+"""animate(): an avatar talks, blinks and moves following a MotionTrack.
+
+A portrait gets everything from the track: lips, blinks, brows, head pose (its idle motion).
+A recorded clip keeps its own life: frames follow the pack's loop plan (loop.py, read streaming by
+clip.ClipReader), its own head motion and blinks stay, and MotionTrack.head_pose_deg, eye_open and
+brow_raise are ignored. Only the lips move: the blend shapes are built once on the clip's neutral
+frame, with the clip's own mouth as rest (no closing), and per frame they are rotated and scaled
+onto that frame's (temporally smoothed) landmarks; the warp runs on a crop box that follows the
+face. Frames without a face are passed through untouched.
 
 Each motion parameter is a blend shape: a displacement of the 478 landmarks at full strength, set
 by hand on a few driving landmarks (lips, chin, lids, brows) and spread smoothly over the rest of
@@ -19,7 +27,7 @@ from xiaonuan.avatar import Avatar
 from xiaonuan.face import mesh
 from xiaonuan.face.blend import blend_crop, feather_mask
 from xiaonuan.face.mouth import MouthStyle, fill_mouth, mouth_style
-from xiaonuan.face.warp import PiecewiseAffineWarper, WarpMesh, build_warp_mesh
+from xiaonuan.face.warp import CropBox, PiecewiseAffineWarper, WarpMesh, build_warp_mesh
 from xiaonuan.motion.track import MotionFrame, MotionTrack
 from xiaonuan.types import Frame, Landmarks
 
@@ -64,6 +72,9 @@ def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0) -> Iterator[Fram
     it. `seed` is accepted for pipeline symmetry; the output depends only on avatar and motion.
     """
     del seed
+    if avatar.is_clip:
+        yield from _animate_clip(avatar, motion)
+        return
     rig = build_rig(avatar)
     box = rig.warp_mesh.box
     ys, xs = box.slices
@@ -105,13 +116,18 @@ def target_landmarks(rig: FaceRig, mf: MotionFrame) -> Landmarks:
     return out
 
 
-def build_rig(avatar: Avatar) -> FaceRig:
-    """Blend shapes and warp mesh for one avatar (~50 ms; done once per animate call)."""
+def build_rig(avatar: Avatar, close: bool = True) -> FaceRig:
+    """Blend shapes and warp mesh for one avatar (~50 ms; done once per animate call).
+
+    close=False keeps the avatar's own mouth as the rest shape (recorded clips); lip_press then
+    brings the lips together from there.
+    """
     src = avatar.landmarks.astype(np.float32)
     eye = mesh.eye_distance_px(src)
     graph = _MeshGraph(src)
     axes = _FaceAxes(src, eye)
-    base = src + _close_shape(src, axes, graph)
+    closing = _close_shape(src, axes, graph)
+    base = src + closing if close else src.copy()
     axes = _FaceAxes(base, eye)
     shapes = {
         "jaw": _jaw_shape(base, axes, graph),
@@ -122,6 +138,8 @@ def build_rig(avatar: Avatar) -> FaceRig:
         "blink": _blink_shape(base, axes, graph),
         "brow": _brow_shape(base, axes, graph),
     }
+    if not close:
+        shapes["press"] = closing + _press_shape(base + closing, axes, graph)
     chin = base[mesh.CHIN] + axes.down * NECK_BELOW_CHIN * eye
     return FaceRig(base=base, shapes=shapes, warp_mesh=build_warp_mesh(src, avatar.size),
                    mouth=mouth_style(avatar.image, src), eye_px=eye, neck_px=(float(chin[0]), float(chin[1])))
@@ -343,3 +361,159 @@ def _apply_pose(frame: Frame, out: Frame, rig: FaceRig, pose_deg: tuple[float, f
     h, w = frame.shape[:2]
     cv2.warpAffine(frame, m, (w, h), dst=out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
     return out
+
+
+# --------------------------------------------------------------------------- recorded clips
+
+STABLE_POINTS = (mesh.RIGHT_EYE_OUTER, mesh.RIGHT_EYE_INNER, mesh.LEFT_EYE_INNER, mesh.LEFT_EYE_OUTER,
+                 *mesh.NOSE_BRIDGE, 10, 151, 234, 454)     # rigid points: how the head sits in a frame
+CLIP_SHAPES = ("jaw", "press", "width", "round", "smile")   # the clip keeps its own blinks and brows
+INTERIOR_FADE_EYE = 0.06    # the drawn mouth interior fades in over this much extra opening (eye distances)
+
+
+def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """2x2 rotation·scale that best maps centred src points onto centred dst points (Umeyama, no reflection)."""
+    a = src - src.mean(0)
+    b = dst - dst.mean(0)
+    u, sig, vt = np.linalg.svd(b.T @ a)
+    d = np.sign(np.linalg.det(u @ vt))
+    r = u @ np.diag([1.0, d]) @ vt
+    scale = (sig * np.array([1.0, d])).sum() / max(float((a ** 2).sum()), 1e-9)
+    return (scale * r).astype(np.float32)
+
+
+MIN_OWN_BLINKS_PER_MIN = 4.0   # a clip that blinks less than this gets the motion track's blinks
+
+
+def clip_blinks_per_min(clip) -> float:
+    """Eyelid closures per minute in the clip's own landmark track (as avsync counts them)."""
+    lm = clip.raw[clip.found]
+    if len(lm) < 2:
+        return 0.0
+    lids = np.linalg.norm(lm[:, 159] - lm[:, 145], axis=1) / np.maximum(
+        np.linalg.norm(lm[:, mesh.RIGHT_EYE_OUTER] - lm[:, mesh.RIGHT_EYE_INNER], axis=1), 1e-6)
+    closed = (lids < 0.55 * np.median(lids)).astype(np.int8)
+    runs = int((np.diff(np.concatenate([[0], closed])) == 1).sum())
+    return 60.0 * runs * clip.fps / len(lm)
+
+
+def _clip_weights(mf: MotionFrame, blinks: bool = False) -> dict[str, float]:
+    press = float(np.clip(mf.lip_press, 0, 1))
+    extra = {"blink": 1.0 - float(np.clip(mf.eye_open, 0, 1))} if blinks else {}
+    return {**extra, "jaw": float(np.clip(mf.jaw_open, 0, 1)) * (1.0 - press), "press": press,
+            "width": float(np.clip(mf.lip_width, -1, 1)), "round": float(np.clip(mf.lip_round, 0, 1)),
+            "smile": float(np.clip(mf.smile, 0, 1))}
+
+
+def _animate_clip(avatar: Avatar, motion: MotionTrack) -> Iterator[Frame]:
+    from xiaonuan.clip import ClipReader
+    from xiaonuan.loop import calmness_cost, plan_steps
+
+    clip = avatar.clip
+    rig = build_rig(avatar, close=False)
+    blinks = clip_blinks_per_min(clip) < MIN_OWN_BLINKS_PER_MIN     # a clip that never blinks gets the track's
+    ref = rig.base
+    ref_stable = ref[list(STABLE_POINTS)]
+    steps = plan_steps(avatar.loop, motion.n_frames, calmness_cost(clip.landmarks, clip.found))
+    box0 = rig.warp_mesh.box
+    bw, bh = box0.width_px, box0.height_px
+    w, h = avatar.size
+    anchors = rig.warp_mesh.points_px[mesh.N_LANDMARKS:]
+    warper = PiecewiseAffineWarper(rig.warp_mesh)
+    feather = feather_mask(bw, bh)
+    upper, lower = list(mesh.LIPS_INNER_UPPER), list(mesh.LIPS_INNER_LOWER)
+    frame = np.empty((h, w, 3), np.uint8)
+    reader_a = ClipReader(clip.video, avatar.size, clip.fps)
+    reader_b = ClipReader(clip.video, avatar.size, clip.fps)
+    try:
+        for i, st in enumerate(steps):
+            if st.w_b > 0:
+                cv2.addWeighted(reader_a.frame(st.a), 1.0 - st.w_b, reader_b.frame(st.b), st.w_b, 0.0, dst=frame)
+                lm = (1.0 - st.w_b) * clip.landmarks[st.a] + st.w_b * clip.landmarks[st.b]
+                has_face = bool(clip.found[st.a] and clip.found[st.b])
+            else:
+                np.copyto(frame, reader_a.frame(st.a))
+                lm = clip.landmarks[st.a]
+                has_face = bool(clip.found[st.a])
+            if has_face:
+                _move_lips(frame, lm.astype(np.float32), motion.frame(i), rig, ref_stable, warper, anchors,
+                           feather, (upper, lower), blinks)
+            yield frame
+    finally:
+        reader_a.close()
+        reader_b.close()
+
+
+def _move_lips(frame: Frame, lm: Landmarks, mf: MotionFrame, rig: FaceRig, ref_stable: np.ndarray,
+               warper: PiecewiseAffineWarper, anchors: np.ndarray, feather: np.ndarray, lips,
+               blinks: bool = False) -> None:
+    """Warp one clip frame's lips (in place) by the motion frame's weights, transferred onto its landmarks."""
+    weights = _clip_weights(mf, blinks)
+    disp = np.zeros_like(rig.base)
+    for name, wgt in weights.items():
+        if wgt != 0.0:
+            disp += wgt * rig.shapes[name]
+    if not np.any(np.abs(disp) > 1e-3):
+        return                                              # the clip's own mouth at rest: frame untouched
+    m = _similarity(ref_stable, lm[list(STABLE_POINTS)])
+    disp = disp @ m.T
+    box0 = rig.warp_mesh.box
+    h, w = frame.shape[:2]
+    shift = np.round(lm[list(STABLE_POINTS)].mean(0) - ref_stable.mean(0)).astype(int)
+    x0 = int(np.clip(box0.x0 + shift[0], 0, w - box0.width_px))
+    y0 = int(np.clip(box0.y0 + shift[1], 0, h - box0.height_px))
+    box = CropBox(x0, y0, x0 + box0.width_px, y0 + box0.height_px)
+    src_crop = np.ascontiguousarray(frame[box.slices])
+    crop = src_crop.copy()
+    local = lm - np.array([x0, y0], np.float32)
+    target = local + disp
+    region = warper.warp(src_crop, np.concatenate([target, anchors]), crop,
+                         src_px=np.concatenate([local, anchors]))
+    upper, lower = lips
+    src_gap = float(np.linalg.norm(local[mesh.INNER_LIP_TOP] - local[mesh.INNER_LIP_BOTTOM]))
+    tgt_gap = float(np.linalg.norm(target[mesh.INNER_LIP_TOP] - target[mesh.INNER_LIP_BOTTOM]))
+    alpha = float(np.clip((tgt_gap - src_gap) / (INTERIOR_FADE_EYE * rig.eye_px), 0.0, 1.0))
+    mouth_region = None
+    if alpha > 0:
+        warped = crop.copy()
+        mouth_region = fill_mouth(crop, target[upper], target[lower], rig.eye_px, rig.mouth)
+        if mouth_region is not None and alpha < 1.0:
+            a = alpha * alpha * (3 - 2 * alpha)
+            r = mouth_region
+            crop[r] = (warped[r] * (1 - a) + crop[r] * a + 0.5).astype(np.uint8)
+    blend_crop(frame, crop, src_crop, box, feather, _union(region, mouth_region))
+
+
+# --------------------------------------------------------------------------- consent label
+
+UNCONSENTED_LABEL = "未经授权 / unconsented"
+LABEL_HEIGHT_SHARE = 0.045      # label text height, share of the presenter frame's height
+
+
+def label_unconsented(frames: Iterator[Frame]) -> Iterator[Frame]:
+    """Stamp a visible "未经授权 / unconsented" label on every presenter frame (render --allow-unconsented)."""
+    overlay = None
+    for f in frames:
+        if overlay is None:
+            overlay = _label_overlay(f.shape[1], f.shape[0])
+        rgb, a, (x, y) = overlay
+        roi = f[y:y + rgb.shape[0], x:x + rgb.shape[1]]
+        roi[...] = (roi * (1 - a) + rgb * a + 0.5).astype(np.uint8)
+        yield f
+
+
+def _label_overlay(width: int, height: int):
+    from PIL import Image, ImageDraw
+
+    from xiaonuan.fonts import load_font
+
+    size = max(12, int(LABEL_HEIGHT_SHARE * height))
+    font = load_font(size, "Bold")
+    box = font.getbbox(UNCONSENTED_LABEL)
+    tw, th = box[2] - box[0] + size, box[3] - box[1] + size // 2
+    tw, th = min(tw, width), min(th, height)
+    img = Image.new("RGBA", (tw, th), (160, 0, 0, 200))
+    ImageDraw.Draw(img).text((size // 2 - box[0], size // 4 - box[1]), UNCONSENTED_LABEL, font=font,
+                             fill=(255, 255, 255, 255))
+    arr = np.asarray(img).astype(np.float32)
+    return arr[..., :3], arr[..., 3:] / 255.0, (max(0, (width - tw) // 2), max(0, size // 2))

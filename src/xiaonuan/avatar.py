@@ -1,12 +1,22 @@
-"""Avatar packs: a folder assets/avatar/<name>/ holding avatar.yaml, a portrait and its cached landmarks.
+"""Avatar packs: a folder <avatars>/<name>/ holding avatar.yaml, the presenter's media and cached landmarks.
 
-    name: default                 # must match the folder name
-    portrait: portrait.png        # RGB still of the presenter, face roughly frontal
-    landmarks: landmarks.npz      # cache of the 478 face-mesh points; rebuilt when missing or stale
-    source / attribution / licence / consent: free text (consent is required)
+A pack is a still portrait or a recorded clip (enrolled by `xiaonuan avatar add`, see enrol.py):
+
+    name: sun                     # must match the folder name
+    kind: clip                    # "portrait" (default) or "clip"
+    portrait: reference.png       # portrait: the still; clip: its neutral frame (closed, calm mouth)
+    video: source.mp4             # clip only: the normalised recording (fps, size, rotation applied)
+    landmarks: landmarks.npz      # cache of the 478 face-mesh points (per frame for a clip); rebuilt when missing
+    fps: 25                       # clip only
+    neutral_frame: 123            # clip only: index of the reference frame
+    face_box: [x0, y0, x1, y1]    # clip only: the union of the face's boxes over the clip (px)
+    loop: {mode, loop_start, loop_end, seam_jump, median_motion, crossfade}   # clip only, see loop.py
+    source / attribution / licence: free text
+    consent: {by: "Sun Li", date: "2025-01-31", file: consent.pdf}   # or free text for a documented basis
+    quality: ["…"]                # the enrolment report's warnings, in plain language
     default_voice: espeak:cmn     # optional
 
-The landmarks are measured once with face.mesh and cached beside the portrait, keyed by its SHA-256.
+A pack without a consent record loads, but render() refuses it unless allow_unconsented=True.
 """
 
 from __future__ import annotations
@@ -25,6 +35,14 @@ from xiaonuan.types import Frame, Landmarks
 
 MANIFEST = "avatar.yaml"
 DEFAULT_LANDMARKS_FILE = "landmarks.npz"
+SMOOTH_SIGMA_FRAMES = 1.2     # temporal smoothing of a clip's landmark track (mouth patch must not shimmer)
+
+
+class _Consent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(min_length=1)
+    date: str = Field(min_length=1)
+    file: str | None = None
 
 
 class _Manifest(BaseModel):
@@ -32,30 +50,93 @@ class _Manifest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1)
+    kind: str = Field(default="portrait", pattern="^(portrait|clip)$")
     portrait: str = Field(min_length=1)
+    video: str | None = None
     landmarks: str = DEFAULT_LANDMARKS_FILE
+    fps: int | None = None
+    frames: int | None = None
+    size: list[int] | None = None
+    neutral_frame: int = 0
+    face_box: list[int] | None = None
+    loop: dict | None = None
     source: str = ""
-    attribution: str = Field(min_length=1)
+    source_sha256: str | None = None
+    attribution: str = ""
     licence: str = ""
-    consent: str = Field(min_length=1)
+    consent: _Consent | str | None = None
+    quality: list[str] = Field(default_factory=list)
     default_voice: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """Who consented to being a presenter, when, and the signed form if one was given (a file in the pack)."""
+
+    by: str
+    date: str
+    file: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.by}, {self.date}" + (f" (form: {self.file})" if self.file else "")
+
+
+@dataclass(frozen=True, eq=False)
+class ClipTrack:
+    """Per-frame face data of a recorded clip (F frames)."""
+
+    video: Path                   # the normalised source video in the pack
+    fps: int
+    landmarks: np.ndarray         # (F, 478, 2) float32, temporally smoothed; NaN where no face
+    raw: np.ndarray               # (F, 478, 2) float32 as measured; NaN where no face
+    found: np.ndarray             # (F,) bool: a face was found in that frame
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.found)
 
 
 @dataclass(frozen=True, eq=False)
 class Avatar:
-    """A presenter: the portrait (RGB), its 478 landmarks (pixels) and the pack's metadata."""
+    """A presenter: a portrait, or a clip plus its loop plan; `image`/`landmarks` are the (neutral) still."""
 
     name: str
-    image: Frame                # (H, W, 3) uint8 RGB portrait
+    image: Frame                # (H, W, 3) uint8 RGB portrait, or the clip's neutral reference frame
     landmarks: Landmarks        # (478, 2) float32, measured on `image`
     attribution: str
-    consent: str
+    consent: str                # the consent record in words ("" when there is none)
     default_voice: str | None = None
+    kind: str = "portrait"      # "portrait" | "clip"
+    clip: ClipTrack | None = None
+    loop: object | None = None  # loop.LoopPlan for a clip
+    neutral_frame: int = 0
+    consent_record: ConsentRecord | None = None
+    quality: tuple[str, ...] = ()
+    folder: Path | None = None
 
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) in pixels."""
         return int(self.image.shape[1]), int(self.image.shape[0])
+
+    @property
+    def is_clip(self) -> bool:
+        return self.kind == "clip" and self.clip is not None
+
+    @property
+    def consented(self) -> bool:
+        """True when the pack records a consent (or a documented basis, as for the public-domain default)."""
+        return bool(self.consent.strip())
+
+
+def require_consent(avatar: Avatar, allow_unconsented: bool = False) -> None:
+    """Raise AvatarError for a pack without a consent record, unless explicitly allowed."""
+    if avatar.consented or allow_unconsented:
+        return
+    where = f" ({avatar.folder / MANIFEST})" if avatar.folder else ""
+    raise AvatarError(f"avatar {avatar.name!r} has no consent record{where}: the person shown must have agreed. "
+                      f"Re-enrol with --consent FILE or --consent-by \"name, date\", or render with "
+                      f"--allow-unconsented (the video is then labelled 未经授权 / unconsented).")
 
 
 def available_avatars(root: Path | None = None) -> list[str]:
@@ -63,7 +144,7 @@ def available_avatars(root: Path | None = None) -> list[str]:
     root = Path(root) if root is not None else avatars_dir()
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
+    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file() and not p.name.startswith("."))
 
 
 def load_avatar(name: str, root: Path | None = None) -> Avatar:
@@ -75,18 +156,31 @@ def load_avatar(name: str, root: Path | None = None) -> Avatar:
         found = available_avatars(root)
         listing = ", ".join(found) if found else "none"
         raise AvatarError(f"unknown avatar {name!r}: no {MANIFEST} in {folder}. Available avatars: {listing}. "
-                          f"Pick one of those, or create {folder}/ with a portrait and an {MANIFEST}.")
-    manifest = _read_manifest(manifest_path)
+                          f"Pick one of those, or enrol one with `xiaonuan avatar add PATH --name {name}`.")
+    manifest = read_manifest(manifest_path)
     if manifest.name != name:
         raise AvatarError(f"{manifest_path}: field 'name' is {manifest.name!r} but the folder is {name!r}; "
                           "make them the same.")
     image = _read_portrait(folder / manifest.portrait, manifest_path)
-    landmarks = _cached_landmarks(folder / manifest.landmarks, folder / manifest.portrait, image)
-    return Avatar(name=name, image=image, landmarks=landmarks, attribution=manifest.attribution,
-                  consent=manifest.consent, default_voice=manifest.default_voice)
+    if manifest.kind == "clip":
+        clip, plan = _load_clip(folder, manifest, manifest_path)
+        landmarks = clip.raw[manifest.neutral_frame]
+        if not clip.found[manifest.neutral_frame]:
+            raise AvatarError(f"{manifest_path}: neutral_frame {manifest.neutral_frame} has no face; re-enrol the clip.")
+    else:
+        clip, plan = None, None
+        landmarks = _cached_landmarks(folder / manifest.landmarks, folder / manifest.portrait, image)
+    record = manifest.consent if isinstance(manifest.consent, _Consent) else None
+    consent_text = (ConsentRecord(record.by, record.date, record.file).describe() if record is not None
+                    else (manifest.consent or ""))
+    return Avatar(name=name, image=image, landmarks=np.asarray(landmarks, np.float32),
+                  attribution=manifest.attribution, consent=consent_text, default_voice=manifest.default_voice,
+                  kind=manifest.kind, clip=clip, loop=plan, neutral_frame=manifest.neutral_frame,
+                  consent_record=None if record is None else ConsentRecord(record.by, record.date, record.file),
+                  quality=tuple(manifest.quality), folder=folder)
 
 
-def _read_manifest(path: Path) -> _Manifest:
+def read_manifest(path: Path) -> _Manifest:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
@@ -111,6 +205,58 @@ def _read_portrait(path: Path, manifest_path: Path) -> Frame:
             return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
     except (UnidentifiedImageError, OSError) as e:
         raise AvatarError(f"{path} cannot be read as an image ({e}); use a PNG or JPEG.") from e
+
+
+def _load_clip(folder: Path, manifest: _Manifest, manifest_path: Path):
+    from xiaonuan.loop import LoopPlan, plan_loop
+
+    if not manifest.video or not (folder / manifest.video).is_file():
+        raise AvatarError(f"{manifest_path}: kind is clip but its video {manifest.video!r} is missing; re-enrol it "
+                          "with `xiaonuan avatar add`.")
+    video = folder / manifest.video
+    cache = folder / manifest.landmarks
+    raw = found = None
+    if cache.is_file():
+        try:
+            with np.load(cache) as z:
+                raw, found = z["landmarks"].astype(np.float32), z["found"].astype(bool)
+        except (OSError, ValueError, KeyError):
+            raw = None
+    if raw is None:                                       # missing or unreadable cache: measure again
+        from xiaonuan.enrol import measure_video, save_track
+
+        m = measure_video(video)
+        raw, found = m.landmarks, m.found
+        try:
+            save_track(cache, m)
+        except OSError:
+            pass
+    clip = ClipTrack(video=video, fps=int(manifest.fps or 25), landmarks=smooth_track(raw, found), raw=raw,
+                     found=found)
+    plan = LoopPlan.from_dict(manifest.loop) if manifest.loop else plan_loop(clip.landmarks, found)
+    return clip, plan
+
+
+def smooth_track(raw: np.ndarray, found: np.ndarray, sigma: float = SMOOTH_SIGMA_FRAMES) -> np.ndarray:
+    """Zero-phase Gaussian smoothing of a landmark track along time, within each run of found frames."""
+    out = raw.copy()
+    radius = int(np.ceil(3 * sigma))
+    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2).astype(np.float32)
+    edges = np.diff(np.concatenate([[0], found.astype(np.int8), [0]]))
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        seg = raw[a:b].astype(np.float32)
+        n = b - a
+        acc = np.zeros_like(seg)
+        wsum = np.zeros((n, 1, 1), np.float32)
+        for j, w in enumerate(k):
+            off = j - radius
+            lo, hi = max(0, -off), min(n, n - off)
+            if hi <= lo:
+                continue
+            acc[lo:hi] += w * seg[lo + off:hi + off]
+            wsum[lo:hi] += w
+        out[a:b] = acc / wsum
+    return out
 
 
 def _cached_landmarks(cache: Path, portrait: Path, image: Frame) -> Landmarks:

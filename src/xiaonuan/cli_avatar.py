@@ -1,16 +1,100 @@
-"""`xiaonuan avatar …`: enrol, list, show and remove presenters."""
+"""`xiaonuan avatar …`: enrol, list, show and remove presenters. Each command only calls the library."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from .errors import InputError, XiaonuanError
 
 app = typer.Typer(no_args_is_help=True)
 
+ROOT_HELP = "avatars folder (default: assets/avatar/, or $XIAONUAN_AVATARS)"
+
+
+def _fail(e: XiaonuanError) -> None:
+    typer.echo(f"error: {e}", err=True)
+    raise typer.Exit(2 if isinstance(e, InputError) else 1)
+
+
+@app.command("add")
+def add(
+    path: Path = typer.Argument(..., help="a clip (MP4/MOV/WebM, 10–60 s) or a photo (PNG/JPG) of the presenter"),
+    name: str = typer.Option(..., "--name", help="the avatar's name (letters, digits, - and _)"),
+    consent: Optional[Path] = typer.Option(None, "--consent", help="the signed consent form (copied into the pack)"),
+    consent_by: Optional[str] = typer.Option(None, "--consent-by", help='who consented and when: "Sun Li, 2025-01-31"'),
+    root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP),
+    replace: bool = typer.Option(False, "--replace", help="replace an existing avatar of that name"),
+) -> None:
+    """Enrol a recorded presenter or a portrait: normalise it, measure landmarks, check it, plan its loop."""
+    from .enrol import enrol, parse_consent_by
+
+    try:
+        record = parse_consent_by(consent_by) if consent_by else None
+        result = enrol(path, name, root=root, consent=record, consent_file=consent, replace=replace)
+    except XiaonuanError as e:
+        _fail(e)
+        return
+    r = result.report
+    what = "cached, unchanged" if result.cached else f"{result.seconds:.1f} s"
+    typer.echo(f"enrolled {result.name} → {result.folder}  ({what})")
+    if not result.cached:
+        typer.echo(f"  frames: {r.n_frames}, face found in {r.face_frames}; {r.eye_px:.0f} px between the eyes; "
+                   f"neutral frame {r.neutral_frame}")
+        if r.loop:
+            typer.echo(f"  loop: {r.loop['mode']} {r.loop['loop_start']}–{r.loop['loop_end']}, seam jump "
+                       f"{r.loop['seam_jump']:.5f} vs median motion {r.loop['median_motion']:.5f} (eye distances)")
+    for w in r.warnings:
+        typer.echo(f"  warning: {w.message}")
+    if consent is None and consent_by is None:
+        typer.echo("  warning: no consent recorded; renders need --allow-unconsented and are labelled so. "
+                   "Re-enrol with --consent FILE or --consent-by \"name, date\".")
+
 
 @app.command("list")
-def list_avatars() -> None:
+def list_avatars(root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP)) -> None:
     """List the avatars."""
     from .avatar import available_avatars
 
-    for a in available_avatars():
+    for a in available_avatars(root):
         typer.echo(a)
+
+
+@app.command("show")
+def show(
+    name: str = typer.Argument(...),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="contact sheet PNG (default: out/avatar_NAME.png)"),
+    root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP),
+) -> None:
+    """Write a contact sheet PNG of the avatar (frames, face box, loop seam, report) and print its record."""
+    from .avatar import load_avatar
+    from .sheet import contact_sheet
+
+    try:
+        av = load_avatar(name, root)
+        path = contact_sheet(av, out or Path("out") / f"avatar_{name}.png")
+    except XiaonuanError as e:
+        _fail(e)
+        return
+    typer.echo(f"{av.name}: {av.kind}, {av.size[0]}x{av.size[1]}"
+               + (f", {av.clip.n_frames} frames at {av.clip.fps} fps" if av.is_clip else ""))
+    typer.echo(f"  consent: {av.consent or 'NONE RECORDED'}")
+    for q in av.quality:
+        typer.echo(f"  warning: {q}")
+    typer.echo(f"  contact sheet: {path}")
+
+
+@app.command("remove")
+def remove(name: str = typer.Argument(...),
+           root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP)) -> None:
+    """Delete an avatar pack."""
+    from .enrol import remove_avatar
+
+    try:
+        folder = remove_avatar(name, root)
+    except XiaonuanError as e:
+        _fail(e)
+        return
+    typer.echo(f"removed {folder}")

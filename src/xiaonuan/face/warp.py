@@ -131,13 +131,17 @@ class PiecewiseAffineWarper:
         self._grid_x, self._grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         self._src_h = np.concatenate([warp_mesh.points_px, np.ones((len(warp_mesh.points_px), 1), np.float32)], 1)
 
-    def warp(self, src_crop: Frame, target_px: np.ndarray, out: Frame) -> tuple[slice, slice] | None:
+    def warp(self, src_crop: Frame, target_px: np.ndarray, out: Frame,
+             src_px: np.ndarray | None = None) -> tuple[slice, slice] | None:
         """Write into `out` the crop warped so that mesh points land on `target_px` (P,2 crop px).
 
         Only pixels of moved triangles are rewritten; the rest of `out` is left as it is (callers
         start from a copy of `src_crop`). Returns the region that was rewritten, or None.
+        `src_px` (P,2) gives this frame's own source points (a recorded clip, where the face moves
+        within the crop); the mesh's triangles are reused. Default: the mesh's points.
         """
-        src = self.mesh.points_px
+        src = self.mesh.points_px if src_px is None else np.asarray(src_px, np.float32)
+        src_h = self._src_h if src_px is None else np.concatenate([src, np.ones((len(src), 1), np.float32)], 1)
         tris = self.mesh.triangles
         moved = np.abs(target_px - src).max(axis=1) > MOVED_EPS_PX
         dyn = tris[moved[tris].any(axis=1)]
@@ -152,7 +156,7 @@ class PiecewiseAffineWarper:
             return None
         dh = np.concatenate([d, np.ones(d.shape[:2] + (1,))], axis=2)   # rows: [x y 1] per corner
         # affine A (2x3) with A @ [x_t y_t 1]^T = [x_s y_s]^T for the three corners
-        affine = np.linalg.solve(dh, self._src_h[dyn][:, :, :2].astype(np.float64)).transpose(0, 2, 1)
+        affine = np.linalg.solve(dh, src_h[dyn][:, :, :2].astype(np.float64)).transpose(0, 2, 1)
         coeffs = np.concatenate([affine.reshape(-1, 6), [[1, 0, 0, 0, 1, 0]]]).astype(np.float32)
 
         h, w = self._tri_index.shape

@@ -1,0 +1,74 @@
+"""Streaming random-ish access to the frames of an avatar pack's normalised video.
+
+A loop plan reads the clip mostly in order, jumps back at loop seams, and (ping-pong) plays it
+backwards. ClipReader keeps one ffmpeg decoder open and reads forwards; a backward or far jump
+re-opens the decoder with an input seek (-ss, frame-exact for the packs' constant-rate H.264 with a
+keyframe every second). Going backwards it decodes a chunk of CHUNK_FRAMES frames ending at the
+wanted one and serves the following backward requests from that chunk, so memory stays bounded by
+CACHE_FRAMES decoded frames whatever the clip's length.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from xiaonuan.types import Frame
+
+CHUNK_FRAMES = 12        # frames decoded ahead of a backward jump
+SKIP_AHEAD_FRAMES = 50   # a forward jump up to this far is decoded through rather than seeked
+CACHE_FRAMES = 2 * CHUNK_FRAMES
+
+
+class ClipReader:
+    """frame(j) → the j-th RGB frame (read-only view; valid until CACHE_FRAMES other frames are read)."""
+
+    def __init__(self, video: Path, size: tuple[int, int], fps: int) -> None:
+        self.video, self.size, self.fps = Path(video), size, fps
+        self._gen = None
+        self._pos = 0                          # index of the frame the decoder yields next
+        self._cache: OrderedDict[int, Frame] = OrderedDict()
+        self.seeks = 0                         # how many times the decoder was re-opened (for tests/bench)
+
+    def frame(self, j: int) -> Frame:
+        hit = self._cache.get(j)
+        if hit is not None:
+            self._cache.move_to_end(j)
+            return hit
+        if self._gen is None or j < self._pos or j > self._pos + SKIP_AHEAD_FRAMES:
+            start = max(0, j - CHUNK_FRAMES + 1) if (self._gen is not None and j < self._pos) else j
+            self._open(start)
+        while self._pos <= j:
+            try:
+                raw = next(self._gen)
+            except StopIteration:
+                raise IndexError(f"{self.video.name} has no frame {j} (it ends at {self._pos - 1})") from None
+            self._put(self._pos, raw)
+            self._pos += 1
+        return self._cache[j]
+
+    def _put(self, k: int, frame: Frame) -> None:
+        self._cache[k] = np.array(frame)       # own copy: the decoder reuses its buffer
+        while len(self._cache) > CACHE_FRAMES:
+            self._cache.popitem(last=False)
+
+    def _open(self, start: int) -> None:
+        from xiaonuan.enrol import iter_frames
+
+        self.close()
+        self._gen = iter_frames(self.video, self.size, start=start, fps=self.fps)
+        self._pos = start
+        self.seeks += 1
+
+    def close(self) -> None:
+        if self._gen is not None:
+            self._gen.close()
+            self._gen = None
+
+    def __enter__(self) -> "ClipReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,560 @@
+"""Enrolment: a recorded clip (MP4/MOV/WebM) or a photo (PNG/JPG) becomes an avatar pack.
+
+    enrol(path, name, consent=...) → EnrolResult(folder, report, seconds, cached)
+
+Steps for a clip: normalise the source with ffmpeg (25 fps, rotation applied, longer side at most
+1280 px, at most 60 s, no audio, bit-exact flags so the same input gives the same bytes); measure
+the 478 landmarks of every frame with MediaPipe Face Mesh (two faces allowed, to notice a second
+person); check quality; pick the neutral frame (mouth closed, calm, eyes open); plan the loop
+(loop.py); write avatar.yaml, source.mp4, reference.png and landmarks.npz.
+
+The pack is built in a hidden temp folder beside its destination and renamed into place only when
+complete, so a failed enrolment leaves nothing in the avatars folder. Enrolling the same file again
+with the same name and consent is a cache hit (nothing is recomputed) and gives the same pack.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from xiaonuan.avatar import MANIFEST, ConsentRecord, available_avatars
+from xiaonuan.errors import AvatarError
+from xiaonuan.face import mesh
+from xiaonuan.paths import avatars_dir
+from xiaonuan.types import Frame
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".m4v")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+TARGET_FPS = 25
+MAX_SIDE_PX = 1280            # the normalised clip's longer side
+MAX_CLIP_S = 60.0             # longer recordings are cut to this
+ENCODE_CRF = 16               # near-lossless: the pack's video is the presenter's picture from now on
+# Quality thresholds (see quality_report for the messages).
+MIN_EYE_PX = 160              # outer eye corner to outer eye corner, at the pack's (render) size
+MAX_YAW_DEG = 30.0
+MAX_ROLL_DEG = 20.0
+NOSE_DEPTH_EYE = 0.45         # nose tip in front of the eye corners, in eye distances (for the yaw estimate)
+TWO_FACES_SHARE = 0.10        # a second face in this share of frames is an error
+MIN_FACE_SHARE = 0.5          # a face in fewer frames than this is an error ("face lost in most frames")
+DARK_LUMA = 60.0              # median luma of the face below this: too dark
+MIN_SHARPNESS = 12.0          # Laplacian variance of the face at 64 px between the eyes: below is blurred
+SHARPNESS_EYE_PX = 64
+MOUTH_OPEN_GAP = 0.12         # inner-lip gap / eye distance above which the mouth counts as open
+MOUTH_OPEN_SHARE = 0.6        # open in more than this share of frames: warn
+QUALITY_EVERY = 5             # brightness/sharpness are measured on every 5th frame
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class QualityIssue:
+    """One finding of the enrolment check: a code for programs, a sentence (with the fix) for people."""
+
+    code: str          # no_face | two_faces | face_small | turned | face_lost | dark | blurred | mouth_open | …
+    severity: str      # "error" (the pack is not written) | "warning" (written, listed in avatar.yaml)
+    message: str
+
+
+@dataclass(frozen=True)
+class EnrolReport:
+    issues: tuple[QualityIssue, ...]
+    n_frames: int
+    face_frames: int
+    eye_px: float
+    neutral_frame: int
+    loop: dict | None = None
+
+    @property
+    def errors(self) -> list[QualityIssue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[QualityIssue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+
+@dataclass(frozen=True)
+class EnrolResult:
+    name: str
+    folder: Path
+    report: EnrolReport
+    seconds: float
+    cached: bool = False
+    timings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Measurement:
+    """What the face mesh saw in every frame of a clip (or in one image, F = 1)."""
+
+    landmarks: np.ndarray     # (F, 478, 2) float32, NaN where no face
+    found: np.ndarray         # (F,) bool
+    n_faces: np.ndarray       # (F,) int8: faces seen (0, 1 or 2 = "two or more")
+    luma: np.ndarray          # (F,) float32 median luma of the face, NaN where not measured
+    sharpness: np.ndarray     # (F,) float32 Laplacian variance of the face, NaN where not measured
+    size: tuple[int, int]     # (width, height)
+
+
+# --------------------------------------------------------------------------- entry point
+
+def parse_consent_by(text: str, today: str | None = None) -> ConsentRecord:
+    """'Sun Li, 2025-01-31' → ConsentRecord(by='Sun Li', date='2025-01-31'); no date → today."""
+    by, sep, date = text.rpartition(",")
+    if not sep or not by.strip():
+        by, date = text, ""
+    by, date = by.strip(), date.strip()
+    if not by:
+        raise AvatarError('--consent-by needs the name of the person who consented, e.g. --consent-by "Sun Li, 2025-01-31"')
+    return ConsentRecord(by=by, date=date or today or _dt.date.today().isoformat())
+
+
+def enrol(path: Path | str, name: str, root: Path | None = None, consent: ConsentRecord | None = None,
+          consent_file: Path | None = None, replace: bool = False, default_voice: str | None = None) -> EnrolResult:
+    """Enrol a clip or a photo at `path` as the avatar `name` under `root` (default: the avatars folder).
+
+    Raises AvatarError (nothing written) for unreadable media, no face, more than one face, or a face
+    in too few frames. Warnings (small face, turned, dark, blurred, mouth open, lost frames) are in
+    the report and in avatar.yaml.
+    """
+    t0 = time.perf_counter()
+    src = Path(path)
+    root = Path(root) if root is not None else avatars_dir()
+    _check_name(name)
+    if not src.is_file():
+        raise AvatarError(f"{src} does not exist or is not a file; give the path of a clip (MP4/MOV/WebM) or a photo "
+                          "(PNG/JPG).")
+    if consent_file is not None and not Path(consent_file).is_file():
+        raise AvatarError(f"consent file {consent_file} does not exist; give the signed consent form's path.")
+    if consent_file is not None and consent is None:
+        consent = ConsentRecord(by=Path(consent_file).stem, date=_dt.date.today().isoformat())
+    digest = _sha256(src)
+    dest = root / name
+    cached = _cached_result(dest, digest, consent, name)
+    if cached is not None:
+        return EnrolResult(name, dest, cached, time.perf_counter() - t0, cached=True)
+    if dest.exists() and not replace:
+        raise AvatarError(f"an avatar named {name!r} already exists in {root} (from another source or consent); "
+                          f"pick another --name, or remove it first with `xiaonuan avatar remove {name}`.")
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".enrol-{name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        kind = _media_kind(src)
+        timings: dict[str, float] = {}
+        if kind == "video":
+            report, fields = _enrol_clip(src, tmp, timings)
+        else:
+            report, fields = _enrol_image(src, tmp, timings)
+        if report.errors:
+            raise AvatarError(f"{src.name} cannot be used as a presenter: "
+                              + " ".join(i.message for i in report.errors))
+        consent_field: dict | None = None
+        if consent is not None:
+            consent_field = {"by": consent.by, "date": consent.date}
+            if consent_file is not None:
+                fname = "consent" + Path(consent_file).suffix.lower()
+                shutil.copyfile(consent_file, tmp / fname)
+                consent_field["file"] = fname
+        manifest = {"name": name, **fields,
+                    "source": f"enrolled from {src.name}", "source_sha256": digest,
+                    "attribution": "", "licence": "",
+                    "consent": consent_field,
+                    "quality": [i.message for i in report.warnings]}
+        if default_voice:
+            manifest["default_voice"] = default_voice
+        (tmp / MANIFEST).write_text(_manifest_text(manifest), encoding="utf-8")
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return EnrolResult(name, dest, report, time.perf_counter() - t0, timings=timings)
+
+
+def remove_avatar(name: str, root: Path | None = None) -> Path:
+    """Delete the pack `name`; AvatarError if there is none."""
+    root = Path(root) if root is not None else avatars_dir()
+    folder = root / name
+    if not (folder / MANIFEST).is_file():
+        listing = ", ".join(available_avatars(root)) or "none"
+        raise AvatarError(f"no avatar named {name!r} in {root}; available: {listing}.")
+    shutil.rmtree(folder)
+    return folder
+
+
+# --------------------------------------------------------------------------- clip
+
+def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]:
+    from xiaonuan.avatar import smooth_track
+    from xiaonuan.loop import plan_loop
+
+    t = time.perf_counter()
+    size, fps, _ = normalise_video(src, out / "source.mp4")
+    timings["normalise_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    m = measure_video(out / "source.mp4")
+    timings["landmarks_s"] = time.perf_counter() - t
+    issues = quality_issues(m, fps)
+    if any(i.severity == "error" for i in issues):
+        return EnrolReport(tuple(issues), len(m.found), int(m.found.sum()), _median_eye(m), 0), {}
+    t = time.perf_counter()
+    smooth = smooth_track(m.landmarks, m.found)
+    neutral = _neutral_frame(smooth, m.found)
+    plan = plan_loop(smooth, m.found)
+    timings["plan_s"] = time.perf_counter() - t
+    ref = _read_frame(out / "source.mp4", neutral, size)
+    _write_png(out / "reference.png", ref)
+    save_track(out / "landmarks.npz", m)
+    box = _face_box(m, size)
+    fields = {"kind": "clip", "portrait": "reference.png", "video": "source.mp4", "landmarks": "landmarks.npz",
+              "fps": fps, "frames": int(len(m.found)), "size": [int(size[0]), int(size[1])],
+              "neutral_frame": int(neutral), "face_box": box, "loop": plan.to_dict()}
+    report = EnrolReport(tuple(issues), len(m.found), int(m.found.sum()), _median_eye(m), int(neutral), plan.to_dict())
+    return report, fields
+
+
+def normalise_video(src: Path, dst: Path) -> tuple[tuple[int, int], int, int]:
+    """Re-encode `src` to `dst`: TARGET_FPS, rotation applied, longer side ≤ MAX_SIDE_PX (even sizes), ≤ MAX_CLIP_S."""
+    import imageio_ffmpeg
+
+    meta = probe_video(src)
+    w, h = meta["size"]
+    if int(meta.get("rotate") or 0) % 180 == 90:
+        w, h = h, w
+    scale = min(1.0, MAX_SIDE_PX / max(w, h))
+    tw, th = max(2, int(round(w * scale / 2)) * 2), max(2, int(round(h * scale / 2)) * 2)
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", str(src), "-map", "0:v:0",
+           "-t", f"{MAX_CLIP_S}", "-vf", f"fps={TARGET_FPS},scale={tw}:{th}:flags=area,setsar=1",
+           "-an", "-sn", "-dn", "-map_metadata", "-1", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(ENCODE_CRF),
+           "-pix_fmt", "yuv420p", "-g", str(TARGET_FPS), "-fflags", "+bitexact", "-flags:v", "+bitexact",
+           "-movflags", "+faststart", str(dst)]
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0 or not dst.is_file():
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["unknown error"]
+        raise AvatarError(f"{src.name} could not be decoded as video ({tail[0]}); re-export it as MP4 (H.264).")
+    n = int(round(float(meta.get("duration") or 0) * TARGET_FPS))
+    return (tw, th), TARGET_FPS, n
+
+
+def probe_video(src: Path) -> dict:
+    """ffmpeg's metadata of the first video stream; AvatarError when there is none or the file is not media."""
+    import imageio_ffmpeg
+
+    try:
+        reader = imageio_ffmpeg.read_frames(str(src))
+        meta = next(reader)
+        reader.close()
+    except (OSError, RuntimeError, StopIteration, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise AvatarError(f"{src.name} is not a readable video with a picture ({first[:160]}); "
+                          "give a clip (MP4/MOV/WebM) or a photo (PNG/JPG).") from e
+    if not meta.get("size") or not meta.get("fps"):
+        raise AvatarError(f"{src.name} has no video stream; give a clip with a picture (MP4/MOV/WebM) or a photo.")
+    return meta
+
+
+def iter_frames(video: Path, size: tuple[int, int] | None = None, start: int = 0, fps: int = TARGET_FPS):
+    """Decoded RGB frames of a (normalised) video, from frame `start`; a generator (close() it to stop early)."""
+    import imageio_ffmpeg
+
+    params = ["-ss", f"{max(start - 0.5, 0) / fps:.6f}"] if start > 0 else None
+    reader = imageio_ffmpeg.read_frames(str(video), input_params=params)
+    try:
+        meta = next(reader)
+        w, h = size or meta["size"]
+        for raw in reader:
+            yield np.frombuffer(raw, np.uint8).reshape(h, w, 3)
+    finally:
+        reader.close()
+
+
+def measure_video(video: Path) -> Measurement:
+    """Landmarks of the presenter (the face nearest the previous one) in every frame, and face counts."""
+    import mediapipe as mp
+
+    meta = probe_video(video)
+    w, h = meta["size"]
+    lms, found, counts, luma, sharp = [], [], [], [], []
+    prev = None
+    with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=2, refine_landmarks=True,
+                                         min_detection_confidence=0.5, min_tracking_confidence=0.5) as fm:
+        for i, frame in enumerate(iter_frames(video, (w, h))):
+            faces = _faces(fm.process(frame), w, h)
+            counts.append(min(len(faces), 2))
+            if faces:
+                lm = _pick(faces, prev)
+                prev = lm
+                lms.append(lm)
+                found.append(True)
+            else:
+                lms.append(np.full((mesh.N_LANDMARKS, 2), np.nan, np.float32))
+                found.append(False)
+            if faces and i % QUALITY_EVERY == 0:
+                lu, sh = _face_light(frame, lms[-1])
+            else:
+                lu, sh = np.nan, np.nan
+            luma.append(lu)
+            sharp.append(sh)
+    if not lms:
+        raise AvatarError(f"{video.name} has no decodable frames; re-export the clip.")
+    return Measurement(np.stack(lms).astype(np.float32), np.array(found), np.array(counts, np.int8),
+                       np.array(luma, np.float32), np.array(sharp, np.float32), (w, h))
+
+
+def _faces(res, w: int, h: int) -> list[np.ndarray]:
+    if not res.multi_face_landmarks:
+        return []
+    return [np.array([[p.x * w, p.y * h] for p in f.landmark], np.float32) for f in res.multi_face_landmarks]
+
+
+def _pick(faces: list[np.ndarray], prev: np.ndarray | None) -> np.ndarray:
+    """The presenter among the faces: nearest the previous frame's face, else the largest."""
+    if prev is not None:
+        return min(faces, key=lambda f: float(np.linalg.norm(f[:, :].mean(0) - prev.mean(0))))
+    return max(faces, key=mesh.eye_distance_px)
+
+
+def _face_light(frame: Frame, lm: np.ndarray) -> tuple[float, float]:
+    """Median luma of the face and Laplacian variance of the face scaled to SHARPNESS_EYE_PX between the eyes."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    x0, y0 = np.maximum(np.floor(lm.min(0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(lm.max(0)).astype(int), [w, h])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return np.nan, np.nan
+    grey = cv2.cvtColor(np.ascontiguousarray(frame[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    s = SHARPNESS_EYE_PX / max(mesh.eye_distance_px(lm), 1.0)
+    small = cv2.resize(grey, (max(4, int((x1 - x0) * s)), max(4, int((y1 - y0) * s))), interpolation=cv2.INTER_AREA)
+    return float(np.median(grey)), float(cv2.Laplacian(small, cv2.CV_32F).var())
+
+
+def save_track(path: Path, m: Measurement) -> None:
+    """The landmark cache of a clip, written byte-for-byte reproducibly (fixed zip timestamps)."""
+    _write_npz(path, landmarks=m.landmarks, found=m.found, n_faces=m.n_faces)
+
+
+# --------------------------------------------------------------------------- image
+
+def _enrol_image(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]:
+    import mediapipe as mp
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    t = time.perf_counter()
+    try:
+        with Image.open(src) as im:
+            im = ImageOps.exif_transpose(im).convert("RGB")
+    except (UnidentifiedImageError, OSError) as e:
+        raise AvatarError(f"{src.name} cannot be read as an image ({e}); use a PNG or JPEG.") from e
+    scale = min(1.0, MAX_SIDE_PX / max(im.size))
+    if scale < 1.0:
+        im = im.resize((max(2, round(im.width * scale)), max(2, round(im.height * scale))), Image.LANCZOS)
+    img = np.asarray(im, np.uint8)
+    with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=2, refine_landmarks=True,
+                                         min_detection_confidence=0.5) as fm:
+        faces = _faces(fm.process(np.ascontiguousarray(img)), img.shape[1], img.shape[0])
+    lm = max(faces, key=mesh.eye_distance_px) if faces else np.full((mesh.N_LANDMARKS, 2), np.nan, np.float32)
+    lu, sh = _face_light(img, lm) if faces else (np.nan, np.nan)
+    m = Measurement(lm[None], np.array([bool(faces)]), np.array([min(len(faces), 2)], np.int8),
+                    np.array([lu], np.float32), np.array([sh], np.float32), (img.shape[1], img.shape[0]))
+    issues = quality_issues(m, 1)
+    timings["landmarks_s"] = time.perf_counter() - t
+    report = EnrolReport(tuple(issues), 1, int(bool(faces)), _median_eye(m) if faces else 0.0, 0)
+    if report.errors:
+        return report, {}
+    _write_png(out / "portrait.png", img)
+    digest = hashlib.sha256((out / "portrait.png").read_bytes()).hexdigest()
+    _write_npz(out / "landmarks.npz", landmarks=lm.astype(np.float32), portrait_sha256=np.array(digest))
+    return report, {"kind": "portrait", "portrait": "portrait.png", "landmarks": "landmarks.npz"}
+
+
+# --------------------------------------------------------------------------- quality
+
+def quality_issues(m: Measurement, fps: int) -> list[QualityIssue]:
+    """The enrolment report: plain-language findings, each with what to do about it."""
+    n = len(m.found)
+    issues: list[QualityIssue] = []
+    still = n == 1
+    what = "the photo" if still else "the clip"
+    if not m.found.any():
+        return [QualityIssue("no_face", "error", f"No face was found in {what}; use a well-lit recording in "
+                                                 "which the presenter faces the camera with the whole face visible.")]
+    two = m.n_faces >= 2
+    if two.mean() > (0 if still else TWO_FACES_SHARE):
+        where = "" if still else f" ({int(two.sum())} of {n} frames)"
+        issues.append(QualityIssue("two_faces", "error", f"More than one face is visible{where}; a presenter clip "
+                                   "must show one person only — crop or re-record it with the presenter alone."))
+    if not still and m.found.mean() < MIN_FACE_SHARE:
+        issues.append(QualityIssue("face_lost_most", "error",
+                                   f"The face is found in only {int(m.found.sum())} of {n} frames; record the "
+                                   "presenter facing the camera for the whole clip."))
+    eye = _median_eye(m)
+    if eye < MIN_EYE_PX:
+        issues.append(QualityIssue("face_small", "warning",
+                                   f"The face is {eye:.0f} px between the outer eye corners; at least {MIN_EYE_PX} px "
+                                   f"is needed for sharp lip-sync — record closer or at a higher resolution."))
+    yaw, roll = _pose_deg(m.landmarks[m.found])
+    if np.median(np.abs(yaw)) > MAX_YAW_DEG or np.median(np.abs(roll)) > MAX_ROLL_DEG:
+        issues.append(QualityIssue("turned", "warning",
+                                   f"The face is turned too far from the camera (about {np.median(np.abs(yaw)):.0f}° "
+                                   f"sideways, {np.median(np.abs(roll)):.0f}° tilted; at most {MAX_YAW_DEG:.0f}° and "
+                                   f"{MAX_ROLL_DEG:.0f}° work well) — have the presenter look into the lens."))
+    if not still and not m.found.all():
+        issues.append(QualityIssue("face_lost", "warning",
+                                   f"The face is lost in {int((~m.found).sum())} of {n} frames ({_spans(~m.found, fps)}); "
+                                   "those frames are passed through untouched, without lip-sync. Trim them or "
+                                   "re-record if the presenter should talk there."))
+    luma = np.nanmedian(m.luma) if np.isfinite(m.luma).any() else np.nan
+    if np.isfinite(luma) and luma < DARK_LUMA:
+        issues.append(QualityIssue("dark", "warning", f"The face is too dark (brightness {luma:.0f} of 255; at least "
+                                   f"{DARK_LUMA:.0f} is needed) — add light in front of the presenter."))
+    sharp = np.nanmedian(m.sharpness) if np.isfinite(m.sharpness).any() else np.nan
+    if np.isfinite(sharp) and sharp < MIN_SHARPNESS:
+        issues.append(QualityIssue("blurred", "warning", f"The face is blurred (sharpness {sharp:.1f}; at least "
+                                   f"{MIN_SHARPNESS:.0f} is needed) — focus on the face and avoid motion blur."))
+    lm = m.landmarks[m.found]
+    gap = np.linalg.norm(lm[:, mesh.INNER_LIP_TOP] - lm[:, mesh.INNER_LIP_BOTTOM], axis=1) / _eyes(lm)
+    if not still and np.mean(gap > MOUTH_OPEN_GAP) > MOUTH_OPEN_SHARE:
+        issues.append(QualityIssue("mouth_open", "warning",
+                                   f"The mouth is open in most frames ({np.mean(gap > MOUTH_OPEN_GAP) * 100:.0f} %); "
+                                   "the presenter should keep the mouth closed and not speak while recording, "
+                                   "or the lip-sync will look doubled."))
+    return issues
+
+
+def _eyes(lm: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(lm[:, mesh.LEFT_EYE_OUTER] - lm[:, mesh.RIGHT_EYE_OUTER], axis=1)
+
+
+def _median_eye(m: Measurement) -> float:
+    return float(np.median(_eyes(m.landmarks[m.found]))) if m.found.any() else 0.0
+
+
+def _pose_deg(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rough yaw (nose tip off the eye-corner midline) and roll (eye line tilt) per frame, degrees."""
+    r, l_ = lm[:, mesh.RIGHT_EYE_OUTER], lm[:, mesh.LEFT_EYE_OUTER]
+    axis = l_ - r
+    eye = np.linalg.norm(axis, axis=1)
+    unit = axis / eye[:, None]
+    roll = np.degrees(np.arctan2(axis[:, 1], axis[:, 0]))
+    off = np.einsum("ij,ij->i", lm[:, mesh.NOSE_TIP] - 0.5 * (r + l_), unit)
+    # the eye distance shrinks with cos(yaw) while the nose offset grows with sin(yaw)
+    yaw = np.degrees(np.arctan2(off, NOSE_DEPTH_EYE * eye))
+    return yaw, roll
+
+
+def _spans(mask: np.ndarray, fps: int, limit: int = 4) -> str:
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    runs = list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+    text = ", ".join(f"{a / fps:.1f}–{b / fps:.1f} s" for a, b in runs[:limit])
+    return text + (f" and {len(runs) - limit} more" if len(runs) > limit else "")
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _neutral_frame(lm: np.ndarray, found: np.ndarray) -> int:
+    """The calmest closed-mouth frame near the face's median position."""
+    from xiaonuan.loop import calmness_cost
+
+    cost = calmness_cost(lm, found)
+    centre = np.nanmedian(lm[found].mean(axis=1), axis=0)
+    dist = np.linalg.norm(lm.mean(axis=1) - centre, axis=1) / np.nanmedian(_eyes(lm[found]))
+    return int(np.argmin(cost + 0.5 * np.nan_to_num(dist, nan=np.inf)))
+
+
+def _face_box(m: Measurement, size: tuple[int, int]) -> list[int]:
+    lm = m.landmarks[m.found]
+    lo, hi = lm.min(axis=(0, 1)), lm.max(axis=(0, 1))
+    return [int(max(0, np.floor(lo[0]))), int(max(0, np.floor(lo[1]))),
+            int(min(size[0], np.ceil(hi[0]))), int(min(size[1], np.ceil(hi[1])))]
+
+
+def _read_frame(video: Path, index: int, size: tuple[int, int]) -> Frame:
+    gen = iter_frames(video, size)
+    try:
+        for i, f in enumerate(gen):
+            if i == index:
+                return f.copy()
+    finally:
+        gen.close()
+    raise AvatarError(f"{video.name}: frame {index} could not be decoded; re-enrol the clip.")
+
+
+def _write_png(path: Path, image: Frame) -> None:
+    from PIL import Image
+
+    Image.fromarray(image).save(path, format="PNG", optimize=False)
+
+
+def _write_npz(path: Path, **arrays: np.ndarray) -> None:
+    """np.savez_compressed with fixed member timestamps, so equal arrays give equal bytes."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for key, arr in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asanyarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, buf.getvalue())
+
+
+def _manifest_text(manifest: dict) -> str:
+    head = "# Avatar pack written by `xiaonuan avatar add`; see src/xiaonuan/avatar.py for the fields.\n"
+    return head + yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=200)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _media_kind(src: Path) -> str:
+    suffix = src.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
+    if suffix in VIDEO_SUFFIXES:
+        return "video"
+    with open(src, "rb") as f:                       # unknown suffix: sniff PNG/JPEG, else try as video
+        head = f.read(8)
+    return "image" if head.startswith(b"\x89PNG") or head[:3] == b"\xff\xd8\xff" else "video"
+
+
+def _check_name(name: str) -> None:
+    ok = name and not name.startswith(".") and all(c.isalnum() or c in "-_" for c in name)
+    if not ok:
+        raise AvatarError(f"avatar name {name!r} must be letters, digits, '-' or '_' (it becomes a folder name).")
+
+
+def _cached_result(dest: Path, digest: str, consent: ConsentRecord | None, name: str) -> EnrolReport | None:
+    """The stored report when `dest` already holds this very source with this consent (enrolment is cached)."""
+    from xiaonuan.avatar import read_manifest
+
+    path = dest / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        man = read_manifest(path)
+    except AvatarError:
+        return None
+    same_consent = (consent is None and man.consent is None) or (
+        consent is not None and not isinstance(man.consent, str) and man.consent is not None
+        and man.consent.by == consent.by and man.consent.date == consent.date)
+    if man.source_sha256 != digest or not same_consent or man.name != name:
+        return None
+    issues = tuple(QualityIssue("cached", "warning", q) for q in man.quality)
+    return EnrolReport(issues, int(man.frames or 1), 0, 0.0, man.neutral_frame, man.loop)

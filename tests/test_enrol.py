@@ -1,0 +1,239 @@
+"""enrol.py, loop.py, clip.py: synthesised clips (a face on a moving background, a face-less gap, two
+faces, no face), their report messages, pass-through of face-less frames, loop plans, consent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xiaonuan.avatar import Avatar, available_avatars, load_avatar, require_consent
+from xiaonuan.errors import AvatarError
+from xiaonuan.paths import avatars_dir
+
+FPS = 25
+SIZE = 320            # synthesised clips are SIZE x SIZE
+FACE = 240            # the default portrait, scaled to FACE x FACE, is the presenter
+
+
+@pytest.fixture(scope="module")
+def face() -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(avatars_dir() / "default" / "portrait.png") as im:
+        return np.asarray(im.convert("RGB").resize((FACE, FACE), Image.LANCZOS))
+
+
+def _background(i: int) -> np.ndarray:
+    """Diagonal stripes that move every frame."""
+    y, x = np.mgrid[0:SIZE, 0:SIZE]
+    v = (np.sin((x + y + 6 * i) / 9.0) * 60 + 120).astype(np.uint8)
+    return np.stack([v, 255 - v, np.full_like(v, 90)], axis=2)
+
+
+def _paste(bg: np.ndarray, img: np.ndarray, x: int, y: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    bg[y:y + h, x:x + w] = img
+    return bg
+
+
+def _write(path: Path, frames: list[np.ndarray]) -> Path:
+    import imageio_ffmpeg
+
+    w = imageio_ffmpeg.write_frames(str(path), (SIZE, SIZE), fps=FPS, quality=9, macro_block_size=16,
+                                    ffmpeg_log_level="error")
+    w.send(None)
+    for f in frames:
+        w.send(np.ascontiguousarray(f))
+    w.close()
+    return path
+
+
+def _moving_face(face, n=40, gap=None):
+    frames = []
+    for i in range(n):
+        bg = _background(i)
+        if gap is None or not gap[0] <= i < gap[1]:
+            dx = int(round(6 * np.sin(2 * np.pi * i / 20)))            # a gentle periodic sway
+            _paste(bg, face, 40 + dx, 50)
+        frames.append(bg)
+    return frames
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory, face):
+    d = tmp_path_factory.mktemp("clips")
+    small = face[::2, ::2]
+    return {
+        "moving": _write(d / "moving.mp4", _moving_face(face)),
+        "gap": _write(d / "gap.mp4", _moving_face(face, n=40, gap=(15, 25))),
+        "two": _write(d / "two.mp4", [_paste(_paste(_background(i), small, 20, 100), small, 180, 100)
+                                      for i in range(20)]),
+        "none": _write(d / "none.mp4", [_background(i) for i in range(20)]),
+    }
+
+
+@pytest.fixture(scope="module")
+def enrolled(tmp_path_factory, clips):
+    from xiaonuan.enrol import enrol, parse_consent_by
+
+    root = tmp_path_factory.mktemp("avatars")
+    consent = parse_consent_by("Test Person, 2025-01-31")
+    return root, {k: enrol(clips[k], k, root=root, consent=consent) for k in ("moving", "gap")}
+
+
+def _messages(result) -> str:
+    return " ".join(i.message for i in result.report.issues)
+
+
+def test_face_on_moving_background_enrols_a_clip_pack(enrolled):
+    root, res = enrolled
+    r = res["moving"]
+    assert not r.report.errors and r.report.face_frames == r.report.n_frames == 40
+    assert {p.name for p in r.folder.iterdir()} >= {"avatar.yaml", "source.mp4", "reference.png", "landmarks.npz"}
+    assert "between the outer eye corners; at least 160 px is needed" in _messages(r)   # small synthetic face
+    av = load_avatar("moving", root=root)
+    assert av.is_clip and av.clip.n_frames == 40 and av.clip.landmarks.shape == (40, 478, 2)
+    assert av.consented and av.consent_record.by == "Test Person" and av.consent_record.date == "2025-01-31"
+    assert av.loop.mode in ("loop", "pingpong") and 0 <= av.neutral_frame < 40
+    assert sorted(available_avatars(root)) == ["gap", "moving"]            # no temp folders left behind
+
+
+def test_enrolment_is_cached_and_reproducible(enrolled, clips, tmp_path):
+    from xiaonuan.enrol import enrol, parse_consent_by
+
+    root, res = enrolled
+    consent = parse_consent_by("Test Person, 2025-01-31")
+    again = enrol(clips["moving"], "moving", root=root, consent=consent)
+    assert again.cached
+    fresh = enrol(clips["moving"], "moving", root=tmp_path, consent=consent)
+    for f in sorted(res["moving"].folder.iterdir()):
+        assert (fresh.folder / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_faceless_gap_is_reported_and_passed_through_untouched(enrolled):
+    from xiaonuan.animate import animate
+    from xiaonuan.clip import ClipReader
+    from xiaonuan.motion.track import MotionTrack
+
+    root, res = enrolled
+    msg = _messages(res["gap"])
+    assert "The face is lost in 10 of 40 frames (0.6–1.0 s)" in msg and "passed through untouched" in msg
+    av = load_avatar("gap", root=root)
+    assert av.clip.found.sum() == 30
+    track = MotionTrack.still(40, FPS)
+    track.jaw_open[:] = 0.8
+    frames = [f.copy() for f in animate(av, track)]
+    from xiaonuan.loop import calmness_cost, plan_steps
+    steps = plan_steps(av.loop, 40, calmness_cost(av.clip.landmarks, av.clip.found))
+    with ClipReader(av.clip.video, av.size, av.clip.fps) as reader:
+        for out, st in zip(frames, steps):
+            src = reader.frame(st.a)
+            if not av.clip.found[st.a]:
+                assert np.array_equal(out, src)                  # face-less: untouched
+            else:
+                assert not np.array_equal(out, src)              # lips moved
+
+
+@pytest.mark.parametrize("clip, expected", [
+    ("two", "More than one face is visible"),
+    ("none", "No face was found in the clip"),
+])
+def test_unusable_clips_fail_with_a_reason_and_leave_nothing(clips, tmp_path, clip, expected):
+    from xiaonuan.enrol import enrol
+
+    with pytest.raises(AvatarError) as e:
+        enrol(clips[clip], "x", root=tmp_path)
+    assert expected in str(e.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_not_media_and_no_video_stream_are_clear_errors(tmp_path):
+    import wave
+
+    from xiaonuan.enrol import enrol
+
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    audio = tmp_path / "voice.mov"
+    with wave.open(str(tmp_path / "a.wav"), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000), w.writeframes(b"\0\0" * 1600)
+    (tmp_path / "a.wav").rename(audio)
+    root = tmp_path / "avatars"
+    for path in (bad, audio, tmp_path / "missing.mp4"):
+        with pytest.raises(AvatarError) as e:
+            enrol(path, "x", root=root)
+        assert path.name in str(e.value)
+    assert not root.exists() or list(root.iterdir()) == []
+
+
+def test_portrait_photo_enrols(tmp_path):
+    from xiaonuan.enrol import enrol
+
+    r = enrol(avatars_dir() / "default" / "portrait.png", "photo", root=tmp_path)
+    av = load_avatar("photo", root=tmp_path)
+    assert av.kind == "portrait" and not av.is_clip and av.landmarks.shape == (478, 2) and not r.report.errors
+    assert not av.consented                       # enrolled without a consent record
+
+
+def test_quality_messages_for_dark_blurred_turned_and_open_mouth():
+    from xiaonuan.enrol import Measurement, quality_issues
+    from xiaonuan.face import mesh
+
+    base = load_avatar("default").landmarks
+    n = 10
+    lm = np.repeat(base[None], n, axis=0).copy()
+    lm[:, mesh.INNER_LIP_BOTTOM, 1] += 0.3 * mesh.eye_distance_px(base)        # mouth open
+    lm[:, mesh.NOSE_TIP, 0] += 0.5 * mesh.eye_distance_px(base)                # nose far off: turned
+    m = Measurement(lm.astype(np.float32), np.ones(n, bool), np.ones(n, np.int8), np.full(n, 30.0, np.float32),
+                    np.full(n, 2.0, np.float32), (720, 720))
+    text = " ".join(i.message for i in quality_issues(m, FPS))
+    for phrase in ("too dark", "blurred", "turned too far", "mouth is open in most frames"):
+        assert phrase in text
+
+
+def test_consent_is_required_unless_allowed(tmp_path):
+    from xiaonuan.animate import label_unconsented
+
+    assert load_avatar("default").consented                     # a documented basis counts
+    av = Avatar("anon", np.zeros((200, 300, 3), np.uint8), np.zeros((478, 2), np.float32), "", "")
+    with pytest.raises(AvatarError) as e:
+        require_consent(av)
+    assert "consent" in str(e.value) and "--allow-unconsented" in str(e.value)
+    require_consent(av, allow_unconsented=True)
+    labelled = next(label_unconsented(iter([np.zeros((200, 300, 3), np.uint8)])))
+    assert labelled.max() > 100                                 # the label is visible
+
+
+def test_loop_plan_finds_a_seamless_loop_and_falls_back_to_pingpong():
+    from xiaonuan import loop
+
+    base = load_avatar("default").landmarks
+    t = np.arange(200)
+    sway = np.stack([8 * np.sin(2 * np.pi * t / 40), 3 * np.cos(2 * np.pi * t / 40)], 1)
+    lm = (base[None] + sway[:, None]).astype(np.float32)
+    found = np.ones(200, bool)
+    plan = loop.plan_loop(lm, found)
+    assert plan.mode == "loop" and plan.seam_jump <= loop.MAX_SEAM_RATIO * plan.median_motion
+    steps = loop.plan_steps(plan, 1000, loop.calmness_cost(lm, found))
+    assert len(steps) == 1000 and all(0 <= s.a < 200 and 0 <= s.b < 200 for s in steps)
+    _, jumps = loop.seam_jumps(lm, steps)
+    assert jumps and max(jumps) <= loop.MAX_SEAM_RATIO * plan.median_motion
+    drift = (base[None] + np.stack([t * 0.5 + 0.01 * t ** 2, 0 * t], 1)[:, None]).astype(np.float32)
+    pp = loop.plan_loop(drift, found)
+    assert pp.mode == "pingpong"
+    seq = [s.a for s in loop.plan_steps(pp, 500, loop.calmness_cost(drift, found))]
+    assert max(abs(b - a) for a, b in zip(seq, seq[1:])) == 1            # forwards and backwards, no jumps
+
+
+def test_clip_reader_seeks_give_the_same_frames(enrolled):
+    from xiaonuan.clip import ClipReader
+
+    root, res = enrolled
+    av = load_avatar("moving", root=root)
+    with ClipReader(av.clip.video, av.size, FPS) as seq:
+        ordered = [seq.frame(i).copy() for i in range(40)]
+    with ClipReader(av.clip.video, av.size, FPS) as r:
+        for j in (30, 5, 4, 3, 39, 12, 11):
+            assert np.array_equal(r.frame(j), ordered[j]), j
