@@ -48,3 +48,25 @@ def test_too_long_and_unreadable_files(tmp_path):
         load_script(bad)
     with pytest.raises(ScriptError, match="does not exist"):
         load_script(tmp_path / "missing.md")
+
+
+def test_stories_emphasis_bullets_translation_and_slides(tmp_path):
+    (tmp_path / "map.png").write_bytes(b"png")
+    text = ("---\nticker: 快讯\n---\n# 本周要闻\n\n开场白。\n\n## 花展开幕 {name: 李明, title: 记者}\n"
+            "花展今天**开幕**。\n> The show opened today.\n- 一百多个品种\n\n## 第二条\n![地图](map.png)\n第二条内容。\n")
+    (tmp_path / "s.md").write_text(text, encoding="utf-8")
+    s = load_script(tmp_path / "s.md")
+    assert [st.headline for st in s.stories] == ["本周要闻", "花展开幕", "第二条"]
+    assert s.stories[1].fields == {"name": "李明", "title": "记者"}
+    assert [x.story for x in s.sentences] == [0, 1, 1, 2]
+    assert s.sentences[1].text == "花展今天开幕。" and s.sentences[1].emphasis == ((4, 6),)
+    assert s.sentences[1].translation == "The show opened today." and s.bilingual
+    assert s.sentences[2].bullet and s.stories[1].slides[0].text == "一百多个品种"
+    img = s.stories[2].slides[0]
+    assert img.kind == "image" and img.sentence == 3 and img.image == (tmp_path / "map.png").resolve()
+
+
+def test_slide_images_may_not_leave_the_script_folder(tmp_path):
+    for ref in ("../x.png", "/etc/passwd", "missing.png"):
+        with pytest.raises(ScriptError, match="slide image"):
+            parse_script(f"![x]({ref})\n今天开幕。", base_dir=tmp_path)

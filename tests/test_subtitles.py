@@ -112,3 +112,13 @@ def test_srt_and_vtt(tmp_path: Path) -> None:
     vtt = write_vtt(cues, tmp_path / "a.vtt").read_text(encoding="utf-8")
     assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.500\n你好")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.srt", "a.vtt"]  # no temp files left
+
+
+def test_bilingual_cues_keep_one_chinese_line_and_split_english_by_words() -> None:
+    s = SentenceTiming("本市春季花展今天上午在滨江公园隆重开幕，吸引了许多市民。", 0.0, 5.0,
+                       emphasis=((6, 10),), translation="The spring flower show opened this morning in the park.")
+    cues = cues_from_sentences([s], max_chars=12)
+    assert len(cues) >= 2 and all("\n" not in c.text for c in cues)
+    assert " ".join(c.translation for c in cues).split() == s.translation.split()
+    assert cues[0].emphasis == ((6, 10),) and cues[0].text[6:10] == "今天上午"
+    assert cues[0].full_text == cues[0].text + "\n" + cues[0].translation

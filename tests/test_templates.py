@@ -113,3 +113,31 @@ def test_ai_label_cannot_be_emptied(tmp_path: Path) -> None:
 def test_news_template_copy_validates(tmp_path: Path) -> None:
     shutil.copytree(templates_dir() / "news", tmp_path / "news")
     assert load_template("news", tmp_path).root == (tmp_path / "news").resolve()
+
+
+def test_all_shipped_templates_load_with_previews() -> None:
+    for name in ("news", "explainer", "vertical", "bulletin"):
+        tpl = load_template(name)
+        assert tpl.spec.ai_label.text == AI_LABEL_TEXT
+        preview = tpl.root / "preview.png"
+        assert preview.is_file() and preview.stat().st_size < 300_000
+    assert load_template("vertical").height_px == 1920
+    assert load_template("bulletin").spec.intro.list_stories
+
+
+def test_unknown_layer_is_named(tmp_path: Path) -> None:
+    msg = _error(tmp_path, {**MINIMAL, "weather_map": {"x_px": 1}})
+    assert "weather_map" in msg and "unknown key" in msg and "line" in msg
+
+
+def test_card_and_ticker_errors_are_named(tmp_path: Path) -> None:
+    msg = _error(tmp_path, {**MINIMAL, "ticker": {"x_px": 0, "y_px": 300, "width_px": 640, "height_px": 40,
+                                                  "bg_color": "navy"}})
+    assert "ticker.bg_color" in msg and "#rrggbb" in msg
+    msg = _error(tmp_path, {**MINIMAL, "ticker": {"x_px": 0, "y_px": 340, "width_px": 640, "height_px": 40}})
+    assert "ticker" in msg and "does not fit" in msg
+    msg = _error(tmp_path, {**MINIMAL, "music": {"kind": "file", "file": "../song.wav"}})
+    assert "music.file" in msg and "leaves the template folder" in msg
+    msg = _error(tmp_path, {**MINIMAL, "intro": {"duration_s": 2, "background": {"top_color": "#000000",
+                                                                                "image": "missing.png"}}})
+    assert "intro.background.image" in msg and "does not exist" in msg

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Mapping
+import itertools
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -34,7 +35,11 @@ from xiaonuan.templates import (
     Template,
     TextShape,
 )
+from xiaonuan.layers import draw_slide_panel, draw_ticker_static, layout_slide_items, make_card, make_ticker, make_wipe_band
 from xiaonuan.types import RGBA, Frame
+
+if TYPE_CHECKING:
+    from xiaonuan.program import Program
 
 SUBTITLE_CACHE_SIZE = 64  # distinct subtitle texts kept rendered
 MIN_FIT_FONT_PX = 16  # text that does not fit is shrunk down to this size, then ellipsised
@@ -208,10 +213,18 @@ def render_background(bg: Background, width_px: int, height_px: int,
     """Gradient, optional image (cover-scaled), then the decorative shapes, as an RGBA image."""
     top = np.array(bg.top_color, np.float32)
     bottom = np.array(bg.bottom_color or bg.top_color, np.float32)
-    t = np.linspace(0.0, 1.0, height_px, dtype=np.float32)[:, None]
-    rows = (top * (1 - t) + bottom * t + 0.5).astype(np.uint8)  # (H, 4)
-    canvas = Image.fromarray(np.ascontiguousarray(np.broadcast_to(rows[:, None, :], (height_px, width_px, 4))),
-                             "RGBA")
+    ys = np.linspace(0.0, 1.0, height_px, dtype=np.float32)[:, None]
+    xs = np.linspace(0.0, 1.0, width_px, dtype=np.float32)[None, :]
+    if bg.gradient == "horizontal":
+        t = np.broadcast_to(xs, (height_px, width_px))
+    elif bg.gradient == "diagonal":
+        t = (ys + xs) / 2
+    elif bg.gradient == "radial":
+        t = np.clip(np.hypot((xs - 0.5) * width_px, (ys - 0.45) * height_px) / (0.75 * max(width_px, height_px)), 0, 1)
+    else:
+        t = np.broadcast_to(ys, (height_px, width_px))
+    t = t[..., None]
+    canvas = Image.fromarray(np.ascontiguousarray((top * (1 - t) + bottom * t + 0.5).astype(np.uint8)), "RGBA")
     if bg.image is not None:
         img = _cover(Image.open(bg.image).convert("RGBA"), width_px, height_px)
         if bg.image_opacity < 1:
@@ -247,18 +260,27 @@ def fit_font(text: str, size_px: int, weight: str, max_width_px: int) -> tuple[I
 def _draw_presenter_panel(below: Image.Image, box: PresenterBox) -> None:
     x0, y0, x1, y1 = box.x_px, box.y_px, box.x_px + box.width_px, box.y_px + box.height_px
     bw = box.border.width_px if box.border else 0
+    circle = box.style == "circle"
+
+    def shape(d: ImageDraw.ImageDraw, xy: tuple, radius: int, fill: tuple) -> None:
+        if circle:
+            d.ellipse(xy, fill=fill)
+        else:
+            d.rounded_rectangle(xy, radius=radius, fill=fill)
+
     if box.shadow:
         s = box.shadow
         sx, sy = s.offset_px
         _composite_shape(below, (x0 - bw + sx, y0 - bw + sy, x1 + bw + sx, y1 + bw + sy), s.blur_px,
-                         lambda d, ox, oy: d.rounded_rectangle(
-                             (x0 - bw + sx + ox, y0 - bw + sy + oy, x1 + bw + sx + ox - 1, y1 + bw + sy + oy - 1),
-                             radius=box.corner_radius_px + bw, fill=_rgba(s.color)))
-    d = ImageDraw.Draw(below)
+                         lambda d, ox, oy: shape(
+                             d, (x0 - bw + sx + ox, y0 - bw + sy + oy, x1 + bw + sx + ox - 1, y1 + bw + sy + oy - 1),
+                             box.corner_radius_px + bw, _rgba(s.color)))
+    layer = Image.new("RGBA", below.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
     if box.border:
-        d.rounded_rectangle((x0 - bw, y0 - bw, x1 + bw - 1, y1 + bw - 1), radius=box.corner_radius_px + bw,
-                            fill=_rgba(box.border.color))
-    d.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), radius=box.corner_radius_px, fill=_rgba(box.fill_color))
+        shape(d, (x0 - bw, y0 - bw, x1 + bw - 1, y1 + bw - 1), box.corner_radius_px + bw, _rgba(box.border.color))
+    shape(d, (x0, y0, x1 - 1, y1 - 1), box.corner_radius_px, _rgba(box.fill_color))
+    below.alpha_composite(layer)
 
 
 def _draw_headline(layer: Image.Image, hb: HeadlineBar, text: str, label: str) -> None:
@@ -351,39 +373,91 @@ def render_lower_third(lt: LowerThird, name: str, title: str) -> RGBA:
     return np.asarray(img)
 
 
-def render_subtitle(text: str, style: SubtitleStyle, max_width_px: int) -> RGBA:
-    """Subtitle lines centred, with outline and drop shadow, as a tight RGBA array."""
+def render_subtitle(text: str, style: SubtitleStyle, max_width_px: int,
+                    emphasis: tuple[tuple[int, int], ...] = (), translation: str = "") -> RGBA:
+    """Subtitle lines centred, with outline and drop shadow, as a tight RGBA array. `emphasis` spans
+    (offsets into `text`, '\n' included) are drawn in the emphasis colour; `translation` is a smaller
+    line under the text (bilingual subtitles)."""
     lines = [ln for ln in text.split("\n") if ln.strip()][: style.max_lines] or [" "]
+    offsets, pos = [], 0
+    for ln in text.split("\n"):
+        offsets.append(pos)
+        pos += len(ln) + 1
+    line_offsets = [offsets[i] for i, ln in enumerate(text.split("\n")) if ln.strip()][: style.max_lines] or [0]
     font = load_font(style.font_size_px, style.weight)
+    tr_font = load_font(style.translation_font_size_px, "Medium")
     widest = max(font.getlength(ln) for ln in lines)
     if widest > max_width_px:  # a long unbreakable word: shrink rather than spill off screen
         font = load_font(max(MIN_FIT_FONT_PX, int(style.font_size_px * max_width_px / widest)), style.weight)
         widest = max(font.getlength(ln) for ln in lines)
+    if translation:
+        tr_font, translation = fit_font(translation, style.translation_font_size_px, "Medium", max_width_px)
+        widest = max(widest, tr_font.getlength(translation))
     line_h = int(font.size * style.line_spacing)
+    tr_h = int(tr_font.size * style.line_spacing) if translation else 0
     sx, sy = style.shadow_offset_px if style.shadow_color is not None else (0, 0)
     margin = style.outline_px + SHADOW_BLUR_PX * BLUR_MARGIN + max(abs(sx), abs(sy))
     box_pad = font.size // 3 if style.box_color is not None else 0
     w = int(widest) + 2 * (margin + box_pad)
-    h = line_h * len(lines) + 2 * (margin + box_pad)
+    h = line_h * len(lines) + tr_h + 2 * (margin + box_pad)
     img = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     if style.box_color is not None:
         ImageDraw.Draw(img).rounded_rectangle((margin, margin, w - margin - 1, h - margin - 1),
                                               radius=box_pad, fill=_rgba(style.box_color))
+    emph = {i for a, b in emphasis for i in range(a, b)} if style.emphasis_color is not None else set()
 
-    def draw_lines(d: ImageDraw.ImageDraw, dx: int, dy: int, fill: tuple, stroke: tuple | None) -> None:
+    def draw_lines(d: ImageDraw.ImageDraw, dx: int, dy: int, fill: tuple, stroke: tuple | None,
+                   accent: tuple | None) -> None:
         for i, ln in enumerate(lines):
-            d.text((w // 2 + dx, margin + box_pad + line_h * i + line_h // 2 + dy), ln, font=font, fill=fill,
-                   anchor="mm", stroke_width=style.outline_px if stroke else 0, stroke_fill=stroke)
+            cy = margin + box_pad + line_h * i + line_h // 2 + dy
+            x = w // 2 + dx - font.getlength(ln) / 2
+            sw = style.outline_px if stroke else 0
+            if accent is None or not emph:
+                d.text((w // 2 + dx, cy), ln, font=font, fill=fill, anchor="mm", stroke_width=sw, stroke_fill=stroke)
+                continue
+            for run, is_emph in _runs(ln, line_offsets[i], emph):
+                d.text((x, cy), run, font=font, fill=accent if is_emph else fill, anchor="lm",
+                       stroke_width=sw, stroke_fill=stroke)
+                x += font.getlength(run)
+        if translation:
+            cy = margin + box_pad + line_h * len(lines) + tr_h // 2 + dy
+            d.text((w // 2 + dx, cy), translation, font=tr_font,
+                   fill=fill if accent is None else _rgba(style.translation_color), anchor="mm",
+                   stroke_width=max(1, style.outline_px - 1) if stroke else 0, stroke_fill=stroke)
 
     if style.shadow_color is not None:
         shadow = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-        draw_lines(ImageDraw.Draw(shadow), sx, sy, _rgba(style.shadow_color), _rgba(style.shadow_color))
+        draw_lines(ImageDraw.Draw(shadow), sx, sy, _rgba(style.shadow_color), _rgba(style.shadow_color), None)
         img.alpha_composite(shadow.filter(ImageFilter.GaussianBlur(SHADOW_BLUR_PX)))
     text_layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     draw_lines(ImageDraw.Draw(text_layer), 0, 0, _rgba(style.color),
-               _rgba(style.outline_color) if style.outline_px else None)
+               _rgba(style.outline_color) if style.outline_px else None,
+               _rgba(style.emphasis_color) if style.emphasis_color is not None else _rgba(style.color))
     img.alpha_composite(text_layer)
     return np.asarray(img)
+
+
+def _runs(line: str, offset: int, emph: set[int]) -> list[tuple[str, bool]]:
+    """`line` cut into runs of emphasised / plain characters (offset: the line's start in the cue text)."""
+    runs: list[tuple[str, bool]] = []
+    for k, ch in enumerate(line):
+        e = (offset + k) in emph
+        if runs and runs[-1][1] == e:
+            runs[-1] = (runs[-1][0] + ch, e)
+        else:
+            runs.append((ch, e))
+    return runs
+
+
+def ai_label_box(ai: AiLabel, width_px: int, height_px: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the AI label on a canvas of that size."""
+    font = load_font(ai.font_size_px, "Medium")
+    left, top, right, bottom = font.getbbox(ai.text, anchor="lt")
+    w, h = right + 2 * ai.padding_px, bottom + 2 * ai.padding_px
+    mx, my = ai.margin_px
+    x = mx if ai.position.endswith("left") else width_px - mx - w
+    y = my if ai.position.startswith("top") else height_px - my - h
+    return x, y, x + w, y + h
 
 
 # ---------------------------------------------------------------- the compositor
@@ -415,118 +489,382 @@ def _placement(box: PresenterBox, src_w: int, src_h: int) -> _Placement:
                       box.x_px + (box.width_px - w) // 2, box.y_px + (box.height_px - h) // 2)
 
 
+@dataclass(frozen=True, eq=False)
+class _StoryLayers:
+    """What one story looks like when nothing moves: the base frame, what goes over the presenter
+    inside its box, the lower third and the slide items."""
+
+    base: Frame
+    box_overlay: Overlay
+    lower: Overlay | None
+    items: tuple[tuple[float, str, int, int, Overlay], ...]  # (start_s, kind, x, y, overlay)
+
+
 class Compositor:
     """Composes presenter frames onto a template's canvas (see module docstring).
 
-    `frame()` returns the SAME preallocated buffer every call: use or copy it before the next
-    call (VideoWriter.write copies it), and do not modify it.
+    `program` (optional) gives the running order: intro card, stories (each with its own headline,
+    lower third and slide items), outro card; without one the whole video is one story. `t_s` is
+    program time. `frame()` returns the SAME preallocated buffer every call: use or copy it before
+    the next call (VideoWriter.write copies it), and do not modify it.
     """
 
     def __init__(self, template: Template, fields: Mapping[str, str | None] | None = None,
-                 presenter_size: tuple[int, int] = (720, 720)) -> None:
+                 presenter_size: tuple[int, int] = (720, 720), program: "Program | None" = None) -> None:
+        from xiaonuan.program import single_story
+
         spec = template.spec
         self.template = template
-        self.width_px, self.height_px = template.width_px, template.height_px
-        values = template.resolve_fields(fields)
-        W, H = self.width_px, self.height_px
+        self.fps = template.fps
+        self.width_px, self.height_px = W, H = template.width_px, template.height_px
+        self.values = values = template.resolve_fields(fields)
+        self.program = program or single_story(1e9, values["headline"])
         box = spec.presenter
         if box.x_px + box.width_px > W or box.y_px + box.height_px > H:
             raise TemplateError(f"template '{template.name}': presenter box {box.width_px}x{box.height_px} at "
                                 f"({box.x_px}, {box.y_px}) does not fit the {W}x{H} canvas; fix its position or size")
-
-        below = render_background(spec.background, W, H, values)
-        _draw_presenter_panel(below, box)
-        above = Image.new("RGBA", (W, H), (0, 0, 0, 0))
-        if spec.headline is not None:
-            _draw_headline(above, spec.headline, template.fill(spec.headline.text, values),
-                           template.fill(spec.headline.label, values))
+        self._box = box
+        self._below = render_background(spec.background, W, H, values)
+        if box.style != "matte":
+            _draw_presenter_panel(self._below, box)
+        # static layers shared by every story: logo, date, ticker band
+        self._common = Image.new("RGBA", (W, H), (0, 0, 0, 0))
         if spec.logo is not None:
-            _draw_logo(above, spec.logo, template.fill(spec.logo.text, values),
+            _draw_logo(self._common, spec.logo, template.fill(spec.logo.text, values),
                        template.fill(spec.logo.subtext, values))
         if spec.date is not None:
-            _draw_date(above, spec.date, template.fill(spec.date.text, values))
-        _draw_ai_label(above, spec.ai_label)
-
-        self._base: Frame = np.ascontiguousarray(np.asarray(Image.alpha_composite(below, above))[..., :3])
-        self._canvas: Frame = self._base.copy()
-        # What must be drawn over the presenter inside its box: the panel's own pixels outside the
-        # rounded corners, then every static layer that overlaps the box.
-        bx, by, bw, bh = box.x_px, box.y_px, box.width_px, box.height_px
-        corners = Image.new("L", (bw, bh), 255)
-        ImageDraw.Draw(corners).rounded_rectangle((0, 0, bw - 1, bh - 1), radius=box.corner_radius_px, fill=0)
-        box_over = below.crop((bx, by, bx + bw, by + bh))
-        box_over.putalpha(corners)
-        box_over.alpha_composite(above.crop((bx, by, bx + bw, by + bh)))
-        self._box_overlay = Overlay.from_rgba(np.asarray(box_over))
-        self._box = box
-
+            _draw_date(self._common, spec.date, template.fill(spec.date.text, values))
+        self._ticker = None
+        if spec.ticker is not None:
+            text = template.fill(spec.ticker.text, values)
+            if text.strip():
+                draw_ticker_static(self._common, spec.ticker, template.fill(spec.ticker.label, values))
+                self._ticker = make_ticker(spec.ticker, text)
+        ai = spec.ai_label
+        label = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+        _draw_ai_label(label, ai)
+        x0, y0, x1, y1 = ai_label_box(ai, W, H)
+        self._label_xy = (max(x0, 0), max(y0, 0))
+        self._label = Overlay.from_rgba(np.asarray(label)[self._label_xy[1]:y1, self._label_xy[0]:x1])
+        self._mask = self._box_mask()
+        self._stories: dict[int, _StoryLayers] = {}
+        self._cards: dict[str, object] = {}
+        self._wipe = None
+        if spec.transition is not None and spec.transition.kind == "wipe":
+            band, self._wipe_slant = make_wipe_band(spec.transition, H)
+            self._wipe = Overlay.from_rgba(band)
         self._lower = spec.lower_third
-        self._lower_overlay = (Overlay.from_rgba(render_lower_third(
-            spec.lower_third, template.fill(spec.lower_third.name, values),
-            template.fill(spec.lower_third.title, values)))
-            if spec.lower_third is not None and values["name"] else None)
-
         self._sub_style = spec.subtitles
-        self._sub_cache: OrderedDict[str, Overlay] = OrderedDict()
+        self._sub_cache: OrderedDict[tuple, Overlay] = OrderedDict()
+        self._canvas: Frame = np.empty((H, W, 3), np.uint8)
+        self._alt: Frame = np.empty((H, W, 3), np.uint8)
         self._presenter_size = (0, 0)
+        self.kept: Frame | None = None
         self.set_presenter_size(presenter_size)
+        self._story(0)
+
+    # ------------------------------------------------------------ static, per story (drawn once)
+
+    def _box_mask(self) -> np.ndarray:
+        """Presenter visibility inside its box (L, 0..255): rounded rect, circle or soft oval."""
+        box = self._box
+        bw, bh = box.width_px, box.height_px
+        mask = Image.new("L", (bw, bh), 0)
+        d = ImageDraw.Draw(mask)
+        if box.style == "circle":
+            d.ellipse((0, 0, bw - 1, bh - 1), fill=255)
+        elif box.style == "matte":  # no matte from the avatar: a feathered oval cut-out
+            d.ellipse((bw * 0.1, bh * 0.04, bw * 0.9, bh * 1.45), fill=255)
+            mask = mask.filter(ImageFilter.GaussianBlur(max(bw, bh) // 14))
+        else:
+            d.rounded_rectangle((0, 0, bw - 1, bh - 1), radius=box.corner_radius_px, fill=255)
+        return np.asarray(mask)
+
+    def _story_values(self, k: int) -> dict[str, str]:
+        st = self.program.stories[k] if k < len(self.program.stories) else None
+        v = dict(self.values)
+        if st is not None:
+            v.update({key: val for key, val in st.fields.items() if val})
+            if st.headline:
+                v["headline"] = st.headline
+        v["story_no"], v["story_count"] = str(k + 1), str(max(1, len(self.program.stories)))
+        return v
+
+    def _story(self, k: int) -> _StoryLayers:
+        layers = self._stories.get(k)
+        if layers is not None:
+            return layers
+        spec, tpl, W, H = self.template.spec, self.template, self.width_px, self.height_px
+        values = self._story_values(k)
+        above = self._common.copy()
+        items: list[tuple[float, str, int, int, Overlay]] = []
+        if spec.slides is not None:
+            panel = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+            items_y = draw_slide_panel(panel, spec.slides, values["headline"])
+            panel.alpha_composite(above)
+            above = panel
+            cues = self.program.stories[k].slides if k < len(self.program.stories) else ()
+            for it in layout_slide_items(spec.slides, items_y, cues):
+                items.append((it.start_s, it.kind, it.x_px, it.y_px, Overlay.from_rgba(it.rgba)))
+        if spec.headline is not None:
+            _draw_headline(above, spec.headline, tpl.fill(spec.headline.text, values),
+                           tpl.fill(spec.headline.label, values))
+        below = self._below
+        base = np.ascontiguousarray(np.asarray(Image.alpha_composite(below, above))[..., :3])
+        box = self._box
+        bx, by, bw, bh = box.x_px, box.y_px, box.width_px, box.height_px
+        box_over = below.crop((bx, by, bx + bw, by + bh))
+        if box.style == "matte":
+            box_over.putalpha(0)
+        else:
+            box_over.putalpha(Image.fromarray(255 - self._mask))
+        box_over.alpha_composite(above.crop((bx, by, bx + bw, by + bh)))
+        lower = None
+        if spec.lower_third is not None and values["name"]:
+            lower = Overlay.from_rgba(render_lower_third(spec.lower_third, tpl.fill(spec.lower_third.name, values),
+                                                         tpl.fill(spec.lower_third.title, values)))
+        layers = _StoryLayers(base, Overlay.from_rgba(np.asarray(box_over)), lower, tuple(items))
+        self._stories[k] = layers
+        return layers
+
+    def _card(self, which: str):
+        card = self._cards.get(which)
+        if card is None:
+            spec = getattr(self.template.spec, which)
+            logo = None
+            if self.template.spec.logo is not None:
+                logo = Image.new("RGBA", (self.width_px, self.height_px), (0, 0, 0, 0))
+                _draw_logo(logo, self.template.spec.logo, self.template.fill(self.template.spec.logo.text,
+                                                                             self.values),
+                           self.template.fill(self.template.spec.logo.subtext, self.values))
+            heads = [s.headline for s in self.program.stories if s.headline]
+            card = make_card(spec, (self.width_px, self.height_px), self.values, heads, logo)
+            card = (card, Overlay.from_rgba(card.title[2]),
+                    tuple((x, y, Overlay.from_rgba(a), d) for x, y, a, d in card.rest))
+            self._cards[which] = card
+        return card
 
     @property
     def base(self) -> Frame:
-        """The static layers alone (read-only view), e.g. for a preview image."""
-        v = self._base.view()
+        """The static layers of the first story (read-only view), e.g. for a preview image."""
+        v = self._story(0).base.view()
         v.flags.writeable = False
         return v
 
     def set_presenter_size(self, presenter_size: tuple[int, int]) -> None:
-        """Prepare the resize geometry and buffer for presenter frames of (width, height)."""
+        """Prepare the crop/resize geometry and buffers for presenter frames of (width, height)."""
         w, h = presenter_size
         self._presenter_size = (w, h)
-        self._place = _placement(self._box, w, h)
-        self._resized: Frame = np.empty((self._place.height_px, self._place.width_px, 3), np.uint8)
+        c = self._box.crop
+        cx0, cy0 = int(round(c[0] * w)), int(round(c[1] * h))
+        cw, ch = max(1, int(round(c[2] * w)) - cx0), max(1, int(round(c[3] * h)) - cy0)
+        p = _placement(self._box, cw, ch)
+        self._place = _Placement(slice(p.src_y.start + cy0, p.src_y.stop + cy0),
+                                 slice(p.src_x.start + cx0, p.src_x.stop + cx0),
+                                 p.width_px, p.height_px, p.x_px, p.y_px)
+        self._resized: Frame = np.empty((p.height_px, p.width_px, 3), np.uint8)
+        self._matte_resized = np.empty((p.height_px, p.width_px), np.uint8)
+        if self._box.style == "matte":
+            m = cv2.resize(self._mask, (self._box.width_px, self._box.height_px))
+            oy, ox = p.y_px - self._box.y_px, p.x_px - self._box.x_px
+            self._soft = np.ascontiguousarray(m[oy:oy + p.height_px, ox:ox + p.width_px])
 
-    def lower_third_progress(self, t_s: float) -> float:
-        """0 hidden … 1 fully shown: eased slide-in after in_s, eased slide-out after out_s."""
+    # ------------------------------------------------------------ timing
+
+    def _story_start(self, k: int) -> float:
+        st = self.program.stories
+        return st[k].start_s if k < len(st) else 0.0
+
+    def lower_third_progress(self, t_s: float, story: int | None = None) -> float:
+        """0 hidden … 1 fully shown: eased slide-in at in_s after the story starts, out at out_s."""
         lt = self._lower
-        if lt is None or t_s < lt.in_s or (lt.out_s is not None and t_s >= lt.out_s + lt.transition_s):
+        k = self.program.story_at(t_s) if story is None else story
+        t = t_s - self._story_start(k)
+        if lt is None or t < lt.in_s or (lt.out_s is not None and t >= lt.out_s + lt.transition_s):
             return 0.0
-        p = ease_out_cubic((t_s - lt.in_s) / lt.transition_s)
-        if lt.out_s is not None and t_s >= lt.out_s:
-            p = min(p, 1.0 - ease_in_cubic((t_s - lt.out_s) / lt.transition_s))
+        p = ease_out_cubic((t - lt.in_s) / lt.transition_s)
+        if lt.out_s is not None and t >= lt.out_s:
+            p = min(p, 1.0 - ease_in_cubic((t - lt.out_s) / lt.transition_s))
         return p
 
-    def subtitle_overlay(self, text: str) -> Overlay:
-        """The rendered subtitle for `text`, from the cache (rendered on first use)."""
-        ov = self._sub_cache.get(text)
+    def scene_at(self, t_s: float) -> tuple[str, int]:
+        """('intro', 0), ('story', k) or ('outro', 0) at program time t_s."""
+        prog = self.program
+        if self.template.spec.intro is not None and t_s < prog.intro_s:
+            return ("intro", 0)
+        if self.template.spec.outro is not None and t_s >= prog.intro_s + prog.speech_s:
+            return ("outro", 0)
+        return ("story", prog.story_at(t_s))
+
+    def _boundaries(self) -> list[float]:
+        prog = self.program
+        b = [s.start_s for s in prog.stories[1:]]
+        if self.template.spec.intro is not None:
+            b.append(prog.intro_s)
+        if self.template.spec.outro is not None:
+            b.append(prog.intro_s + prog.speech_s)
+        return b
+
+    # ------------------------------------------------------------ per frame
+
+    def subtitle_overlay(self, text: str, emphasis: tuple = (), translation: str = "") -> Overlay:
+        """The rendered subtitle, from the cache (rendered on first use)."""
+        key = (text, emphasis, translation)
+        ov = self._sub_cache.get(key)
         if ov is None:
-            max_w = self.width_px - 2 * self._sub_style.bottom_margin_px
-            ov = Overlay.from_rgba(render_subtitle(text, self._sub_style, max_w))
-            self._sub_cache[text] = ov
+            max_w = self.width_px - 2 * max(self._sub_style.bottom_margin_px, 40)
+            ov = Overlay.from_rgba(render_subtitle(text, self._sub_style, max_w, emphasis, translation))
+            self._sub_cache[key] = ov
             if len(self._sub_cache) > SUBTITLE_CACHE_SIZE:
                 self._sub_cache.popitem(last=False)
         else:
-            self._sub_cache.move_to_end(text)
+            self._sub_cache.move_to_end(key)
         return ov
 
-    def frame(self, presenter: Frame, t_s: float, subtitle: str | None = None) -> Frame:
-        """The composed canvas at `t_s` (RGB uint8, template size). Returns a reused buffer."""
+    def subtitle_origin(self, ov: Overlay) -> tuple[int, int]:
+        """Canvas (x, y) of a subtitle overlay's top-left corner."""
+        st = self._sub_style
+        x = (self.width_px - ov.width_px) // 2
+        if st.center_y_px is not None:
+            return x, st.center_y_px - ov.height_px // 2
+        return x, self.height_px - st.bottom_margin_px - ov.height_px
+
+    def frame(self, presenter: Frame, t_s: float, subtitle=None, matte: np.ndarray | None = None) -> Frame:
+        """The composed canvas at program time `t_s` (RGB uint8, template size). Returns a reused buffer.
+
+        `subtitle` is the text (or a subtitles.Cue) shown now; `matte` an optional presenter alpha
+        (H, W) uint8/float in the presenter frame's geometry, used by templates with style 'matte'.
+        """
         if presenter.shape[1::-1] != self._presenter_size:
             self.set_presenter_size((presenter.shape[1], presenter.shape[0]))
         canvas = self._canvas
-        np.copyto(canvas, self._base)
+        scene = self.scene_at(t_s)
+        self._draw_scene(canvas, scene, presenter, t_s, matte)
+        tr = self.template.spec.transition
+        if self._wipe is not None and tr is not None:
+            for b in self._boundaries():
+                if abs(t_s - b) < tr.duration_s / 2:
+                    before = self.scene_at(b - 1e-6)
+                    if before != scene:
+                        self._draw_scene(self._alt, before, presenter, t_s, matte)
+                        self._wipe_between(canvas, self._alt, (t_s - b) / tr.duration_s + 0.5)
+                    break
+        if subtitle and scene[0] == "story":
+            text, emph, tr_text = (subtitle, (), "") if isinstance(subtitle, str) else (
+                subtitle.text, tuple(getattr(subtitle, "emphasis", ())), getattr(subtitle, "translation", ""))
+            ov = self.subtitle_overlay(text, emph, tr_text)
+            ov.blend_into(canvas, *self.subtitle_origin(ov))
+        self._label.blend_into(canvas, *self._label_xy)
+        return canvas
+
+    def _draw_scene(self, canvas: Frame, scene: tuple[str, int], presenter: Frame, t_s: float,
+                    matte: np.ndarray | None) -> None:
+        if scene[0] != "story":
+            self._draw_card(canvas, scene[0], t_s)
+            return
+        k = scene[1]
+        layers = self._story(k)
+        np.copyto(canvas, layers.base)
+        self._paste_presenter(canvas, presenter, matte)
+        layers.box_overlay.blend_into(canvas, self._box.x_px, self._box.y_px)
+        if self._ticker is not None:
+            self._ticker.blend_into(canvas, t_s)
+        self._draw_items(canvas, layers, t_s)
+        if layers.lower is not None:
+            prog = self.lower_third_progress(t_s, k)
+            if prog > 0:
+                x = self._lower.x_px - int(round((1.0 - prog) * self._lower.slide_px))
+                layers.lower.blend_into(canvas, x, self._lower.y_px, opacity=prog)
+
+    def _paste_presenter(self, canvas: Frame, presenter: Frame, matte: np.ndarray | None) -> None:
         p = self._place
         cv2.resize(presenter[p.src_y, p.src_x], (p.width_px, p.height_px), dst=self._resized,
                    interpolation=cv2.INTER_LINEAR)
-        canvas[p.y_px:p.y_px + p.height_px, p.x_px:p.x_px + p.width_px] = self._resized
-        self._box_overlay.blend_into(canvas, self._box.x_px, self._box.y_px)
-        if self._lower_overlay is not None:
-            prog = self.lower_third_progress(t_s)
-            if prog > 0:
-                x = self._lower.x_px - int(round((1.0 - prog) * self._lower.slide_px))
-                self._lower_overlay.blend_into(canvas, x, self._lower.y_px, opacity=prog)
-        if subtitle:
-            ov = self.subtitle_overlay(subtitle)
-            x = (self.width_px - ov.width_px) // 2
-            y = self.height_px - self._sub_style.bottom_margin_px - ov.height_px
-            ov.blend_into(canvas, x, y)
-        return canvas
+        region = canvas[p.y_px:p.y_px + p.height_px, p.x_px:p.x_px + p.width_px]
+        if self._box.style != "matte":
+            region[...] = self._resized
+            return
+        if matte is not None:
+            m = matte[p.src_y, p.src_x]
+            if m.dtype != np.uint8:
+                m = (np.clip(m, 0, 1) * 255).astype(np.uint8)
+            cv2.resize(m, (p.width_px, p.height_px), dst=self._matte_resized, interpolation=cv2.INTER_LINEAR)
+            a = self._matte_resized
+        else:
+            a = self._soft
+        a16 = a[..., None].astype(np.uint16)
+        acc = self._resized * a16
+        acc += region * (255 - a16)
+        acc += 128
+        acc += acc >> 8
+        acc >>= 8
+        region[...] = acc
+
+    def _draw_items(self, canvas: Frame, layers: _StoryLayers, t_s: float) -> None:
+        sp = self.template.spec.slides
+        if sp is None:
+            return
+        shown = [it for it in layers.items if it[0] <= t_s]
+        last_image = max((i for i, it in enumerate(shown) if it[1] == "image"), default=-1)
+        for i, (start, kind, x, y, ov) in enumerate(shown):
+            if kind == "image" and i != last_image and t_s - shown[last_image][0] >= sp.item_in_s:
+                continue  # covered by a newer image
+            p = ease_out_cubic((t_s - start) / sp.item_in_s)
+            ov.blend_into(canvas, x + int(round((1 - p) * sp.item_slide_px)), y, opacity=p)
+
+    def _draw_card(self, canvas: Frame, which: str, t_s: float) -> None:
+        card, title, rest = self._card(which)
+        t = t_s if which == "intro" else t_s - (self.program.intro_s + self.program.speech_s)
+        np.copyto(canvas, card.base)
+        for x, y, ov, delay in rest:
+            p = ease_out_cubic((t - delay) / 0.5)
+            if p > 0:
+                ov.blend_into(canvas, x, y + int(round((1 - p) * 30)), opacity=p)
+        p = ease_out_cubic((t - 0.15) / 0.7)
+        if p > 0:
+            title.blend_into(canvas, card.title[0], card.title[1] + int(round((1 - p) * 60)), opacity=p)
+
+    def _wipe_between(self, canvas: Frame, before: Frame, progress: float) -> None:
+        """A slanted band sweeps left → right; the new scene (canvas) is revealed behind it."""
+        W, H = self.width_px, self.height_px
+        band = self._wipe
+        x = int(round(-band.width_px + progress * (W + band.width_px)))
+        slant = self._wipe_slant
+        step = 8  # rows per strip: a stepped slant, invisible under the band
+        for y0 in range(0, H, step):
+            cut = x + int(slant * (1 - (y0 + step / 2) / H)) + band.width_px // 2
+            cut = min(max(cut, 0), W)
+            canvas[y0:y0 + step, cut:] = before[y0:y0 + step, cut:]
+        band.blend_into(canvas, x, 0)
+
+    def stream(self, faces: Iterable, cues: Sequence = (), keep: int | None = None) -> Iterator[Frame]:
+        """Program frames: the intro card, one frame per presenter frame (subtitles from `cues`, on
+        the program clock), the outro card. Items of `faces` are frames or (frame, matte) pairs.
+        Frame number `keep` is also composed without its subtitle into `self.kept` (the cover)."""
+        from xiaonuan.subtitles import cue_at
+
+        fps, prog = self.fps, self.program
+        n_intro, n_outro = round(prog.intro_s * fps), round(prog.outro_s * fps)
+        it = iter(faces)
+        first = next(it, None)
+        if first is None:
+            return
+        face, matte = first if isinstance(first, tuple) else (first, None)
+        i = 0
+        for _ in range(n_intro):
+            yield self._emit(i, face, matte, None, keep)
+            i += 1
+        for item in itertools.chain([first], it):
+            face, matte = item if isinstance(item, tuple) else (item, None)
+            t = i / fps
+            yield self._emit(i, face, matte, cue_at(cues, t), keep)
+            i += 1
+        for _ in range(n_outro):
+            yield self._emit(i, face, matte, None, keep)
+            i += 1
+
+    def _emit(self, i: int, face: Frame, matte, cue, keep: int | None) -> Frame:
+        t = i / self.fps
+        if i == keep:
+            self.kept = self.frame(face, t, None, matte).copy()
+        return self.frame(face, t, cue, matte)

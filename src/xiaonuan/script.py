@@ -1,15 +1,26 @@
-"""Script parsing: plain text or Markdown (with YAML front matter) → Script of sentences.
+"""Script parsing: plain text or Markdown (with YAML front matter) → Script of sentences and stories.
 
-No audio, no video: just text, language and the pauses between sentences.
-A Markdown `# heading` (or, in plain text, a short first line followed by a blank line)
-is the title shown on screen, not read aloud. `[pause 0.5s]` inserts a pause.
+No audio, no video: just text, language and the pauses between sentences. The markup authors use:
+
+    ---                                   front matter (YAML): template variables
+    name: 小暖                             (name, title, date, ticker, channel …) and `voice`
+    ticker: 今日天气晴 · 明日有小雨
+    ---
+    # 本周要闻                              the title: shown as the headline, not read aloud
+    ## 花展开幕 {name: 李明, title: 记者}     a story: its own headline (and lower-third fields)
+    本市花展今天**开幕**。[pause 0.5s]       sentences; **emphasis**; an extra pause
+    > The flower show opened today.        English line for the sentence(s) above (bilingual subtitles)
+    - 一百多个品种                           a bullet: spoken, and shown on the slide panel as it is spoken
+    ![展区地图](map.png)                    a slide image (relative to the script file), shown with the next sentence
+
+In plain text, a short first line followed by a blank line is the title.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -32,6 +43,12 @@ _PAUSE = re.compile(r"\[pause\s+(\d+(?:\.\d+)?)\s*(ms|s)?\]", re.IGNORECASE)
 _MARKDOWN_INLINE = re.compile(r"(\*\*|__|\*|`)")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_IMAGE_REF = re.compile(r"!\[([^\]]*)\]\(([^)\s]*)\)")
+_EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
+_STORY_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")
+_BULLET = re.compile(r"^(?:[-*+]|\d{1,2}[.)])\s+")
+EMPH_OPEN, EMPH_CLOSE = "\ue000", "\ue001"  # private-use marks that carry **emphasis** through splitting
+STORY_FIELDS = frozenset({"name", "title", "headline"})  # what a `## story {…}` may set
 
 
 @dataclass(frozen=True)
@@ -41,16 +58,45 @@ class Sentence:
     text: str
     pause_after_ms: int
     paragraph: int
+    story: int = 0  # index into Script.stories
+    emphasis: tuple[tuple[int, int], ...] = ()  # [start, end) character spans of text marked **…**
+    translation: str = ""  # the English line given with `> …` (bilingual subtitles)
+    bullet: bool = False  # spoken from a `- ` list item: also a bullet on the slide panel
+
+
+@dataclass(frozen=True)
+class SlideItem:
+    """Something on the slide panel that appears when sentence `sentence` starts being spoken."""
+
+    kind: str  # "bullet" | "image"
+    sentence: int  # index into Script.sentences
+    text: str = ""  # bullet text or image caption
+    image: Path | None = None
+
+
+@dataclass(frozen=True)
+class Story:
+    """A `## heading` section: its headline, per-story fields (name, title) and slide items."""
+
+    headline: str
+    first_sentence: int
+    fields: Mapping[str, str] = field(default_factory=dict)
+    slides: tuple[SlideItem, ...] = ()
 
 
 @dataclass(frozen=True)
 class Script:
-    """A parsed script: title (on screen), language ("zh" or "en"), sentences, front-matter fields."""
+    """A parsed script: title (on screen), language ("zh" or "en"), sentences, front-matter fields, stories."""
 
     title: str
     language: str
     sentences: tuple[Sentence, ...]
     fields: Mapping[str, str] = field(default_factory=dict)
+    stories: tuple[Story, ...] = ()  # at least one after parse_script (the whole script when it has no ##)
+
+    @property
+    def bilingual(self) -> bool:
+        return any(s.translation for s in self.sentences)
 
     @property
     def text(self) -> str:
@@ -67,29 +113,128 @@ def load_script(path: str | Path) -> Script:
     except UnicodeDecodeError as e:
         raise ScriptError(f"script file {str(p)!r} is not UTF-8 text ({e.reason} at byte {e.start}): "
                           "save it as UTF-8") from e
-    return parse_script(text, source=str(p))
+    return parse_script(text, source=str(p), base_dir=p.parent)
 
 
-def parse_script(text: str, *, source: str = "script") -> Script:
-    """Parse script text into sentences; ScriptError if nothing speakable is left."""
+def parse_script(text: str, *, source: str = "script", base_dir: str | Path | None = None) -> Script:
+    """Parse script text into sentences and stories; ScriptError if nothing speakable is left.
+
+    Slide images are resolved against `base_dir` (the script's folder; default: the current
+    folder) and may not leave it.
+    """
     if len(text) > MAX_CHARS:
         raise ScriptError(f"{source} has {len(text)} characters, more than the limit of {MAX_CHARS}: "
                           "split it into several videos")
     fields, body = _front_matter(text, source)
-    title, paragraphs = _title_and_paragraphs(body)
+    title, blocks, heads = _title_and_blocks(body, source)
     sentences: list[Sentence] = []
-    for pi, para in enumerate(paragraphs):
-        para_sentences = _split_paragraph(para, pi)
-        if para_sentences:
-            last = para_sentences[-1]
-            para_sentences[-1] = Sentence(last.text, max(last.pause_after_ms, PARAGRAPH_PAUSE_MS), pi)
-        sentences += para_sentences
+    pending: dict[int, list[SlideItem]] = {}
+    for b in blocks:
+        if b.images:
+            pending.setdefault(b.story, []).extend(
+                SlideItem("image", len(sentences), cap, _slide_path(src, base_dir, source)) for cap, src in b.images)
+        new = _split_paragraph(b.text, b.paragraph) if b.text else []
+        en = _split_translation(b.translation, len(new))
+        for j, s in enumerate(new):
+            clean, spans = _strip_emphasis(s.text)
+            sentences.append(Sentence(clean, s.pause_after_ms, b.paragraph, b.story, spans, en[j], b.bullet))
+    # a paragraph's last sentence gets the longer pause
+    for i, s in enumerate(sentences):
+        if i + 1 == len(sentences) or sentences[i + 1].paragraph != s.paragraph:
+            sentences[i] = replace(s, pause_after_ms=max(s.pause_after_ms, PARAGRAPH_PAUSE_MS))
     if not sentences:
         raise ScriptError(f"{source} has no text to speak: write at least one sentence"
                           + (" below the title" if title else ""))
     title = title or str(fields.get("headline", "")) or _shorten(sentences[0].text)
+    stories = _stories(heads, sentences, pending, title)
     return Script(title, detect_language(" ".join(s.text for s in sentences)), tuple(sentences),
-                  {k: str(v) for k, v in fields.items()})
+                  {k: str(v) for k, v in fields.items()}, stories)
+
+
+@dataclass
+class _Block:
+    """Lines that are split into sentences together (a paragraph's text, or one bullet)."""
+
+    text: str
+    paragraph: int
+    story: int
+    bullet: bool = False
+    translation: str = ""
+    images: list[tuple[str, str]] = field(default_factory=list)  # (caption, path) shown from this block on
+
+
+def _stories(heads: list[tuple[str, dict]], sentences: list[Sentence], pending: dict[int, list[SlideItem]],
+             title: str) -> tuple[Story, ...]:
+    """One Story per `##` heading that has sentences (or the whole script as one story)."""
+    heads = [(title, {})] + heads  # story 0: the text before the first ## (if any)
+    used = sorted({s.story for s in sentences})
+    remap = {old: new for new, old in enumerate(used)}
+    stories = []
+    for old in used:
+        headline, attrs = heads[old] if old < len(heads) else (title, {})
+        first = next(i for i, s in enumerate(sentences) if s.story == old)
+        last = max(i for i, s in enumerate(sentences) if s.story == old)
+        items = [replace(it, sentence=min(it.sentence, last)) for it in pending.get(old, [])]
+        items += [SlideItem("bullet", i, _bullet_text(s.text)) for i, s in enumerate(sentences)
+                  if s.story == old and s.bullet]
+        items.sort(key=lambda it: it.sentence)
+        stories.append(Story(attrs.get("headline", headline or title), first,
+                             {k: v for k, v in attrs.items() if k != "headline"}, tuple(items)))
+    for i, s in enumerate(sentences):
+        sentences[i] = replace(s, story=remap[s.story])
+    return tuple(stories)
+
+
+def _bullet_text(text: str) -> str:
+    return text.rstrip("。．.！!；;，,：: ")
+
+
+def _slide_path(src: str, base_dir: str | Path | None, source: str) -> Path:
+    """A slide image path from the script: relative to the script's folder, never outside it."""
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    rel = Path(src)
+    if not src or rel.is_absolute() or ".." in rel.parts:
+        raise ScriptError(f"{source}: slide image {src!r} must be a path relative to the script's folder, "
+                          "without '..': move the image next to the script")
+    path = (base / rel).resolve()
+    if not path.is_relative_to(base.resolve()):
+        raise ScriptError(f"{source}: slide image {src!r} leaves the script's folder (through a link)")
+    if not path.is_file():
+        raise ScriptError(f"{source}: slide image {src!r} does not exist in {base}: check the file name")
+    return path
+
+
+def _strip_emphasis(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Remove the emphasis marks from `text`; return it with the emphasised [start, end) spans."""
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    for ch in text:
+        if ch == EMPH_OPEN:
+            start = len("".join(out)) if start is None else start
+        elif ch == EMPH_CLOSE:
+            if start is not None and len("".join(out)) > start:
+                spans.append((start, len("".join(out))))
+            start = None
+        else:
+            out.append(ch)
+    clean = "".join(out)
+    if start is not None and len(clean) > start:
+        spans.append((start, len(clean)))
+    return clean, tuple(spans)
+
+
+def _split_translation(text: str, n: int) -> list[str]:
+    """The English line split over `n` sentences: one sentence each when the counts match, else whole."""
+    if not text or n == 0:
+        return [""] * n
+    parts = [p.strip() for p in _merge_abbreviations(
+        ["".join(x) for x in _pairs(_SENTENCE_END.split(text))]) if p.strip()]
+    return parts if len(parts) == n else [text.strip()] * n
+
+
+def _pairs(pieces: list[str]) -> list[tuple[str, ...]]:
+    return [tuple(pieces[i:i + 2]) for i in range(0, len(pieces), 2)]
 
 
 def detect_language(text: str) -> str:
@@ -117,33 +262,87 @@ def _front_matter(text: str, source: str) -> tuple[dict, str]:
     return data, parts[1].split("\n", 1)[1] if "\n" in parts[1] else ""
 
 
-def _title_and_paragraphs(body: str) -> tuple[str, list[str]]:
-    lines = [_clean(line) for line in body.replace("\r\n", "\n").split("\n")]
+def _title_and_blocks(body: str, source: str) -> tuple[str, list[_Block], list[tuple[str, dict]]]:
+    """Title, the text blocks (with paragraph and story numbers) and the `##` story headings."""
+    raw = body.replace("\r\n", "\n").split("\n")
     title = ""
-    paragraphs: list[str] = []
+    blocks: list[_Block] = []
+    heads: list[tuple[str, dict]] = []
     current: list[str] = []
-    for i, line in enumerate(lines):
+    paragraph = 0
+    images: list[tuple[str, str]] = []
+
+    def flush(new_paragraph: bool = True) -> None:
+        nonlocal current, paragraph, images
+        if current:
+            blocks.append(_Block(" ".join(current), paragraph, len(heads), images=images))
+            images = []
+        current = []
+        if new_paragraph and blocks and blocks[-1].paragraph == paragraph:
+            paragraph += 1
+
+    for line in raw:
         stripped = line.strip()
         if stripped.startswith("#"):
             heading = stripped.lstrip("#").strip()
             if not title and stripped.startswith("# "):
-                title = heading
-            elif heading:  # a story heading (##) starts a new paragraph but is not read
-                if current:
-                    paragraphs.append(" ".join(current))
-                current = []
+                title = _clean(heading).replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "")
+            elif heading:  # a story heading (##) starts a new story; it is shown, not read
+                flush()
+                heads.append(_story_heading(heading, source))
             continue
+        if stripped.startswith(">"):
+            flush(new_paragraph=False)
+            if blocks:
+                en = _clean(stripped.lstrip(">").strip()).replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "")
+                blocks[-1].translation = (blocks[-1].translation + " " + en).strip()
+            continue
+        images += [(m.group(1), m.group(2)) for m in _IMAGE_REF.finditer(stripped)]
         if not stripped:
-            if current:
-                paragraphs.append(" ".join(current))
-            current = []
+            flush()
             continue
-        current.append(stripped)
-    if current:
-        paragraphs.append(" ".join(current))
-    if not title and len(paragraphs) > 1 and _looks_like_title(paragraphs[0]):
-        title = paragraphs.pop(0)
-    return title, paragraphs
+        if _BULLET.match(stripped):
+            flush(new_paragraph=False)
+            text = _clean(_BULLET.sub("", stripped, count=1)).strip()
+            if text:
+                blocks.append(_Block(text, paragraph, len(heads), bullet=True, images=images))
+                images = []
+            continue
+        cleaned = _clean(stripped).strip()
+        if cleaned:
+            current.append(cleaned)
+    flush()
+    if images and blocks:  # images after the last sentence: shown with it
+        blocks[-1].images += images
+    if not title and not heads and len(blocks) > 1 and _looks_like_title(blocks[0].text) \
+            and blocks[0].paragraph != blocks[1].paragraph and not blocks[0].bullet:
+        title = blocks.pop(0).text.replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "")
+    # text before the first ## belongs to the first story; paragraphs are numbered 0, 1, 2 … again
+    dense = {p: i for i, p in enumerate(sorted({b.paragraph for b in blocks}))}
+    for b in blocks:
+        b.paragraph = dense[b.paragraph]
+    return title, blocks, heads
+
+
+def _story_heading(heading: str, source: str) -> tuple[str, dict]:
+    """'花展开幕 {name: 李明, title: 记者}' → ('花展开幕', {'name': '李明', 'title': '记者'})."""
+    attrs: dict = {}
+    m = _STORY_ATTRS.search(heading)
+    if m:
+        try:
+            attrs = yaml.safe_load(m.group(1)) or {}
+        except yaml.YAMLError:
+            attrs = None  # type: ignore[assignment]
+        if not isinstance(attrs, dict):
+            raise ScriptError(f"{source}: story heading {heading!r}: the {{…}} part must be 'key: value' pairs, "
+                              "e.g. ## 标题 {name: 李明, title: 记者}")
+        bad = set(attrs) - STORY_FIELDS
+        if bad:
+            raise ScriptError(f"{source}: story heading {heading!r} sets {', '.join(sorted(map(str, bad)))}; "
+                              f"a story may set only {', '.join(sorted(STORY_FIELDS))}")
+        heading = heading[:m.start()]
+    text = _clean(heading).replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "").strip()
+    return text, {k: str(v) for k, v in attrs.items()}
 
 
 def _looks_like_title(line: str) -> bool:
@@ -154,8 +353,9 @@ def _clean(line: str) -> str:
     """Drop Markdown inline marks, images, control characters and symbols no voice can read (emoji)."""
     line = _IMAGE.sub("", line)
     line = _LINK.sub(r"\1", line)
+    line = _EMPHASIS.sub(lambda m: EMPH_OPEN + (m.group(1) or m.group(2)) + EMPH_CLOSE, line)
     line = _MARKDOWN_INLINE.sub("", line)
-    return "".join(ch for ch in line if _speakable(ch))
+    return "".join(ch for ch in line if _speakable(ch) or ch in (EMPH_OPEN, EMPH_CLOSE))
 
 
 def _speakable(ch: str) -> bool:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from .fileio import publish, temp_beside
 
 MAX_LINES = 2  # lines per cue
@@ -53,6 +55,8 @@ class SentenceTiming:
     start_s: float
     end_s: float
     words: tuple[WordTiming, ...] = ()
+    emphasis: tuple[tuple[int, int], ...] = ()  # [start, end) spans of text to highlight
+    translation: str = ""  # English line for bilingual subtitles: the Chinese then gets one line per cue
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,13 @@ class Cue:
     start_s: float
     end_s: float
     text: str
+    emphasis: tuple[tuple[int, int], ...] = ()  # [start, end) spans of `text` ('\n' counted) to highlight
+    translation: str = ""  # the English line under it (bilingual)
+
+    @property
+    def full_text(self) -> str:
+        """What the SRT/VTT shows: the text, then the translation on its own line."""
+        return f"{self.text}\n{self.translation}" if self.translation else self.text
 
 
 @dataclass(frozen=True)
@@ -220,12 +231,60 @@ def _time_at_char(sentence: SentenceTiming, char: int) -> float:
     return sentence.start_s + (sentence.end_s - sentence.start_s) * min(char, n) / n
 
 
+def _line_span(line: list[_Token], text: str) -> tuple[int, str]:
+    """(offset in the sentence, text) of a laid-out line."""
+    raw = text[line[0].start:line[-1].end]
+    body = _line_text(line, text)
+    return line[0].start + (len(raw) - len(raw.lstrip())), body
+
+
+def _cue_emphasis(group: list[list[_Token]], text: str, emphasis: tuple[tuple[int, int], ...]
+                  ) -> tuple[tuple[int, int], ...]:
+    """The sentence's emphasis spans mapped into a cue's text (lines joined by '\n')."""
+    if not emphasis:
+        return ()
+    marked = {i for a, b in emphasis for i in range(a, b)}
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for ln in group:
+        off, body = _line_span(ln, text)
+        if not body:
+            continue
+        for k in range(len(body)):
+            if off + k in marked:
+                if spans and spans[-1][1] == pos + k:
+                    spans[-1] = (spans[-1][0], pos + k + 1)
+                else:
+                    spans.append((pos + k, pos + k + 1))
+        pos += len(body) + 1
+    return tuple(spans)
+
+
+def split_translation(text: str, weights: Sequence[float]) -> list[str]:
+    """`text` cut between words into len(weights) parts, sized like the weights (never a broken word)."""
+    n = len(weights)
+    words = text.split()
+    if n <= 1 or len(words) < 2:
+        return [text.strip()] + [""] * (n - 1) if n else []
+    total = sum(weights) or 1.0
+    targets = np.cumsum(weights) / total * sum(len(w) + 1 for w in words)
+    parts: list[list[str]] = [[] for _ in range(n)]
+    pos, k = 0, 0
+    for w in words:
+        while k < n - 1 and pos >= targets[k]:
+            k += 1
+        parts[k].append(w)
+        pos += len(w) + 1
+    return [" ".join(p) for p in parts]
+
+
 def _sentence_cues(sentence: SentenceTiming, max_columns: int) -> list[Cue]:
     text = sentence.text
+    max_lines = 1 if sentence.translation else MAX_LINES
     groups: list[list[list[_Token]]] = []
-    for chunk in _break_lines(_tokenize(text), text, MAX_LINES * max_columns):
-        lines = _split_chunk(chunk, text, max_columns)
-        groups.extend(lines[i:i + MAX_LINES] for i in range(0, len(lines), MAX_LINES))
+    for chunk in _break_lines(_tokenize(text), text, max_lines * max_columns):
+        lines = _split_chunk(chunk, text, max_columns) if max_lines > 1 else [chunk]
+        groups.extend(lines[i:i + max_lines] for i in range(0, len(lines), max_lines))
     groups = [g for g in groups if any(_line_text(ln, text) for ln in g)]
     starts = [_time_at_char(sentence, g[0][0].start) for g in groups]
     for i in range(len(starts)):  # starts strictly increase and stay inside the sentence
@@ -233,12 +292,14 @@ def _sentence_cues(sentence: SentenceTiming, max_columns: int) -> list[Cue]:
             starts[0] = min(max(starts[0], sentence.start_s), sentence.end_s)
         elif starts[i] <= starts[i - 1]:
             starts[i] = starts[i - 1] + (sentence.end_s - starts[i - 1]) / (len(starts) - i + 1)
+    bodies = ["\n".join(t for t in (_line_text(ln, text) for ln in g) if t) for g in groups]
+    english = split_translation(sentence.translation, [display_width(b) for b in bodies]) \
+        if sentence.translation else [""] * len(groups)
     cues = []
     for i, g in enumerate(groups):
         end = starts[i + 1] if i + 1 < len(groups) else sentence.end_s
-        body = "\n".join(t for t in (_line_text(ln, text) for ln in g) if t)
         if end > starts[i]:
-            cues.append(Cue(starts[i], end, body))
+            cues.append(Cue(starts[i], end, bodies[i], _cue_emphasis(g, text, sentence.emphasis), english[i]))
     return cues
 
 
@@ -282,14 +343,14 @@ def _timestamp(t_s: float, sep: str) -> str:
 
 def format_srt(cues: Sequence[Cue]) -> str:
     """SubRip text: numbered blocks, comma milliseconds."""
-    blocks = [f"{i}\n{_timestamp(c.start_s, ',')} --> {_timestamp(c.end_s, ',')}\n{c.text}\n"
+    blocks = [f"{i}\n{_timestamp(c.start_s, ',')} --> {_timestamp(c.end_s, ',')}\n{c.full_text}\n"
               for i, c in enumerate(cues, 1)]
     return "\n".join(blocks)
 
 
 def format_vtt(cues: Sequence[Cue]) -> str:
     """WebVTT text: header, dot milliseconds."""
-    blocks = [f"{_timestamp(c.start_s, '.')} --> {_timestamp(c.end_s, '.')}\n{c.text}\n" for c in cues]
+    blocks = [f"{_timestamp(c.start_s, '.')} --> {_timestamp(c.end_s, '.')}\n{c.full_text}\n" for c in cues]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
@@ -315,3 +376,18 @@ def _write_atomic(path: Path, text: str) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def cue_at(cues: Sequence[Cue], t_s: float) -> Cue | None:
+    """The cue shown at `t_s` (cues sorted by start, non-overlapping), or None; O(log n)."""
+    i = bisect.bisect_right(cues, t_s, key=_cue_start) - 1
+    if i >= 0 and cues[i].start_s <= t_s < cues[i].end_s:
+        return cues[i]
+    return None
+
+
+def shifted(cues: Sequence[Cue], offset_s: float) -> list[Cue]:
+    """The cues moved by offset_s (e.g. onto the program clock after an intro card)."""
+    from dataclasses import replace
+
+    return [replace(c, start_s=c.start_s + offset_s, end_s=c.end_s + offset_s) for c in cues]

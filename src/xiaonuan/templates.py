@@ -96,6 +96,12 @@ class Variables:
     title: str = ""
     date: str = ""
     channel: str = ""
+    ticker: str = ""  # the scrolling news ticker's text
+    tagline: str = ""  # a line for the intro/outro cards
+
+
+# Filled in per story by the compositor (not settable from a script): "1", "3".
+STORY_VARIABLES = ("story_no", "story_count")
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -171,12 +177,14 @@ Shape = Annotated[Union[BoxShape, PolygonShape, GlobeShape, GridShape, TextShape
 
 @dataclass(frozen=True, config=_CONFIG)
 class Background:
-    """Vertical gradient (top → bottom colour), an optional image over it, then decorative shapes."""
+    """A colour or gradient (top → bottom colour), an optional image or looping video over it, then shapes."""
 
     top_color: Color
     bottom_color: Color | None = None  # None: a flat top_color
+    gradient: Literal["vertical", "horizontal", "diagonal", "radial"] = "vertical"
     image: AssetPath = None
     image_opacity: Annotated[float, Field(ge=0, le=1)] = 1.0
+    video: AssetPath = None  # a looping background clip (cover-scaled); the shapes are drawn over it
     shapes: tuple[Shape, ...] = ()
 
 
@@ -206,6 +214,10 @@ class PresenterBox:
     width_px: SizePx
     height_px: SizePx
     fit: Literal["cover", "contain", "stretch"] = "cover"
+    # box: a framed panel; circle: a round picture-in-picture; matte: cut out over the template
+    # background with the avatar's alpha matte (a framed box when the avatar has none)
+    style: Literal["box", "circle", "matte"] = "box"
+    crop: tuple[Annotated[float, Field(ge=0, le=1)], ...] = Field((0.0, 0.0, 1.0, 1.0), min_length=4, max_length=4)
     fill_color: Color = (0, 0, 0, 255)  # behind a 'contain' presenter
     corner_radius_px: Px = 0
     border: Border | None = None
@@ -277,6 +289,90 @@ class Logo:
 
 
 @dataclass(frozen=True, config=_CONFIG)
+class Ticker:
+    """The news ticker: a label block, then text scrolling right to left in a band."""
+
+    x_px: Px
+    y_px: Px
+    width_px: SizePx
+    height_px: SizePx
+    text: str = "{ticker}"
+    label: str = ""
+    label_width_px: Px = 0
+    label_color: Color = (215, 25, 32, 255)
+    label_text_color: Color = (255, 255, 255, 255)
+    bg_color: Color = (10, 20, 45, 255)
+    text_color: Color = (255, 255, 255, 255)
+    font_size_px: FontPx = 30
+    speed_px_s: Annotated[float, Field(gt=0, le=2000)] = 140.0
+    separator: str = "   ◆   "
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class SlidePanel:
+    """The slide panel: the story's title, then bullets and images appearing as they are spoken."""
+
+    x_px: Px
+    y_px: Px
+    width_px: SizePx
+    height_px: SizePx
+    bg_color: Color = (255, 255, 255, 240)
+    corner_radius_px: Px = 16
+    shadow: Shadow | None = None
+    padding_px: Px = 48
+    title_font_size_px: FontPx = 54
+    title_color: Color = (20, 30, 60, 255)
+    accent_color: Color = (30, 110, 240, 255)
+    bullet_font_size_px: FontPx = 38
+    bullet_color: Color = (40, 50, 70, 255)
+    item_in_s: Annotated[float, Field(gt=0, le=3)] = 0.45
+    item_slide_px: Px = 40
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class Card:
+    """A full-screen intro or outro card: background, title, subtitle and (intro) the story list."""
+
+    duration_s: Annotated[float, Field(ge=0.5, le=10)]
+    background: Background
+    title: str = "{headline}"
+    subtitle: str = "{date}"
+    kicker: str = "{channel}"
+    title_font_size_px: FontPx = 96
+    subtitle_font_size_px: FontPx = 40
+    kicker_font_size_px: FontPx = 34
+    title_color: Color = (255, 255, 255, 255)
+    subtitle_color: Color = (220, 230, 255, 255)
+    accent_color: Color = (215, 25, 32, 255)
+    center_y_px: Px | None = None  # vertical centre of the title block; None: the canvas centre
+    list_stories: bool = False  # list the stories' headlines (a bulletin's running order)
+    list_font_size_px: FontPx = 36
+    list_color: Color = (255, 255, 255, 235)
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class Transition:
+    """Between stories (and into/out of the cards): a coloured band sweeping across the screen."""
+
+    kind: Literal["wipe", "none"] = "wipe"
+    duration_s: Annotated[float, Field(gt=0, le=3)] = 0.7
+    color: Color = (215, 25, 32, 255)
+    accent_color: Color = (255, 255, 255, 255)
+    band_px: SizePx = 360
+
+
+@dataclass(frozen=True, config=_CONFIG)
+class Music:
+    """Background music under the whole video, ducked while the presenter speaks."""
+
+    kind: Literal["pad", "file"] = "pad"  # pad: a soft synthesised chord pad; file: the asset below
+    file: AssetPath = None  # WAV/MP3/… inside the template folder, looped
+    volume_db: Annotated[float, Field(ge=-60, le=0)] = -20.0
+    duck_db: Annotated[float, Field(ge=-40, le=0)] = -12.0  # extra gain while speech is heard
+    fade_s: Annotated[float, Field(ge=0, le=10)] = 1.5
+
+
+@dataclass(frozen=True, config=_CONFIG)
 class DateStyle:
     """The date text, anchored at (x_px, y_px) by its left or right edge."""
 
@@ -305,6 +401,10 @@ class SubtitleStyle:
     max_chars: Annotated[int, Field(ge=4, le=60)] = 18
     max_lines: Annotated[int, Field(ge=1, le=MAX_SUBTITLE_LINES)] = MAX_SUBTITLE_LINES
     weight: Weight = "Medium"
+    center_y_px: Px | None = None  # None: at the bottom (bottom_margin_px); else centred on this row
+    emphasis_color: Color | None = (255, 214, 0, 255)  # **emphasised** words; None: no highlight
+    translation_font_size_px: FontPx = 32  # the English line of bilingual subtitles
+    translation_color: Color = (230, 236, 255, 255)
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -334,6 +434,12 @@ class TemplateSpec:
     lower_third: LowerThird | None = None
     logo: Logo | None = None
     date: DateStyle | None = None
+    ticker: Ticker | None = None
+    slides: SlidePanel | None = None
+    intro: Card | None = None
+    outro: Card | None = None
+    transition: Transition | None = None
+    music: Music | None = None
     description: str = ""
 
 
@@ -361,10 +467,20 @@ class Template:
     def subtitle_max_chars(self) -> int:
         return self.spec.subtitles.max_chars
 
+    @property
+    def intro_s(self) -> float:
+        """Seconds of intro card before the speech (0 without one)."""
+        return self.spec.intro.duration_s if self.spec.intro is not None else 0.0
+
+    @property
+    def outro_s(self) -> float:
+        return self.spec.outro.duration_s if self.spec.outro is not None else 0.0
+
     def resolve_fields(self, fields: Mapping[str, str | None] | None = None) -> dict[str, str]:
         """Template defaults overridden by `fields`; an empty date becomes today's (2025年3月4日 星期二)."""
         known = {f.name for f in dc_fields(Variables)}
-        unknown = set(fields or {}) - known
+        fields = {k: v for k, v in (fields or {}).items() if k not in STORY_VARIABLES}
+        unknown = set(fields) - known
         if unknown:
             raise TemplateError(
                 f"template '{self.name}' has no field(s) {', '.join(sorted(unknown))} (from the script's front "
@@ -374,6 +490,7 @@ class Template:
         values.update({k: str(v) for k, v in (fields or {}).items() if v is not None})
         if not values["date"]:
             values["date"] = format_date_zh(_dt.date.today())
+        values.update({k: "1" for k in STORY_VARIABLES})
         return values
 
     def fill(self, text: str, values: Mapping[str, str]) -> str:
@@ -388,7 +505,9 @@ def format_date_zh(day: _dt.date) -> str:
 
 _SPEC_ADAPTER = TypeAdapter(TemplateSpec)
 _TEXT_FIELDS = (("headline", "text"), ("headline", "label"), ("lower_third", "name"), ("lower_third", "title"),
-                ("logo", "text"), ("logo", "subtext"), ("date", "text"))
+                ("logo", "text"), ("logo", "subtext"), ("date", "text"), ("ticker", "text"), ("ticker", "label"),
+                ("intro", "title"), ("intro", "subtitle"), ("intro", "kicker"),
+                ("outro", "title"), ("outro", "subtitle"), ("outro", "kicker"), ("ai_label", "text"))
 
 
 def available_templates(root: Path | None = None) -> list[str]:
@@ -426,6 +545,7 @@ def load_template(name: str, root: Path | None = None) -> Template:
     except ValidationError as e:
         raise TemplateError(_describe(e, path, node)) from None
     _check_placeholders(spec, path)
+    _check_fits(spec, path, node)
     return Template(name=name, root=folder.resolve(), spec=spec)
 
 
@@ -469,12 +589,32 @@ def _line_of(node: yaml.Node | None, loc: list[Any]) -> int | None:
     return line
 
 
+def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
+    """Boxes that must lie inside the canvas: the presenter, the ticker band and the slide panel."""
+    W, H = spec.canvas.width_px, spec.canvas.height_px
+    for name in ("presenter", "ticker", "slides"):
+        box = getattr(spec, name)
+        if box is not None and (box.x_px + box.width_px > W or box.y_px + box.height_px > H):
+            line = _line_of(node, [name])
+            raise TemplateError(f"{path}: {name} (line {line}): the {box.width_px}x{box.height_px} box at "
+                                f"({box.x_px}, {box.y_px}) does not fit the {W}x{H} canvas; fix its position or size")
+    crop = spec.presenter.crop
+    if crop[2] <= crop[0] or crop[3] <= crop[1]:
+        raise TemplateError(f"{path}: presenter.crop (line {_line_of(node, ['presenter', 'crop'])}): "
+                            f"{list(crop)} is empty; fix: [left, top, right, bottom] fractions with left < right, "
+                            "top < bottom")
+
+
 def _check_placeholders(spec: TemplateSpec, path: Path) -> None:
     texts = [(f"{layer}.{attr}", getattr(getattr(spec, layer), attr))
              for layer, attr in _TEXT_FIELDS if getattr(spec, layer) is not None]
     texts += [(f"background.shapes.{i}.text", sh.text) for i, sh in enumerate(spec.background.shapes)
               if isinstance(sh, TextShape)]
-    known = {f.name for f in dc_fields(Variables)}
+    for card in ("intro", "outro"):
+        if getattr(spec, card) is not None:
+            texts += [(f"{card}.background.shapes.{i}.text", sh.text)
+                      for i, sh in enumerate(getattr(spec, card).background.shapes) if isinstance(sh, TextShape)]
+    known = {f.name for f in dc_fields(Variables)} | set(STORY_VARIABLES)
     for where, text in texts:
         try:
             names = {fname for _, fname, _, _ in string.Formatter().parse(text) if fname is not None}
