@@ -1,0 +1,602 @@
+"""Batches: a rundown (YAML or CSV) of videos, rendered in parallel worker processes, resumable.
+
+A YAML rundown:
+
+    defaults: {template: news, avatar: default, voice: espeak:cmn, fields: {channel: 小暖新闻}}
+    items:
+      - name: weather                 # output: OUT/weather.mp4 (+ .srt); a plain file name
+        script: scripts/weather.md    # a script file, relative to the rundown …
+      - name: greeting
+        text: "大家好。"               # … or the script text itself
+        fields: {name: 李明}          # template variables
+      - name: weekly
+        bulletin:                     # one video of several stories
+          title: 本周要闻
+          stories:
+            - {headline: 花展开幕, script: stories/flowers.md, fields: {name: 李明, title: 记者}}
+            - {headline: 地铁新线, text: "地铁五号线今天通车。"}
+
+A top-level `bulletin:` (with `name:`) is a rundown of that one bulletin. A CSV rundown has a
+header row with `name`, `script` or `text`, and optionally `template`, `avatar`, `voice`, `seed`,
+`skip`; every other column is a template variable.
+
+Each item renders through `xiaonuan.render()`. After a success the item's input hash (script
+text, template and avatar folders, voice, fields, seed, code version) is written to
+OUT/.xiaonuan/<name>.json; on the next run an item whose MP4 exists with the same hash is
+skipped. Outputs are written atomically by render(), so a crash or Ctrl-C leaves no half-written
+file at an output path; temporary files a killed run left behind are removed on the next run.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import queue as queue_mod
+import re
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import yaml
+
+from .errors import InputError, XiaonuanError
+from .fileio import publish, temp_beside
+from .paths import avatars_dir, templates_dir
+
+STATE_DIR = ".xiaonuan"
+REPORT = "report.json"
+ITEM_KEYS = frozenset({"name", "output", "script", "text", "bulletin", "template", "avatar", "voice", "fields",
+                       "seed", "skip"})
+STORY_KEYS = frozenset({"headline", "script", "text", "fields"})
+_NAME = re.compile(r"^\w[\w\-. ]{0,99}$")
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Item:
+    """One video of a rundown, with its script already read (or the reason it could not be)."""
+
+    name: str
+    script: str
+    source: str                      # the script file, or "inline" / "bulletin"
+    template: str = "news"
+    avatar: str = "default"
+    voice: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    seed: int = 0
+    skip: bool = False
+    error: str | None = None         # a problem found while reading the rundown: the item fails with it
+
+
+@dataclass(frozen=True)
+class Rundown:
+    path: Path
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class ItemEvent:
+    """What the runner tells its caller about an item: status queued|running|ok|failed|skipped."""
+
+    name: str
+    status: str
+    fraction: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class ItemResult:
+    name: str
+    status: str                      # ok | failed | skipped
+    reason: str = ""
+    mp4: str | None = None
+    srt: str | None = None
+    cover: str | None = None
+    title: str = ""
+    duration_s: float | None = None
+    elapsed_s: float | None = None
+    input_hash: str = ""
+
+
+@dataclass
+class BatchReport:
+    rundown: str
+    out_dir: str
+    engine: str
+    code_version: str
+    started_at: float
+    finished_at: float | None = None
+    interrupted: bool = False
+    items: list[ItemResult] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {"ok": 0, "failed": 0, "skipped": 0}
+        for r in self.items:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+    @property
+    def succeeded(self) -> bool:
+        """True when every item rendered or was already up to date (nothing failed, nothing left undone)."""
+        return not self.interrupted and all(
+            r.status == "ok" or (r.status == "skipped" and r.reason.startswith("up to date")) for r in self.items)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rundown": self.rundown, "out_dir": self.out_dir, "engine": self.engine,
+                "code_version": self.code_version, "started_at": self.started_at, "finished_at": self.finished_at,
+                "interrupted": self.interrupted, "succeeded": self.succeeded, "counts": self.counts,
+                "items": [asdict(r) for r in self.items]}
+
+
+# --- reading rundowns -------------------------------------------------------------------------
+
+
+def load_rundown(path: str | Path, *, allow_files: bool = True) -> Rundown:
+    """Read a YAML or CSV rundown. InputError if the file itself is unusable; a bad item is kept with its error.
+
+    `allow_files=False` (the web UI, for uploaded rundowns) refuses items that name script files, so an
+    upload cannot make the server read its own files.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"rundown {str(p)!r} does not exist: check the path") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"rundown {str(p)!r} is not UTF-8 text: save it as UTF-8") from e
+    if p.suffix.lower() == ".csv":
+        entries, defaults = _csv_entries(raw, p), {}
+    elif p.suffix.lower() in (".yaml", ".yml"):
+        entries, defaults = _yaml_entries(raw, p)
+    else:
+        raise InputError(f"rundown {str(p)!r} must be .yaml, .yml or .csv")
+    if not entries:
+        raise InputError(f"rundown {str(p)!r} lists no items: add an `items:` list (or CSV rows)")
+    items, seen = [], set()
+    for i, entry in enumerate(entries):
+        item = _item(entry, i, defaults, p.parent, allow_files)
+        if item.name in seen:
+            raise InputError(f"rundown {str(p)!r}: two items are named {item.name!r}; give each a unique name")
+        seen.add(item.name)
+        items.append(item)
+    return Rundown(p, tuple(items))
+
+
+def _yaml_entries(raw: str, p: Path) -> tuple[list[dict], dict]:
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        raise InputError(f"rundown {str(p)!r} is not valid YAML ({e}); fix the syntax") from e
+    if isinstance(data, list):
+        return data, {}
+    if not isinstance(data, dict):
+        raise InputError(f"rundown {str(p)!r} must be a mapping with `items:` (or a list of items)")
+    unknown = set(data) - {"defaults", "items", "bulletin", "name"}
+    if unknown:
+        raise InputError(f"rundown {str(p)!r}: unknown key(s) {', '.join(sorted(unknown))}; "
+                         "use defaults, items, bulletin")
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise InputError(f"rundown {str(p)!r}: `defaults` must be a mapping")
+    entries = list(data.get("items") or [])
+    if data.get("bulletin") is not None:
+        entries.append({"name": data.get("name") or p.stem, "bulletin": data["bulletin"]})
+    return entries, defaults
+
+
+def _csv_entries(raw: str, p: Path) -> list[dict]:
+    rows = list(csv.DictReader(raw.splitlines()))
+    entries = []
+    for row in rows:
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
+        entry: dict[str, Any] = {k: v for k, v in row.items() if k in ITEM_KEYS and v}
+        extra = {k: v for k, v in row.items() if k not in ITEM_KEYS and v}
+        if extra:
+            entry["fields"] = extra
+        if any(row.values()):
+            entries.append(entry)
+    return entries
+
+
+def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) -> Item:
+    where = f"item {i + 1}"
+    if not isinstance(entry, dict):
+        raise InputError(f"rundown {where} must be a mapping (name, script or text, …)")
+    unknown = set(entry) - ITEM_KEYS
+    if unknown:
+        raise InputError(f"rundown {where}: unknown key(s) {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(sorted(ITEM_KEYS))}")
+    name = str(entry.get("name") or entry.get("output") or f"item-{i + 1:02d}").strip()
+    name = name[:-4] if name.lower().endswith(".mp4") else name
+    if not _NAME.match(name) or ".." in name:
+        raise InputError(f"rundown {where}: name {name!r} must be a plain file name (letters, digits, - _ .)")
+    merged = {**{k: v for k, v in defaults.items() if k != "fields"}, **entry}
+    fields = {**_mapping(defaults.get("fields"), where), **_mapping(entry.get("fields"), where)}
+    try:
+        seed = int(merged.get("seed") or 0)
+    except (TypeError, ValueError):
+        raise InputError(f"rundown {where}: seed {merged.get('seed')!r} must be a whole number") from None
+    settings = dict(name=name, template=str(merged.get("template") or "news"),
+                    avatar=str(merged.get("avatar") or "default"),
+                    voice=str(merged["voice"]) if merged.get("voice") else None,
+                    fields=fields, seed=seed, skip=_truthy(merged.get("skip")))
+    try:
+        if entry.get("bulletin") is not None:
+            text, source = _bulletin_text(entry["bulletin"], base, allow_files, where), "bulletin"
+        else:
+            text, source = _script_text(entry, base, allow_files, where)
+    except InputError as e:
+        return Item(script="", source="", error=str(e), **settings)
+    return Item(script=text, source=source, **settings)
+
+
+def _mapping(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(f"rundown {where}: `fields` must be a mapping, e.g. {{name: 李明}}")
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("1", "true", "yes", "y", "x")
+
+
+def _script_text(entry: Mapping, base: Path, allow_files: bool, where: str) -> tuple[str, str]:
+    if entry.get("text") is not None and entry.get("script") is not None:
+        raise InputError(f"{where}: give either `script` (a file) or `text`, not both")
+    if entry.get("text") is not None:
+        return str(entry["text"]), "inline"
+    if entry.get("script") is None:
+        raise InputError(f"{where}: no `script` file or `text` given")
+    if not allow_files:
+        raise InputError(f"{where}: script files are not allowed in an uploaded rundown; put the text in `text:`")
+    path = (base / str(entry["script"])).resolve()
+    try:
+        return path.read_text(encoding="utf-8-sig"), str(path)
+    except FileNotFoundError:
+        raise InputError(f"{where}: script file {str(path)!r} does not exist") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: script file {str(path)!r} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as e:
+        raise InputError(f"{where}: cannot read script file {str(path)!r}: {e.strerror}") from None
+
+
+def _bulletin_text(bulletin: Any, base: Path, allow_files: bool, where: str) -> str:
+    """A Markdown script: `# title`, then one `## headline {name: …, title: …}` section per story."""
+    if not isinstance(bulletin, dict) or not isinstance(bulletin.get("stories"), list) or not bulletin["stories"]:
+        raise InputError(f"{where}: `bulletin` needs a `stories:` list")
+    title = str(bulletin.get("title") or "").strip()
+    parts = [f"# {title}"] if title else []
+    for j, story in enumerate(bulletin["stories"]):
+        sw = f"{where}, story {j + 1}"
+        if not isinstance(story, dict) or set(story) - STORY_KEYS:
+            raise InputError(f"{sw}: a story is a mapping of {', '.join(sorted(STORY_KEYS))}")
+        text, _ = _script_text(story, base, allow_files, sw)
+        headline, body = _split_story(text)
+        headline = str(story.get("headline") or headline or title or f"{j + 1}").strip()
+        attrs = _mapping(story.get("fields"), sw)
+        attr_text = (" {" + ", ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in attrs.items()) + "}"
+                     if attrs else "")
+        parts.append(f"## {headline}{attr_text}\n\n{body.strip()}")
+    return "\n\n".join(parts) + "\n"
+
+
+def _split_story(text: str) -> tuple[str, str]:
+    """A story file's own `# title` (if any) and the rest, without its front matter."""
+    lines = text.strip().splitlines()
+    if lines and lines[0].strip() == "---":
+        end = next((k for k in range(1, len(lines)) if lines[k].strip() == "---"), None)
+        lines = lines[end + 1:] if end is not None else lines
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if lines and lines[0].startswith("# "):
+        return lines[0][2:].strip(), "\n".join(lines[1:])
+    return "", "\n".join(lines)
+
+
+# --- what makes an item "the same" ------------------------------------------------------------
+
+
+def code_version() -> str:
+    """xiaonuan's version plus a hash of its source files: a code change re-renders everything."""
+    from . import __version__
+
+    pkg = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(str(f.relative_to(pkg)).encode())
+        h.update(f.read_bytes())
+    return f"{__version__}+{h.hexdigest()[:12]}"
+
+
+def folder_digest(folder: Path) -> str:
+    """SHA-256 of a folder's files (names and contents), ignoring hidden files and caches."""
+    if not folder.is_dir():
+        return f"missing:{folder.name}"
+    h = hashlib.sha256()
+    for f in sorted(folder.rglob("*")):
+        rel = f.relative_to(folder)
+        if not f.is_file() or any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            continue
+        h.update(str(rel).encode())
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def input_hash(item: Item, code: str) -> str:
+    """The hash of everything that decides an item's output."""
+    payload = {"script": item.script, "template": item.template,
+               "template_files": folder_digest(templates_dir() / item.template),
+               "avatar": item.avatar, "avatar_files": folder_digest(avatars_dir() / item.avatar),
+               "voice": item.voice, "fields": dict(sorted(item.fields.items())), "seed": item.seed, "code": code}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def state_path(out_dir: Path, name: str) -> Path:
+    return out_dir / STATE_DIR / f"{name}.json"
+
+
+def up_to_date(item: Item, out_dir: Path, digest: str) -> bool:
+    mp4 = out_dir / f"{item.name}.mp4"
+    try:
+        state = json.loads(state_path(out_dir, item.name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return mp4.is_file() and state.get("input_hash") == digest
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_beside(path, ".tmp")
+    try:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        return publish(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def remove_stale_temps(out_dir: Path, names: Iterable[str]) -> list[Path]:
+    """Temporary files that a killed run left beside these items' outputs (`.NAME.mp4.*`)."""
+    removed = []
+    for name in names:
+        for stem in (f"{name}.mp4", f"{name}.srt", f"{name}.json"):
+            for p in list(out_dir.glob(f".{glob_escape(stem)}.*")) + list(
+                    (out_dir / STATE_DIR).glob(f".{glob_escape(stem)}.*")):
+                if p.is_file():
+                    p.unlink(missing_ok=True)
+                    removed.append(p)
+    return removed
+
+
+def glob_escape(s: str) -> str:
+    return re.sub(r"([\[\]*?])", r"[\1]", s)
+
+
+# --- the work one worker does ------------------------------------------------------------------
+
+_progress_queue: Any = None
+
+
+def _init_worker(q: Any) -> None:
+    global _progress_queue
+    _progress_queue = q
+
+
+def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> dict[str, Any]:
+    """Render one item in this process; never raises for a failed render (the reason is returned)."""
+    import xiaonuan
+
+    sink = progress if progress is not None else _progress_queue
+    name = spec["name"]
+    out = Path(out_dir) / f"{name}.mp4"
+    started = time.perf_counter()
+
+    def report(p) -> None:
+        if sink is not None:
+            try:
+                sink.put((name, p.stage, p.fraction, p.message))
+            except Exception:  # progress is best effort: never fail a render for it
+                pass
+
+    source = spec.get("source") or ""
+    script: Any = Path(source) if source not in ("", "inline", "bulletin") and Path(source).is_file() else spec["script"]
+    try:
+        result = xiaonuan.render(script, template=spec["template"], avatar=spec["avatar"], voice=spec["voice"],
+                                 out=out, fields=spec["fields"], seed=spec["seed"], on_progress=report)
+    except XiaonuanError as e:
+        return {"name": name, "status": "failed", "reason": str(e), "elapsed_s": time.perf_counter() - started}
+    except Exception as e:  # a bug: keep the traceback in the report, carry on with the other items
+        return {"name": name, "status": "failed", "reason": f"internal error: {type(e).__name__}: {e}",
+                "traceback": traceback.format_exc(), "elapsed_s": time.perf_counter() - started}
+    cover = getattr(result, "cover", None)
+    done = {"name": name, "status": "ok", "mp4": str(result.mp4), "srt": str(result.srt),
+            "cover": str(cover) if cover else None, "duration_s": result.duration_s,
+            "elapsed_s": time.perf_counter() - started, "input_hash": spec["input_hash"],
+            "warnings": list(result.warnings)}
+    # written last: an MP4 without this file is rendered again on the next run
+    write_json_atomic(state_path(Path(out_dir), name), {**done, "finished_at": time.time()})
+    return done
+
+
+# --- running a batch ---------------------------------------------------------------------------
+
+
+def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None, engine: str = "local",
+              on_event: Callable[[ItemEvent], None] | None = None, store: Any = None) -> BatchReport:
+    """Render the rundown's items into out_dir and write out_dir/report.json; returns the report.
+
+    `engine` is "local" (worker processes on this machine) or "ray" (a Ray cluster: $RAY_ADDRESS, or a
+    local Ray instance). `store` (a store.Store) records each render in the history. KeyboardInterrupt
+    stops the batch: finished items are kept, the report says it was interrupted, and it is re-raised.
+    """
+    if engine not in ("local", "ray"):
+        raise InputError(f"unknown engine {engine!r}: use local or ray")
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    emit = on_event or (lambda e: None)
+    code = code_version()
+    report = BatchReport(str(rundown.path), str(out), engine, code, time.time())
+    results: dict[str, ItemResult] = {}
+    remove_stale_temps(out, [it.name for it in rundown.items])
+    batch_id = store.start_batch(rundown.path, out) if store is not None else None
+
+    todo: list[tuple[Item, str]] = []
+    for item in rundown.items:
+        digest = input_hash(item, code) if not item.error else ""
+        if item.error:
+            results[item.name] = ItemResult(item.name, "failed", item.error)
+            emit(ItemEvent(item.name, "failed", 0.0, item.error))
+        elif item.skip:
+            results[item.name] = ItemResult(item.name, "skipped", "disabled in the rundown (skip: true)")
+            emit(ItemEvent(item.name, "skipped", 1.0, "disabled in the rundown"))
+        elif up_to_date(item, out, digest):
+            results[item.name] = ItemResult(item.name, "skipped", "up to date: output exists, inputs unchanged",
+                                            mp4=str(out / f"{item.name}.mp4"), input_hash=digest)
+            emit(ItemEvent(item.name, "skipped", 1.0, "up to date"))
+        else:
+            todo.append((item, digest))
+            emit(ItemEvent(item.name, "queued", 0.0, "waiting"))
+
+    def save() -> None:
+        report.items = [results.get(it.name) or ItemResult(it.name, "skipped", "not run: the batch was interrupted")
+                        for it in rundown.items]
+        write_json_atomic(out / REPORT, report.to_json())
+
+    history: dict[str, int] = {}
+
+    def started(item: Item) -> None:
+        emit(ItemEvent(item.name, "running", 0.0, "starting"))
+        if store is not None:
+            history[item.name] = store.start_render(
+                item.script, {"template": item.template, "avatar": item.avatar, "voice": item.voice,
+                              "fields": dict(item.fields), "seed": item.seed, "name": item.name},
+                title=item.name, source="batch", batch_id=batch_id)
+
+    def finished(item: Item, done: Mapping[str, Any]) -> None:
+        r = ItemResult(item.name, done["status"], done.get("reason", ""), done.get("mp4"), done.get("srt"),
+                       done.get("cover"), item.name, done.get("duration_s"), done.get("elapsed_s"),
+                       done.get("input_hash", ""))
+        results[item.name] = r
+        emit(ItemEvent(item.name, r.status, 1.0 if r.status == "ok" else 0.0, r.reason or "done"))
+        if store is not None and item.name in history:
+            if r.status == "ok":
+                store.finish_render(history[item.name], mp4=r.mp4, srt=r.srt, cover=r.cover,
+                                    duration_s=r.duration_s, elapsed_s=r.elapsed_s)
+            else:
+                store.fail_render(history[item.name], r.reason, elapsed_s=r.elapsed_s)
+        save()
+
+    save()
+    try:
+        if todo:
+            runner = _run_ray if engine == "ray" else _run_local
+            runner(todo, out, jobs or min(len(todo), os.cpu_count() or 1), emit, started, finished)
+    except KeyboardInterrupt:
+        report.interrupted = True
+        raise
+    finally:
+        report.finished_at = time.time()
+        save()
+        if store is not None:
+            store.finish_batch(batch_id, "interrupted" if report.interrupted else
+                               ("ok" if report.succeeded else "failed"), report.counts)
+    return report
+
+
+def _spec(item: Item, digest: str) -> dict[str, Any]:
+    return {"name": item.name, "script": item.script, "source": item.source, "template": item.template,
+            "avatar": item.avatar, "voice": item.voice, "fields": dict(item.fields), "seed": item.seed,
+            "input_hash": digest}
+
+
+def _drain(q: Any, emit: Callable[[ItemEvent], None], wait_s: float) -> None:
+    """Forward progress messages from the workers to the caller until the queue is empty."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            name, stage, fraction, message = q.get(timeout=max(0.0, deadline - time.monotonic()))
+        except (queue_mod.Empty, EOFError, OSError):
+            return
+        except Exception:  # ray.util.queue.Empty
+            return
+        emit(ItemEvent(name, "running", float(fraction), f"{stage}: {message}" if message else stage))
+
+
+def _run_local(todo, out: Path, jobs: int, emit, started, finished) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")  # a clean interpreter per worker: no inherited threads or locks
+    q = ctx.Queue()
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx, initializer=_init_worker, initargs=(q,))
+    futures: dict[Future, Item] = {}
+    try:
+        for item, digest in todo:
+            futures[pool.submit(render_item, _spec(item, digest), str(out))] = item
+            started(item)
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.3, return_when=FIRST_COMPLETED)
+            _drain(q, emit, 0.0)
+            for f in done:
+                item = futures[f]
+                try:
+                    finished(item, f.result())
+                except Exception as e:  # the worker process died (killed, out of memory)
+                    finished(item, {"status": "failed", "reason": f"worker process failed: {type(e).__name__}: {e}"})
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
+
+
+def _run_ray(todo, out: Path, jobs: int, emit, started, finished) -> None:
+    """The same items as Ray tasks: $RAY_ADDRESS names a cluster, else a local Ray instance is started.
+
+    The output folder must be visible to every node at the same path (a shared filesystem).
+    """
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage reporting
+    try:
+        import ray
+        from ray.util.queue import Queue
+    except ImportError:
+        raise InputError("--engine ray needs Ray: pip install 'xiaonuan[scale]'") from None
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        address = os.environ.get("RAY_ADDRESS")
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+        if not address:
+            kwargs.update(num_cpus=max(1, jobs), object_store_memory=80 * 1024 * 1024)
+        ray.init(address=address or None, **kwargs)
+    refs: dict[Any, Item] = {}
+    try:
+        q = Queue()
+        task = ray.remote(num_cpus=1, max_retries=0)(render_item)
+        for item, digest in todo:
+            refs[task.remote(_spec(item, digest), str(out), q)] = item
+            started(item)
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1, timeout=0.3)
+            _drain(q, emit, 0.0)
+            for ref in done:
+                try:
+                    finished(refs[ref], ray.get(ref))
+                except Exception as e:  # the task or its worker died
+                    finished(refs[ref], {"status": "failed", "reason": f"Ray task failed: {type(e).__name__}: {e}"})
+    except KeyboardInterrupt:
+        for ref in refs:
+            ray.cancel(ref, force=True)
+        raise
+    finally:
+        if started_here:
+            ray.shutdown()

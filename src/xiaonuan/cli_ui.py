@@ -1,0 +1,25 @@
+"""`xiaonuan ui`: start the web UI (Gradio) on this machine."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+
+def ui(
+    host: str = typer.Option("127.0.0.1", help="address to listen on (127.0.0.1: this machine only)"),
+    port: int = typer.Option(7860, help="port"),
+    auth: Optional[str] = typer.Option(None, help="require a login: user:password (or set $XIAONUAN_UI_AUTH)"),
+) -> None:
+    """Start the web UI: create, enrol presenters, run batches, browse the render history."""
+    try:
+        from .ui import launch
+    except ImportError as e:
+        typer.echo(f"error: the web UI needs Gradio ({e.name}): pip install 'xiaonuan[ui]'", err=True)
+        raise typer.Exit(2)
+    try:
+        launch(host=host, port=port, auth=auth)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2)

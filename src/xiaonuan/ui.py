@@ -1,0 +1,540 @@
+"""The web UI (Gradio 6): Create, Avatars, Batch and History tabs over `xiaonuan.render()`.
+
+    xiaonuan ui [--host 127.0.0.1] [--port 7860] [--auth user:pass]     (or $XIAONUAN_UI_AUTH)
+
+Widgets turn into render() arguments and results into widgets; there is no pipeline logic here.
+Renders go through Gradio's queue, at most one per CPU at a time, so a long render never blocks
+the page. Outputs get generated names in the app's own folder (<data>/ui/), the only folder
+the server serves; user file names are never used as paths.
+"""
+
+import json
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .store import DB_NAME, Store, data_dir
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
+AUTH_ENV = "XIAONUAN_UI_AUTH"
+MAX_UPLOAD = "200mb"
+COMMON_FIELDS = ("headline", "name", "title")
+STAGE_LABELS = {"script": "读稿 script", "speech": "语音 speech", "motion": "口型 motion", "video": "画面 video",
+                "done": "完成 done"}
+AUTO_VOICE = "auto 自动"
+CHARS_PER_S = {"zh": 3.8, "en": 14.0}  # eSpeak's default rates, measured on examples/demo_zh.md and an English text
+CSS = """
+#title {margin-bottom: 0}
+#estimate {min-height: 1.5em; opacity: .85}
+.gallery-pick .caption-label {font-size: 13px}
+footer {display: none !important}
+"""
+
+
+def app_dir() -> Path:
+    """The app's own folder (outputs, thumbnails, uploads): the only one it serves."""
+    return data_dir() / "ui"
+
+
+# --- small pure helpers (tested without a browser) ---------------------------------------------
+
+
+def estimate(text: str) -> str:
+    """A live line under the editor: characters, sentences and the expected duration."""
+    from .errors import XiaonuanError
+    from .script import parse_script
+
+    if not text.strip():
+        return "0 字 chars"
+    try:
+        s = parse_script(text)
+    except XiaonuanError as e:
+        return f"⚠ {e}"
+    chars = sum(len(x.text) for x in s.sentences)
+    pauses = sum(x.pause_after_ms for x in s.sentences) / 1000
+    seconds = 0.3 + pauses + chars / CHARS_PER_S.get(s.language, 4.0)
+    return (f"{chars} 字 chars · {len(s.sentences)} 句 sentences · ≈ {seconds:.0f} s "
+            f"({'中文' if s.language == 'zh' else 'English'})")
+
+
+def parse_fields(headline: str, name: str, title: str, extra: str) -> dict[str, str]:
+    """Template fields from the form: the three common boxes plus `key=value` lines."""
+    from .errors import InputError
+
+    fields = {k: v.strip() for k, v in zip(COMMON_FIELDS, (headline, name, title)) if v and v.strip()}
+    for line in (extra or "").splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"field line {line!r} is not key=value, e.g. date=3月4日")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+def first_sentence_script(text: str) -> str:
+    """The script cut to its title (if any) and first sentence: what Preview renders."""
+    from .script import parse_script
+
+    s = parse_script(text)
+    head = f"# {s.title}\n\n" if s.title else ""
+    return head + s.sentences[0].text
+
+
+def rate_for(text: str, speed: float) -> int | None:
+    """Words per minute for eSpeak from a speed factor (1.0 = the voice's default)."""
+    from .script import detect_language
+
+    if abs(speed - 1.0) < 0.01:
+        return None
+    return round({"zh": 170, "en": 165}.get(detect_language(text), 170) * speed)
+
+
+def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
+    """'user:pass' or 'a:1,b:2' → [(user, pass), …]; None when empty."""
+    if not value:
+        return None
+    pairs = []
+    for part in value.split(","):
+        user, sep, password = part.strip().partition(":")
+        if not sep or not user or not password:
+            raise ValueError(f"--auth {part!r} must be user:password")
+        pairs.append((user, password))
+    return pairs
+
+
+def new_output(kind: str) -> Path:
+    """A fresh output path with a generated name: <app>/renders/<date>/<kind>-<time>-<id>.mp4."""
+    day = time.strftime("%Y-%m-%d")
+    folder = app_dir() / "renders" / day
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{kind}-{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:8]}.mp4"
+
+
+def template_thumbnail(name: str) -> Path | None:
+    """The template's preview.png, or a still composed once with the default presenter (cached)."""
+    from .paths import templates_dir
+
+    folder = app_dir() / "thumbs"
+    folder.mkdir(parents=True, exist_ok=True)
+    own = templates_dir() / name / "preview.png"
+    src_bytes = own.read_bytes() if own.is_file() else (templates_dir() / name / "template.yaml").read_bytes()
+    import hashlib
+
+    out = folder / f"template-{hashlib.sha256(src_bytes).hexdigest()[:12]}.jpg"
+    if out.is_file():
+        return out
+    try:
+        from PIL import Image
+
+        if own.is_file():
+            im = Image.open(own).convert("RGB")
+        else:
+            im = Image.fromarray(_compose_still(name))
+        im.thumbnail((480, 270))
+        im.save(out, quality=88)
+        return out
+    except Exception:  # a broken template shows without a picture; render() will say what is wrong
+        return None
+
+
+def _compose_still(name: str):
+    try:
+        from .preview import preview_frame
+
+        return preview_frame(name)
+    except ImportError:
+        pass
+    from . import compose
+    from .avatar import load_avatar
+    from .templates import load_template
+
+    tpl = load_template(name)
+    av = load_avatar("default")
+    comp = compose.Compositor(tpl, fields={}, presenter_size=av.size)
+    return comp.frame(av.image, 0.0, "").copy()
+
+
+def avatar_thumbnail(name: str) -> Path | None:
+    """A small copy of the pack's portrait (or reference frame) in the app folder."""
+    from .paths import avatars_dir
+
+    folder = avatars_dir() / name
+    candidates = [folder / "reference.png", folder / "portrait.png", *sorted(folder.glob("*.png")),
+                  *sorted(folder.glob("*.jpg"))]
+    src = next((c for c in candidates if c.is_file()), None)
+    if src is None:
+        return None
+    import hashlib
+
+    thumbs = app_dir() / "thumbs"
+    thumbs.mkdir(parents=True, exist_ok=True)
+    out = thumbs / f"avatar-{hashlib.sha256(src.read_bytes()).hexdigest()[:12]}.jpg"
+    if not out.is_file():
+        from PIL import Image
+
+        im = Image.open(src).convert("RGB")
+        im.thumbnail((240, 240))
+        im.save(out, quality=88)
+    return out
+
+
+def enrol_avatar(path: str, name: str, consent_by: str) -> tuple[str, str | None]:
+    """Enrol an uploaded clip or photo; returns (report as Markdown, contact sheet or portrait image path).
+
+    The one place the UI touches enrolment: if the enrolment module is missing it says so.
+    """
+    try:
+        from . import enrol as enrolment
+    except ImportError:
+        return "Enrolment is not available yet in this version (no `xiaonuan.enrol`).", None
+    from .errors import XiaonuanError
+
+    if not path:
+        return "Upload a clip (MP4/MOV/WebM) or a photo (PNG/JPG) first.", None
+    if not consent_by.strip():
+        return "Who consented? Give the presenter's name and the date, e.g. `孙丽, 2025-01-31`.", None
+    try:
+        consent = enrolment.parse_consent_by(consent_by)
+        result = enrolment.enrol(Path(path), name.strip(), consent=consent)
+    except XiaonuanError as e:
+        return f"**Not enrolled.** {e}", None
+    r = result.report
+    lines = [f"**Enrolled `{result.name}`** in {result.seconds:.1f} s" + (" (cached)" if result.cached else ""),
+             f"- frames: {r.n_frames}, face found in {r.face_frames}; eye distance {r.eye_px:.0f} px",
+             f"- neutral frame: {r.neutral_frame}"]
+    lines += [f"- ⚠ {i.message}" for i in r.warnings] or ["- no quality warnings"]
+    sheet = None
+    for candidate in ("contact_sheet.png", "contact.png", "reference.png", "portrait.png"):
+        if (result.folder / candidate).is_file():
+            sheet = _copy_into_app(result.folder / candidate, "avatar")
+            break
+    try:
+        from .avatar import load_avatar
+        from .sheet import contact_sheet
+
+        out = app_dir() / "thumbs" / f"sheet-{uuid.uuid4().hex[:8]}.png"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sheet = str(contact_sheet(load_avatar(result.name, root=result.folder.parent), out))
+    except ImportError:
+        pass  # no contact sheets in this version: the reference frame is shown
+    except Exception as e:  # the report is still worth showing
+        lines.append(f"- (contact sheet failed: {e})")
+    return "\n".join(lines), sheet
+
+
+def _copy_into_app(src: Path, kind: str) -> str:
+    import shutil
+
+    out = app_dir() / "thumbs" / f"{kind}-{uuid.uuid4().hex[:8]}{src.suffix.lower()}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, out)
+    return str(out)
+
+
+# --- batch runs started from the page ----------------------------------------------------------
+
+
+@dataclass
+class _BatchRun:
+    out_dir: Path
+    items: dict[str, list[Any]] = field(default_factory=dict)  # name → [status, percent, message]
+    done: bool = False
+    summary: str = ""
+    files: list[str] = field(default_factory=list)
+
+
+_BATCHES: dict[str, _BatchRun] = {}
+_BATCH_LOCK = threading.Lock()
+
+
+def start_batch(upload: str | None, jobs: int, store: Store) -> tuple[str, str]:
+    """Start a batch from an uploaded rundown in a background thread; returns (batch key, message)."""
+    from .batch import load_rundown
+    from .errors import XiaonuanError
+
+    if not upload:
+        return "", "Upload a rundown (.yaml or .csv) first."
+    src = Path(upload)
+    try:
+        rundown = load_rundown(src, allow_files=False)
+    except XiaonuanError as e:
+        return "", f"**Cannot use this rundown.** {e}"
+    key = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    run = _BatchRun(app_dir() / "batches" / key)
+    run.items = {it.name: ["queued", 0, ""] for it in rundown.items}
+    with _BATCH_LOCK:
+        _BATCHES[key] = run
+    threading.Thread(target=_batch_thread, args=(run, rundown, jobs, store), daemon=True).start()
+    return key, f"Started {len(rundown.items)} item(s)."
+
+
+def _batch_thread(run: _BatchRun, rundown, jobs: int, store: Store) -> None:
+    from .batch import run_batch
+
+    def on_event(e) -> None:
+        with _BATCH_LOCK:
+            run.items[e.name] = [e.status, round(100 * e.fraction), e.message]
+
+    try:
+        report = run_batch(rundown, run.out_dir, jobs=max(1, int(jobs)), on_event=on_event, store=store)
+        c = report.counts
+        run.summary = f"**Finished:** ok {c['ok']}, failed {c['failed']}, skipped {c['skipped']}."
+        run.files = [str(run.out_dir / "report.json")] + [r.mp4 for r in report.items if r.mp4]
+    except Exception as e:  # shown on the page; the thread must not die silently
+        run.summary = f"**Batch stopped:** {type(e).__name__}: {e}"
+    finally:
+        run.done = True
+
+
+def batch_status(key: str) -> tuple[list[list[Any]], str, list[str] | None]:
+    with _BATCH_LOCK:
+        run = _BATCHES.get(key)
+        if run is None:
+            return [], "", None
+        rows = [[name, *vals] for name, vals in run.items.items()]
+        return rows, (run.summary if run.done else "Running…"), (run.files or None)
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+def build_app(store: Store | None = None):
+    """The Gradio Blocks of the app (not launched)."""
+    import gradio as gr
+
+    from . import avatar as avatars
+    from . import speech, templates
+
+    store = store or Store()
+    template_names = templates.available_templates()
+    avatar_names = avatars.available_avatars()
+    voices = [AUTO_VOICE, *speech.available_voices()]
+
+    def tgallery():
+        return [(str(p), n) for n in template_names if (p := template_thumbnail(n))]
+
+    def agallery():
+        return [(str(p), n) for n in avatars.available_avatars() if (p := avatar_thumbnail(n))]
+
+    def run_render(kind, script, template, avatar, voice, speed, headline, name, title, extra,
+                   request: gr.Request, progress=gr.Progress()):
+        from . import render
+        from .errors import XiaonuanError
+
+        if not (script or "").strip():
+            raise gr.Error("Type a script first. 请先输入稿件。")
+        user = getattr(request, "username", None) or ""
+        settings = {"kind": kind, "template": template, "avatar": avatar, "voice": voice, "speed": speed}
+        started = time.perf_counter()
+        rid = None
+        try:
+            fields = parse_fields(headline, name, title, extra)
+            settings["fields"] = fields
+            text = first_sentence_script(script) if kind == "preview" else script
+            rid = store.start_render(text, settings, source="ui", user=user)
+
+            def on_progress(p):
+                label = STAGE_LABELS.get(p.stage, p.stage)
+                progress(p.fraction, desc=f"{label} · {p.fraction * 100:.0f}%")
+
+            result = render(text, template=template, avatar=avatar, voice=None if voice == AUTO_VOICE else voice,
+                            out=new_output(kind), fields=fields, rate_wpm=rate_for(text, speed),
+                            on_progress=on_progress)
+        except XiaonuanError as e:
+            if rid is not None:
+                store.fail_render(rid, str(e), elapsed_s=time.perf_counter() - started)
+            raise gr.Error(str(e)) from None
+        elapsed = time.perf_counter() - started
+        cover = getattr(result, "cover", None)
+        store.finish_render(rid, mp4=result.mp4, srt=result.srt, cover=cover, duration_s=result.duration_s,
+                            elapsed_s=elapsed)
+        files = [str(p) for p in (result.mp4, result.srt, cover) if p]
+        note = (f"**{'Preview' if kind == 'preview' else 'Rendered'}** {result.duration_s:.1f} s of video "
+                f"in {elapsed:.1f} s · voice `{result.voice}` · #{rid}")
+        note += "".join(f"\n\n⚠ {w}" for w in result.warnings)
+        return gr.Video(value=str(result.mp4), subtitles=str(result.srt) if result.srt else None), files, note
+
+    def history_rows():
+        rows = []
+        for r in store.renders(200):
+            s = r.settings
+            rows.append([r.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)), r.status, r.source,
+                         (r.title or r.script.replace("\n", " "))[:40], s.get("template", ""), s.get("avatar", ""),
+                         s.get("voice", "") or "", f"{r.duration_s:.1f}" if r.duration_s else "",
+                         f"{r.elapsed_s:.1f}" if r.elapsed_s else "", r.user])
+        return rows
+
+    def history_detail(evt: gr.SelectData):
+        row = evt.row_value if hasattr(evt, "row_value") else None
+        rid = int(row[0]) if row else None
+        r = store.render(rid) if rid is not None else None
+        if r is None:
+            return None, None, ""
+        files = [p for p in (r.mp4, r.srt, r.cover) if p and Path(p).is_file()]
+        info = (f"**#{r.id}** · {r.status} · {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(r.created_at))}"
+                f"\n\nsettings: `{json.dumps(r.settings, ensure_ascii=False)}`"
+                + (f"\n\n**error:** {r.error}" if r.error else "") + f"\n\n```\n{r.script}\n```")
+        video = r.mp4 if r.mp4 and Path(r.mp4).is_file() else None
+        return video, files or None, info
+
+    with gr.Blocks(title="小暖 Xiaonuan", analytics_enabled=False) as demo:
+        gr.Markdown("## 小暖 Xiaonuan · 数字人播报 digital presenter", elem_id="title")
+        with gr.Tabs():
+            with gr.Tab("创作 Create", id="create"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=5):
+                        script = gr.Textbox(label="稿件 Script", lines=9, max_lines=30, elem_id="script",
+                                            placeholder="# 标题\n\n第一句。第二句。[pause 1s] …")
+                        est = gr.Markdown(estimate(""), elem_id="estimate")
+                        with gr.Row():
+                            template = gr.Dropdown(template_names, value="news" if "news" in template_names else
+                                                   (template_names[0] if template_names else None),
+                                                   label="模板 Template", elem_id="template")
+                            avatar = gr.Dropdown(avatar_names, value="default" if "default" in avatar_names
+                                                 else (avatar_names[0] if avatar_names else None),
+                                                 label="主播 Presenter", elem_id="avatar")
+                            voice = gr.Dropdown(voices, value=AUTO_VOICE, label="声音 Voice", elem_id="voice")
+                            speed = gr.Slider(0.6, 1.6, value=1.0, step=0.05, label="语速 Speed", min_width=220)
+                        with gr.Accordion("模板字段 Template fields", open=False):
+                            with gr.Row():
+                                f_headline = gr.Textbox(label="headline", placeholder="(script title)")
+                                f_name = gr.Textbox(label="name")
+                                f_title = gr.Textbox(label="title")
+                            f_extra = gr.Textbox(label="more fields (key=value per line)", lines=2,
+                                                 placeholder="date=3月4日\nticker=…")
+                        with gr.Row():
+                            preview_btn = gr.Button("预览 Preview", elem_id="preview-btn")
+                            render_btn = gr.Button("生成 Render", variant="primary", elem_id="render-btn")
+                        with gr.Row():
+                            tgal = gr.Gallery(tgallery(), label="模板 Templates (click to pick)", columns=2,
+                                              height=210, object_fit="contain", allow_preview=False,
+                                              elem_classes="gallery-pick", scale=3)
+                            agal = gr.Gallery(agallery(), label="主播 Presenters (click to pick)", columns=3,
+                                              height=210, object_fit="contain", allow_preview=False,
+                                              elem_classes="gallery-pick", scale=2)
+                    with gr.Column(scale=4):
+                        video = gr.Video(label="视频 Video", interactive=False, elem_id="result-video", height=340)
+                        note = gr.Markdown("", elem_id="result-note")
+                        files = gr.File(label="下载 Downloads (MP4, SRT, cover)", file_count="multiple",
+                                        interactive=False, elem_id="downloads")
+
+                script.change(estimate, script, est, queue=False, trigger_mode="always_last", show_progress="hidden")
+                def pick(evt: gr.SelectData) -> str:
+                    return _pick_caption(evt)
+
+                tgal.select(pick, None, template, queue=False)
+                agal.select(pick, None, avatar, queue=False)
+                inputs = [script, template, avatar, voice, speed, f_headline, f_name, f_title, f_extra]
+                cpu = os.cpu_count() or 1
+                render_btn.click(_bind(run_render, "render"), inputs, [video, files, note],
+                                 concurrency_id="render", concurrency_limit=cpu, show_progress_on=[video])
+                preview_btn.click(_bind(run_render, "preview"), inputs, [video, files, note],
+                                  concurrency_id="render", concurrency_limit=cpu, show_progress_on=[video])
+
+            with gr.Tab("形象 Avatars", id="avatars"):
+                with gr.Row():
+                    with gr.Column():
+                        upload = gr.File(label="Clip (MP4/MOV/WebM) or photo (PNG/JPG)",
+                                         file_types=[".mp4", ".mov", ".webm", ".png", ".jpg", ".jpeg"])
+                        a_name = gr.Textbox(label="Name (letters, digits, - _)", placeholder="sunli")
+                        a_consent = gr.Textbox(label="Consent given by (name, date)", placeholder="孙丽, 2025-01-31")
+                        enrol_btn = gr.Button("登记 Enrol", variant="primary")
+                    with gr.Column():
+                        report = gr.Markdown("")
+                        sheet = gr.Image(label="Contact sheet", interactive=False)
+                avatars_gallery = gr.Gallery(agallery(), label="已有主播 Enrolled presenters", columns=6, height=200,
+                                             allow_preview=False)
+
+                def do_enrol(path, name, consent):
+                    text, image = enrol_avatar(path, name, consent)
+                    return text, image, agallery(), gr.Dropdown(choices=avatars.available_avatars())
+
+                enrol_btn.click(do_enrol, [upload, a_name, a_consent], [report, sheet, avatars_gallery, avatar],
+                                concurrency_id="render", concurrency_limit=cpu)
+
+            with gr.Tab("批量 Batch", id="batch"):
+                gr.Markdown("Upload a rundown (YAML or CSV, see docs/batch.md). Uploaded rundowns must give "
+                            "the script text inline (`text:`); script files are read only by the command line.")
+                with gr.Row():
+                    rundown = gr.File(label="Rundown (.yaml / .csv)", file_types=[".yaml", ".yml", ".csv"])
+                    with gr.Column():
+                        jobs = gr.Slider(1, cpu, value=max(1, cpu // 2), step=1, label="Parallel renders")
+                        start = gr.Button("开始 Start", variant="primary")
+                        b_msg = gr.Markdown("")
+                b_key = gr.State("")
+                b_table = gr.Dataframe(headers=["item", "status", "%", "message"], interactive=False,
+                                       label="Items")
+                b_files = gr.File(label="Outputs", file_count="multiple", interactive=False)
+                timer = gr.Timer(1.0, active=False)
+
+                def do_start(path, n):
+                    key, msg = start_batch(path, n, store)
+                    return key, msg, gr.Timer(active=bool(key))
+
+                def tick(key):
+                    rows, msg, outs = batch_status(key)
+                    running = bool(key) and msg == "Running…"
+                    return rows, msg, outs, gr.Timer(active=running)
+
+                start.click(do_start, [rundown, jobs], [b_key, b_msg, timer])
+                timer.tick(tick, b_key, [b_table, b_msg, b_files, timer], show_progress="hidden")
+
+            with gr.Tab("历史 History", id="history") as history_tab:
+                refresh = gr.Button("刷新 Refresh", size="sm")
+                h_table = gr.Dataframe(headers=["#", "when", "status", "from", "title / script", "template",
+                                                "presenter", "voice", "video s", "took s", "user"],
+                                       interactive=False, label="Renders (click a row)")
+                with gr.Row():
+                    h_video = gr.Video(label="Video", interactive=False, height=280)
+                    with gr.Column():
+                        h_files = gr.File(label="Files", file_count="multiple", interactive=False)
+                        h_info = gr.Markdown("")
+                refresh.click(history_rows, None, h_table)
+                history_tab.select(history_rows, None, h_table)
+                h_table.select(history_detail, None, [h_video, h_files, h_info])
+        demo.load(history_rows, None, h_table)
+    return demo
+
+
+def _pick_caption(evt: "Any") -> str:
+    """A gallery click → the caption of the picked image (the template or presenter name)."""
+    value = evt.value
+    if isinstance(value, dict):
+        return value.get("caption") or ""
+    return str(value)
+
+
+def _bind(fn, kind):
+    """fn with its first argument fixed, keeping the gr.Request/gr.Progress parameters Gradio looks for."""
+    import gradio as gr
+
+    def bound(script, template, avatar, voice, speed, headline, name, title, extra,
+              request: gr.Request, progress=gr.Progress()):
+        return fn(kind, script, template, avatar, voice, speed, headline, name, title, extra, request, progress)
+
+    return bound
+
+
+def launch(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, auth: str | None = None,
+           block: bool = True) -> Any:
+    """Start the app: queue sized to the CPUs, optional login, only the app's folder served."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(app_dir() / "uploads"))
+    import gradio as gr
+
+    app_dir().mkdir(parents=True, exist_ok=True)
+    store = Store()
+    demo = build_app(store)
+    demo.queue(default_concurrency_limit=os.cpu_count() or 1, max_size=64)
+    creds = parse_auth(auth or os.environ.get(AUTH_ENV))
+    theme = gr.themes.Soft(primary_hue="red", font=["system-ui", "Noto Sans CJK SC", "WenQuanYi Micro Hei",
+                                                     "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    return demo.launch(server_name=host, server_port=port, auth=creds, auth_message="小暖 Xiaonuan",
+                       allowed_paths=[str(app_dir())], blocked_paths=[str(data_dir() / DB_NAME)],
+                       max_file_size=MAX_UPLOAD, ssr_mode=False, show_error=True, quiet=False,
+                       prevent_thread_lock=not block, theme=theme, css=CSS, footer_links=[])

@@ -1,0 +1,192 @@
+"""Batches: rundown parsing, a 4-item run with one broken item, resume by hash, a killed run, Ray."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from xiaonuan.batch import Item, input_hash, load_rundown
+from xiaonuan.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "xiaonuan", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def write_rundown(folder: Path, items: list[dict], defaults: dict | None = None) -> Path:
+    import yaml
+
+    path = folder / "rundown.yaml"
+    path.write_text(yaml.safe_dump({"defaults": defaults or {"voice": "fake:cmn"}, "items": items},
+                                   allow_unicode=True), encoding="utf-8")
+    return path
+
+
+# --- reading rundowns ---------------------------------------------------------------------------
+
+
+def test_yaml_rundown_items_files_defaults_and_bulletin(tmp_path):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "weather.md").write_text("---\nname: 李明\n---\n# 天气\n\n明天有雨。", encoding="utf-8")
+    path = write_rundown(tmp_path, [
+        {"name": "weather", "script": "s/weather.md"},
+        {"name": "hello", "text": "大家好。", "fields": {"name": "小暖"}, "avatar": "default"},
+        {"name": "weekly", "bulletin": {"title": "本周要闻", "stories": [
+            {"script": "s/weather.md", "fields": {"name": "李明"}},
+            {"headline": "地铁", "text": "五号线通车。"}]}},
+        {"name": "missing", "script": "s/nope.md"},
+        {"name": "off", "text": "不播。", "skip": True},
+    ], defaults={"voice": "fake:cmn", "fields": {"channel": "小暖新闻"}, "seed": 3})
+    rd = load_rundown(path)
+    by = {it.name: it for it in rd.items}
+    assert list(by) == ["weather", "hello", "weekly", "missing", "off"]
+    assert by["weather"].script.endswith("明天有雨。") and by["weather"].voice == "fake:cmn"
+    assert by["hello"].fields == {"channel": "小暖新闻", "name": "小暖"} and by["hello"].seed == 3
+    weekly = by["weekly"].script
+    assert weekly.startswith("# 本周要闻") and "## 天气 {name: \"李明\"}" in weekly and "## 地铁" in weekly
+    assert "---" not in weekly and "明天有雨。" in weekly
+    assert by["missing"].error and "does not exist" in by["missing"].error
+    assert by["off"].skip
+
+
+def test_csv_rundown_extra_columns_are_fields(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("name,text,voice,headline,name2\na,你好。,fake:cmn,头条,\nb,再见。,,,x\n", encoding="utf-8")
+    a, b = load_rundown(path).items
+    assert (a.name, a.script, a.voice, dict(a.fields)) == ("a", "你好。", "fake:cmn", {"headline": "头条"})
+    assert b.voice is None and dict(b.fields) == {"name2": "x"}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("items: []", "no items"),
+    ("items: [{name: '../x', text: 'a'}]", "plain file name"),
+    ("items: [{name: a, text: x}, {name: a, text: y}]", "unique"),
+    ("items: [{name: a, txt: x}]", "unknown key"),
+    ("stuff: 1", "unknown key"),
+    ("items: [oops", "not valid YAML"),
+])
+def test_unusable_rundowns_say_why(tmp_path, text, message):
+    path = tmp_path / "r.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        load_rundown(path)
+
+
+def test_uploaded_rundowns_cannot_read_server_files(tmp_path):
+    path = write_rundown(tmp_path, [{"name": "x", "script": "/etc/passwd"}])
+    (item,) = load_rundown(path, allow_files=False).items
+    assert item.error and "not allowed" in item.error and item.script == ""
+
+
+def test_hash_covers_every_input():
+    base = Item("a", "你好。", "inline", voice="fake:cmn")
+    h = input_hash(base, "v1")
+    assert input_hash(base, "v1") == h
+    for changed in [Item("a", "你好！", "inline", voice="fake:cmn"), Item("a", "你好。", "inline", voice="fake:en-us"),
+                    Item("a", "你好。", "inline", voice="fake:cmn", fields={"name": "x"}),
+                    Item("a", "你好。", "inline", voice="fake:cmn", avatar="other"),
+                    Item("a", "你好。", "inline", voice="fake:cmn", seed=1)]:
+        assert input_hash(changed, "v1") != h
+    assert input_hash(base, "v2") != h
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def items4() -> list[dict]:
+    return [{"name": "one", "text": "第一条。"},
+            {"name": "two", "text": "第二条。", "fields": {"name": "李明"}},
+            {"name": "broken", "text": "坏的。", "avatar": "nosuch"},
+            {"name": "four", "text": "第四条。"}]
+
+
+def test_four_items_one_broken_then_resume_skips_the_finished(tmp_path):
+    rundown, out = write_rundown(tmp_path, items4()), tmp_path / "out"
+    env = {"XIAONUAN_DATA": str(tmp_path / "data")}
+    first = run_cli("batch", str(rundown), "--out", str(out), "--jobs", "2", cwd=tmp_path, env=env)
+    assert first.returncode == 1, first.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    status = {r["name"]: r for r in report["items"]}
+    assert {n: r["status"] for n, r in status.items()} == {"one": "ok", "two": "ok", "broken": "failed",
+                                                           "four": "ok"}
+    assert "unknown avatar 'nosuch'" in status["broken"]["reason"]
+    assert report["counts"] == {"ok": 3, "failed": 1, "skipped": 0} and not report["succeeded"]
+    for name in ("one", "two", "four"):
+        assert (out / f"{name}.mp4").stat().st_size > 1000 and (out / f"{name}.srt").is_file()
+    assert not (out / "broken.mp4").exists()
+    assert "failed" in first.stderr and "broken" in first.stderr  # the summary table
+    mtimes = {n: (out / f"{n}.mp4").stat().st_mtime_ns for n in ("one", "two", "four")}
+
+    second = run_cli("batch", str(rundown), "--out", str(out), "--jobs", "2", cwd=tmp_path, env=env)
+    assert second.returncode == 1, second.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    status = {r["name"]: r for r in report["items"]}
+    assert [status[n]["status"] for n in ("one", "two", "four")] == ["skipped"] * 3
+    assert all(status[n]["reason"].startswith("up to date") for n in ("one", "two", "four"))
+    assert status["broken"]["status"] == "failed"
+    assert {n: (out / f"{n}.mp4").stat().st_mtime_ns for n in mtimes} == mtimes  # not rewritten
+    # the renders are in the history
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "data" / "xiaonuan.db") as db:
+        rows = db.execute("SELECT title, status FROM renders WHERE source='batch'").fetchall()
+    assert sorted(rows) == sorted([("one", "ok"), ("two", "ok"), ("broken", "failed"), ("four", "ok"),
+                                   ("broken", "failed")])
+
+
+def test_killed_batch_resumes_without_losing_finished_items(tmp_path):
+    items = [{"name": f"k{i}", "text": f"第{i}条新闻，今天天气很好。"} for i in range(1, 4)]
+    rundown, out = write_rundown(tmp_path, items), tmp_path / "out"
+    env = {**os.environ, "XIAONUAN_DATA": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "xiaonuan", "batch", str(rundown), "--out", str(out),
+                             "--jobs", "1"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    state = out / ".xiaonuan" / "k1.json"
+    deadline = time.monotonic() + 120
+    while not state.exists():
+        assert proc.poll() is None, "the batch ended before it could be killed"
+        assert time.monotonic() < deadline, "the first item never finished"
+        time.sleep(0.05)
+    time.sleep(1.0)  # well into the second item
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, as a crash would
+    proc.wait()
+    assert not (out / "k3.mp4").exists()
+    # whatever is at an output path is complete: no half-written MP4 under a final name
+    from xiaonuan.encode import probe
+
+    for mp4 in out.glob("k*.mp4"):
+        assert probe(mp4).video_duration_s > 0.5
+
+    again = run_cli("batch", str(rundown), "--out", str(out), "--jobs", "1", cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    status = {r["name"]: r["status"] for r in report["items"]}
+    assert status["k1"] == "skipped" and status["k3"] == "ok"
+    assert report["succeeded"]
+    leftovers = [p.name for p in out.rglob(".*") if p.is_file()]
+    assert leftovers == [], leftovers  # temporary files of the killed run were cleaned up
+    assert sorted(p.name for p in out.glob("*.mp4")) == ["k1.mp4", "k2.mp4", "k3.mp4"]
+
+
+def test_ray_engine_runs_the_same_items(tmp_path):
+    items = [{"name": "r1", "text": "瑞一。"}, {"name": "r2", "text": "瑞二。", "voice": "fake:nope"}]
+    rundown, out = write_rundown(tmp_path, items), tmp_path / "out"
+    env = {"XIAONUAN_DATA": str(tmp_path / "data"), "RAY_ADDRESS": "", "RAY_USAGE_STATS_ENABLED": "0"}
+    proc = run_cli("batch", str(rundown), "--out", str(out), "--jobs", "2", "--engine", "ray", cwd=tmp_path,
+                   env=env)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["engine"] == "ray"
+    status = {r["name"]: r for r in report["items"]}
+    assert status["r1"]["status"] == "ok" and (out / "r1.mp4").is_file()
+    assert status["r2"]["status"] == "failed" and "nope" in status["r2"]["reason"]
