@@ -54,4 +54,4 @@ def test_render_command_writes_mp4_and_srt(tmp_path):
     assert out.is_file() and out.with_suffix(".srt").is_file()
     assert str(out) in proc.stdout
     assert "100.0%" in proc.stderr  # progress was shown
-    assert sorted(p.name for p in out.parent.iterdir()) == ["short.mp4", "short.srt"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["short.jpg", "short.mp4", "short.srt", "short.vtt"]

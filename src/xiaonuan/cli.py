@@ -42,6 +42,8 @@ def render(
     voice: Optional[str] = typer.Option(None, help="voice, e.g. espeak:cmn (default: by the script's language)"),
     set_: List[str] = typer.Option([], "--set", help="template field, e.g. --set name=李明 (repeatable)"),
     seed: int = typer.Option(0, help="seed for blinks and head motion"),
+    allow_unconsented: bool = typer.Option(False, "--allow-unconsented",
+                                           help="render an avatar pack without a consent record (labelled so)"),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress output"),
 ) -> None:
     """Render SCRIPT to an MP4 with speech, lip-sync, subtitles and the template's layout."""
@@ -56,7 +58,8 @@ def render(
 
     try:
         result = do_render(script, out=out, template=template, avatar=avatar,
-                           voice=voice, fields=_parse_fields(set_), seed=seed, on_progress=show)
+                           voice=voice, fields=_parse_fields(set_), seed=seed, on_progress=show,
+                           allow_unconsented=allow_unconsented)
     except XiaonuanError as e:
         if not quiet:
             sys.stderr.write("\n")
@@ -82,6 +85,16 @@ from .cli_templates import app as _templates_app  # noqa: E402
 
 app.add_typer(_templates_app, name="templates", help="List and preview templates.")
 app.add_typer(_avatar_app, name="avatar", help="Enrol, list, show and remove presenters.")
+
+from .cli_batch import batch as _batch_command  # noqa: E402
+from .cli_ui import ui as _ui_command  # noqa: E402
+
+app.command("batch")(_batch_command)
+app.command("ui")(_ui_command)
+
+from .cli_speech import say as _say_command  # noqa: E402
+
+app.command("say")(_say_command)
 
 
 def main() -> None:
