@@ -9,7 +9,8 @@ ZH = ("天地玄黄，宇宙洪荒。日月盈昃，辰宿列张。寒来暑往�
       "选举，军队，眼睛，嗯，哦，啊，法国，佛教，冷水，怪物，快乐，宣传，追求，准备。")
 EN = ("The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs. "
       "Sphinx of black quartz, judge my vow. Measure, joy, wool, hue, boy, cow, car, care, pure, poor, near, "
-      "hair, sing, church, vision, thing, this, yes, azure, button, little, bottle, water, father, about.")
+      "hair, sing, church, vision, thing, this, yes, azure, button, little, bottle, water, father, about. "
+      "The museum had an idea: a fire near the flower stall, wanted by orange-coated city players.")
 
 
 @pytest.mark.parametrize("voice,lang,text", [("espeak:cmn", "zh", ZH), ("espeak:en-us", "en", EN)])

@@ -4,9 +4,11 @@ A portrait gets everything from the track: lips, blinks, brows, head pose (its i
 A recorded clip keeps its own life: frames follow the pack's loop plan (loop.py, read streaming by
 clip.ClipReader), its own head motion and blinks stay, and MotionTrack.head_pose_deg, eye_open and
 brow_raise are ignored. Only the lips move: the blend shapes are built once on the clip's neutral
-frame, with the clip's own mouth as rest (no closing), and per frame they are rotated and scaled
-onto that frame's (temporally smoothed) landmarks; the warp runs on a crop box that follows the
-face. Frames without a face are passed through untouched.
+frame, with the clip's own mouth as rest, and per frame they are rotated and scaled onto that
+frame's (temporally smoothed) landmarks; the warp runs on a crop box that follows the face and never
+moves points above the nose base. jaw_open means the same lip gap as on a portrait, so a clip whose
+rest mouth is parted (sun.mp4 smiles with her teeth showing) closes its lips below that opening
+(pauses, p/b/m) and opens beyond it. Frames without a face are passed through untouched.
 
 Each motion parameter is a blend shape: a displacement of the 478 landmarks at full strength, set
 by hand on a few driving landmarks (lips, chin, lids, brows) and spread smoothly over the rest of
@@ -51,6 +53,8 @@ NECK_BELOW_CHIN = 0.5       # roll pivot, below the chin (eye distances)
 YAW_SHIFT_PER_DEG = 0.012   # horizontal shift per degree of yaw (eye distances)
 PITCH_SHIFT_PER_DEG = 0.010  # vertical shift per degree of pitch (eye distances)
 POSE_EPS_DEG = 1e-3
+BREATH_LIFT = 0.02          # breath = 1 lifts the neck by this (eye distances) ...
+BREATH_BOTTOM_SHARE = 0.5   # ... and the frame's bottom edge by this share of it (the chest rises less)
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +67,7 @@ class FaceRig:
     mouth: MouthStyle
     eye_px: float
     neck_px: tuple[float, float]       # roll pivot in frame px
+    rest_jaw: float = 0.0              # the rest mouth's own lip gap, in jaw_open units (clips; 0 = closed)
 
 
 def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0) -> Iterator[Frame]:
@@ -94,7 +99,7 @@ def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0) -> Iterator[Fram
         region = warper.warp(src_crop, np.concatenate([target, anchors]), crop)
         mouth_region = fill_mouth(crop, target[upper], target[lower], rig.eye_px, rig.mouth)
         blend_crop(frame, crop, src_crop, box, feather, _union(region, mouth_region))
-        yield _apply_pose(frame, posed, rig, mf.head_pose_deg)
+        yield _apply_pose(frame, posed, rig, mf.head_pose_deg, mf.breath)
 
 
 def target_landmarks(rig: FaceRig, mf: MotionFrame) -> Landmarks:
@@ -105,9 +110,9 @@ def target_landmarks(rig: FaceRig, mf: MotionFrame) -> Landmarks:
         "press": press,
         "width": float(np.clip(mf.lip_width, -1, 1)),
         "round": float(np.clip(mf.lip_round, 0, 1)),
-        "smile": float(np.clip(mf.smile, 0, 1)),
+        "smile": float(np.clip(mf.smile, -1, 1)),      # negative: corners down (serious)
         "blink": 1.0 - float(np.clip(mf.eye_open, 0, 1)),
-        "brow": float(np.clip(mf.brow_raise, 0, 1)),
+        "brow": float(np.clip(mf.brow_raise, -1, 1)),  # negative: brows lowered
     }
     out = rig.base.copy()
     for name, w in weights.items():
@@ -138,11 +143,16 @@ def build_rig(avatar: Avatar, close: bool = True) -> FaceRig:
         "blink": _blink_shape(base, axes, graph),
         "brow": _brow_shape(base, axes, graph),
     }
+    rest_jaw = 0.0
     if not close:
         shapes["press"] = closing + _press_shape(base + closing, axes, graph)
+        shapes["close"] = closing
+        gap = float(np.linalg.norm(src[mesh.INNER_LIP_TOP] - src[mesh.INNER_LIP_BOTTOM])) / eye
+        rest_jaw = float(np.clip(gap / LIP_GAP_MAX, 0.0, 1.0))
     chin = base[mesh.CHIN] + axes.down * NECK_BELOW_CHIN * eye
     return FaceRig(base=base, shapes=shapes, warp_mesh=build_warp_mesh(src, avatar.size),
-                   mouth=mouth_style(avatar.image, src), eye_px=eye, neck_px=(float(chin[0]), float(chin[1])))
+                   mouth=mouth_style(avatar.image, src), eye_px=eye, neck_px=(float(chin[0]), float(chin[1])),
+                   rest_jaw=rest_jaw)
 
 
 # --------------------------------------------------------------------------- geometry helpers
@@ -350,17 +360,46 @@ def _union(a: tuple[slice, slice] | None, b: tuple[slice, slice] | None) -> tupl
             slice(min(a[1].start, b[1].start), max(a[1].stop, b[1].stop)))
 
 
-def _apply_pose(frame: Frame, out: Frame, rig: FaceRig, pose_deg: tuple[float, float, float]) -> Frame:
+def _apply_pose(frame: Frame, out: Frame, rig: FaceRig, pose_deg: tuple[float, float, float],
+                breath: float = 0.0) -> Frame:
     """Small head motion as a similarity transform of the whole frame: roll about the neck, yaw/pitch as shifts."""
-    yaw, pitch, roll = pose_deg
-    if max(abs(yaw), abs(pitch), abs(roll)) < POSE_EPS_DEG:
-        return frame
-    m = cv2.getRotationMatrix2D(rig.neck_px, roll, 1.0)
-    m[0, 2] += YAW_SHIFT_PER_DEG * yaw * rig.eye_px
-    m[1, 2] += PITCH_SHIFT_PER_DEG * pitch * rig.eye_px
     h, w = frame.shape[:2]
+    m = pose_matrix(rig.neck_px, rig.eye_px, h, pose_deg, breath)
+    if m is None:
+        return frame
     cv2.warpAffine(frame, m, (w, h), dst=out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
     return out
+
+
+def pose_matrix(neck_px: tuple[float, float], eye_px: float, height_px: int,
+                pose_deg: tuple[float, float, float], breath: float = 0.0) -> np.ndarray | None:
+    """The 2x3 whole-frame transform of a portrait frame (None: identity). Breathing lifts the frame,
+    the neck by BREATH_LIFT·breath eye distances, the bottom edge less (a slight vertical stretch)."""
+    yaw, pitch, roll = pose_deg
+    if max(abs(yaw), abs(pitch), abs(roll)) < POSE_EPS_DEG and abs(breath) < POSE_EPS_DEG:
+        return None
+    m = cv2.getRotationMatrix2D(neck_px, roll, 1.0)
+    m[0, 2] += YAW_SHIFT_PER_DEG * yaw * eye_px
+    m[1, 2] += PITCH_SHIFT_PER_DEG * pitch * eye_px
+    lift = BREATH_LIFT * breath * eye_px
+    k = (1.0 - BREATH_BOTTOM_SHARE) * lift / max(height_px - neck_px[1], 1.0)
+    m[1] *= 1.0 + k                 # y' = (1 + k)·y − lift − k·neck: the neck rises by lift
+    m[1, 2] -= lift + k * neck_px[1]
+    return m
+
+
+def pose_matrices(avatar: Avatar, motion: MotionTrack) -> Iterator[np.ndarray | None]:
+    """The transform animate() applies to each portrait frame, for layers that must move with it (matte.py).
+
+    The pivot comes from the measured landmarks rather than the rig's closed-mouth base (no rig to
+    build): the chin differs by under a pixel, which moves the result by a few hundredths of a pixel.
+    """
+    lm = avatar.landmarks.astype(np.float32)
+    eye = mesh.eye_distance_px(lm)
+    chin = lm[mesh.CHIN] + _FaceAxes(lm, eye).down * NECK_BELOW_CHIN * eye
+    for i in range(motion.n_frames):
+        yield pose_matrix((float(chin[0]), float(chin[1])), eye, avatar.size[1],
+                          tuple(float(v) for v in motion.head_pose_deg[i]), float(motion.breath[i]))
 
 
 # --------------------------------------------------------------------------- recorded clips
@@ -397,12 +436,18 @@ def clip_blinks_per_min(clip) -> float:
     return 60.0 * runs * clip.fps / len(lm)
 
 
-def _clip_weights(mf: MotionFrame, blinks: bool = False) -> dict[str, float]:
+def _clip_weights(mf: MotionFrame, blinks: bool = False, rest_jaw: float = 0.0) -> dict[str, float]:
+    """Blend-shape weights on a clip. jaw_open means the same lip gap as on a portrait: a clip whose rest
+    mouth is parted (rest_jaw > 0) closes its lips below that opening (pauses, p/b/m) and opens beyond it."""
     press = float(np.clip(mf.lip_press, 0, 1))
     extra = {"blink": 1.0 - float(np.clip(mf.eye_open, 0, 1))} if blinks else {}
-    return {**extra, "jaw": float(np.clip(mf.jaw_open, 0, 1)) * (1.0 - press), "press": press,
+    jaw = float(np.clip(mf.jaw_open, 0, 1)) * (1.0 - press)
+    if rest_jaw > 0:
+        extra["close"] = (1.0 - press) * float(np.clip(1.0 - jaw / rest_jaw, 0.0, 1.0))
+        jaw = max(jaw - rest_jaw, 0.0)
+    return {**extra, "jaw": jaw, "press": press,
             "width": float(np.clip(mf.lip_width, -1, 1)), "round": float(np.clip(mf.lip_round, 0, 1)),
-            "smile": float(np.clip(mf.smile, 0, 1))}
+            "smile": float(np.clip(mf.smile, -1, 1))}
 
 
 def _animate_clip(avatar: Avatar, motion: MotionTrack) -> Iterator[Frame]:
@@ -448,7 +493,7 @@ def _move_lips(frame: Frame, lm: Landmarks, mf: MotionFrame, rig: FaceRig, ref_s
                warper: PiecewiseAffineWarper, anchors: np.ndarray, feather: np.ndarray, lips,
                blinks: bool = False) -> None:
     """Warp one clip frame's lips (in place) by the motion frame's weights, transferred onto its landmarks."""
-    weights = _clip_weights(mf, blinks)
+    weights = _clip_weights(mf, blinks, rig.rest_jaw)
     disp = np.zeros_like(rig.base)
     for name, wgt in weights.items():
         if wgt != 0.0:

@@ -48,10 +48,10 @@ ENGLISH: dict[str, Viseme] = _table({
     Viseme.A: "p b m",
     Viseme.G: "f v",
     Viseme.H: "l @L n-",
-    Viseme.B: "t d t# s z n N k g h j r T D tS dZ S Z ? i i: I",
+    Viseme.B: "t d t# s z n N k g h j r r- T D tS dZ S Z ? ; i i: I I# I2 i@",   # i@: near, idea (from i)
     Viseme.C: "E e@ eI @ @2 3 3: V a# i@3",
-    Viseme.D: "a aa A: A@ aI aU",
-    Viseme.E: "0 O: O@ OI oU",
+    Viseme.D: "a aa A: A@ aI aI3 aU",                                       # aI3: fire
+    Viseme.E: "0 O: O@ O2 OI oU",                                           # O2: orange
     Viseme.F: "u: U U@ w",
 })
 

@@ -14,12 +14,13 @@ from .lips import CURVES
 
 FLOOR_PERCENTILE, LOUD_PERCENTILE = 10, 97
 SILENT_DB_ABOVE_FLOOR = 6.0   # quieter than floor + this: the mouth rests
+SILENT_DB_BELOW_LOUD = 28.0   # ... and so does anything this far below the loud level (breath, room noise)
 JAW_GAMMA = 0.8               # < 1 opens the jaw a little more at mid loudness
 JAW_MAX = 0.85
 ROUND_HZ = (900.0, 1600.0)    # centroid at or below the first: fully round; at or above the second: not round
 SPREAD_HZ = (2500.0, 4500.0)  # centroid from the first to the second spreads the lips
 DIP_DB = 9.0                  # a frame this much quieter than both neighbours' peaks, inside speech: a closure
-ATTACK, RELEASE = 0.75, 0.45  # one-pole smoothing per frame: open fast, close a little slower
+ATTACK, RELEASE = 0.75, 0.6   # one-pole smoothing per frame: open fast, close a little slower
 
 
 def audio_lip_curves(samples: np.ndarray, rate_hz: int, n_frames: int, fps: int) -> dict[str, np.ndarray]:
@@ -30,6 +31,7 @@ def audio_lip_curves(samples: np.ndarray, rate_hz: int, n_frames: int, fps: int)
     floor, loud = np.percentile(db, FLOOR_PERCENTILE), np.percentile(db, LOUD_PERCENTILE)
     span = max(loud - floor, 1e-3)
     level = np.clip((db - floor - SILENT_DB_ABOVE_FLOOR) / max(span - SILENT_DB_ABOVE_FLOOR, 1.0), 0, 1)
+    level = np.where(db < loud - SILENT_DB_BELOW_LOUD, 0.0, level)
     voiced = level > 0
     jaw = JAW_MAX * level ** JAW_GAMMA
     round_ = np.clip((ROUND_HZ[1] - centroid) / (ROUND_HZ[1] - ROUND_HZ[0]), 0, 1) * voiced * np.sqrt(level)

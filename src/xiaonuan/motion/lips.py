@@ -15,8 +15,8 @@ from ..visemes import Viseme
 
 GRID_HZ = 200                 # motion is planned on a 5 ms grid, then averaged per frame
 HOLD_GAP_MS = 120             # a gap shorter than this keeps the previous shape
-CLOSE_GAP_MS = 350            # a gap longer than this closes the mouth
-RELAX_FACTOR = 0.4            # in a medium gap the shape eases this far toward rest
+CLOSE_GAP_MS = 200            # a gap longer than this closes the mouth (rhubarb: 350; a comma pause closes)
+RELAX_FACTOR = 0.15           # in a medium gap the shape keeps this share of itself (mostly closed, not snapped)
 MIN_CLOSURE_MS = 70           # p/b/m closure at least this long, so a 25 fps frame always sees it
 COARTICULATION_SIGMA_MS = 22  # smoothing of jaw/width/round: how far shapes bleed into neighbours
 PRESS_SIGMA_MS = 8
@@ -25,11 +25,11 @@ PRESS_SIGMA_MS = 8
 SHAPES: dict[Viseme, tuple[float, float, float, float]] = {
     Viseme.X: (0.0, 0.0, 0.0, 0.0),
     Viseme.A: (0.0, 0.0, 0.0, 1.0),
-    Viseme.B: (0.22, 0.25, 0.0, 0.0),
+    Viseme.B: (0.32, 0.25, 0.0, 0.0),    # i / ee is a vowel too: open enough to read as speech
     Viseme.C: (0.55, 0.2, 0.0, 0.0),
-    Viseme.D: (0.9, 0.1, 0.0, 0.0),
-    Viseme.E: (0.55, -0.35, 0.55, 0.0),
-    Viseme.F: (0.25, -0.6, 1.0, 0.0),
+    Viseme.D: (0.8, 0.1, 0.0, 0.0),
+    Viseme.E: (0.6, -0.35, 0.55, 0.0),
+    Viseme.F: (0.36, -0.6, 1.0, 0.0),    # u / ü / w: rounded, the jaw still a little open
     Viseme.G: (0.12, 0.05, 0.0, 0.5),
     Viseme.H: (0.45, 0.1, 0.0, 0.0),
 }
