@@ -19,6 +19,7 @@ class MotionFrame:
     eye_open: float
     brow_raise: float
     head_pose_deg: tuple[float, float, float]
+    breath: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +35,7 @@ class MotionTrack:
     eye_open: np.ndarray      # 0..1: 1 open, 0 closed (blinks)
     brow_raise: np.ndarray    # 0..1: brows raised (emphasis)
     head_pose_deg: np.ndarray  # (n, 3) yaw, pitch, roll offsets in degrees from the avatar's own pose
+    breath: np.ndarray | None = None  # 0..1: 0 breathed out, 1 in (portraits: a small lift); None → zeros
 
     CURVES = ("jaw_open", "lip_width", "lip_round", "lip_press", "smile", "eye_open", "brow_raise")
 
@@ -44,6 +46,10 @@ class MotionTrack:
                 raise ValueError(f"MotionTrack curve {name} has {len(getattr(self, name))} frames, expected {n}")
         if self.head_pose_deg.shape != (n, 3):
             raise ValueError(f"head_pose_deg must be ({n}, 3), got {self.head_pose_deg.shape}")
+        if self.breath is None:
+            object.__setattr__(self, "breath", np.zeros(n, np.float32))
+        elif len(self.breath) != n:
+            raise ValueError(f"MotionTrack curve breath has {len(self.breath)} frames, expected {n}")
 
     @property
     def n_frames(self) -> int:
@@ -55,7 +61,8 @@ class MotionTrack:
 
     def frame(self, i: int) -> MotionFrame:
         return MotionFrame(*(float(getattr(self, c)[i]) for c in self.CURVES),
-                           head_pose_deg=tuple(float(v) for v in self.head_pose_deg[i]))
+                           head_pose_deg=tuple(float(v) for v in self.head_pose_deg[i]),
+                           breath=float(self.breath[i]))
 
     @classmethod
     def still(cls, n_frames: int, fps: int) -> "MotionTrack":
