@@ -1,10 +1,17 @@
-"""End-to-end render benchmark: speed by stage, encode-only ceiling, peak memory.
+"""End-to-end render benchmark (issue #7): speed by stage at 1080p and 720p, the encode-only
+ceiling, peak memory for a short and a long script, time to a UI preview, and a profile.
 
-    .venv/bin/python bench/bench_render.py [--seconds 60] [--long-seconds 600] [--skip-long]
+    .venv/bin/python bench/bench_render.py                      # everything (~15-25 min on 2 cores)
+    .venv/bin/python bench/bench_render.py --skip-long          # without the 600 s memory render
+    .venv/bin/python bench/bench_render.py --seconds 20 --skip-long --no-write   # a quick look
 
-Each render runs in a child process so its peak RSS is its own. Results are printed and
-written under "## Render" in bench/results.md (ratios are what to compare across machines:
-absolute times on shared machines drift).
+Every measurement runs in its own child process, so its peak RSS (and its ffmpeg's) is its own.
+Speech is synthesised for real (a fresh, empty speech cache). "Encode-only" feeds the frames of
+the rendered video, decoded beforehand to a raw file, through the same VideoWriter with the same
+x264 settings: the physical limit of this pipeline on the machine. Absolute times on a shared
+machine drift, so the figures to compare are the ratios within one run (render / video length,
+render / encode-only); the load average during each measurement is recorded beside it.
+Results are printed and written under "## Render" (and "## Summary") in bench/results.md.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -31,10 +39,16 @@ SENTENCES = [
     "气象部门预计，本周末以晴到多云天气为主，气温适宜出行。",
     "交通部门提醒市民，周末出行请尽量选择公共交通。",
 ]
-CHARS_PER_SECOND = 4.2  # eSpeak cmn at its default rate, pauses included
+CHARS_PER_SECOND = 3.4  # eSpeak cmn at its default rate with these sentences' pauses (60 s asked → ~63 s)
+TEMPLATE = "news"
+PREVIEW_TEXT = "# 滨江公园春季花展今日开幕\n\n" + "".join(SENTENCES[:4])
+PREVIEW_TEXT_2 = "# 周末天气与出行\n\n" + "".join(SENTENCES[4:])
+PROFILE_TOP = 14
+TARGETS = {"speed_1080": 1.0, "speed_720": 2.0, "vs_encode": 0.70, "rss_ratio": 1.2, "rss_mb": 1500, "preview_s": 5.0}
 
 
 def make_script(seconds: float) -> str:
+    """A Mandarin news script of about `seconds` when spoken (paragraphs of three sentences)."""
     body, n = [], 0
     while n < seconds * CHARS_PER_SECOND:
         s = SENTENCES[len(body) % len(SENTENCES)]
@@ -44,43 +58,196 @@ def make_script(seconds: float) -> str:
     return "# 基准测试新闻\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
-def child(script_path: str, out: str) -> None:
-    """Runs inside the child: render and print timings and peak memory as JSON."""
+# ---------------------------------------------------------------- children (one measurement each)
+
+class FfmpegPeak:
+    """Peak RSS of this process's ffmpeg children, from /proc/<pid>/status VmHWM, polled in a thread.
+
+    RUSAGE_CHILDREN's ru_maxrss is no use here: it includes the RSS of the forked Python before exec."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.2):
+            try:
+                kids = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+            except OSError:
+                continue
+            for pid in kids:
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                if "ffmpeg" in status.split("\n", 1)[0]:
+                    m = re.search(r"VmHWM:\s+(\d+) kB", status)
+                    if m:
+                        self.peak_kb = max(self.peak_kb, int(m.group(1)))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb / 1024
+
+
+_FFMPEG: FfmpegPeak | None = None
+
+
+def _usage() -> dict:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"peak_rss_mb": me.ru_maxrss / 1024, "peak_ffmpeg_rss_mb": _FFMPEG.stop() if _FFMPEG else 0.0,
+            "cpu_s": me.ru_utime + me.ru_stime, "ffmpeg_cpu_s": kids.ru_utime + kids.ru_stime}
+
+
+def child_render(script_path: str, out: str, height: str, profile: str, variant: str = "") -> dict:
+    import importlib
+
     import xiaonuan
 
+    if variant == "before":  # the two levers of issue #7 switched off, for the before/after table
+        import contextlib
+
+        pipeline = importlib.import_module("xiaonuan.render")
+        pipeline._one_blas_thread = contextlib.nullcontext
+        pipeline._shown_size = lambda av, box: av
+
+    kwargs = {"out": out, "template": TEMPLATE, "height_px": int(height) or None}
+    load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
-    result = xiaonuan.render(Path(script_path), out=out)
+    if profile:
+        import cProfile
+
+        prof = cProfile.Profile()
+        result = prof.runcall(xiaonuan.render, Path(script_path), **kwargs)
+        prof.dump_stats(profile)
+    else:
+        result = xiaonuan.render(Path(script_path), **kwargs)
     wall = time.perf_counter() - t0
-    rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rss_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"wall_s": wall, "video_s": result.duration_s, "stage_s": dict(result.stage_s),
-                      "peak_rss_mb": rss_self, "peak_ffmpeg_rss_mb": rss_children}))
+    return {"wall_s": wall, "video_s": result.duration_s, "n_frames": result.n_frames,
+            "stage_s": dict(result.stage_s), "load": [load0, os.getloadavg()[0]], **_usage()}
 
 
-def run_case(seconds: float, workdir: Path) -> dict:
-    script = workdir / f"script_{int(seconds)}.md"
-    script.write_text(make_script(seconds), encoding="utf-8")
-    out = workdir / f"render_{int(seconds)}.mp4"
-    proc = subprocess.run([sys.executable, __file__, "--child", str(script), str(out)], capture_output=True,
-                          text=True, check=True)
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
-    data["out"] = str(out)
-    return data
+def child_encode(raw: str, size: str, n_frames: str, out: str) -> dict:
+    """The decoded frames of a render, through the render's own writer and settings, nothing else."""
+    import numpy as np
+
+    from xiaonuan.encode import VideoWriter
+
+    w, h = (int(v) for v in size.split("x"))
+    n, rate = int(n_frames), 22050
+    load0 = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    with open(raw, "rb") as f, VideoWriter(Path(out), (w, h), 25, np.zeros(n * rate // 25, np.float32), rate,
+                                           metadata={"comment": "encode-only"}) as writer:
+        frame = np.empty((h, w, 3), np.uint8)
+        for _ in range(n):
+            f.readinto(memoryview(frame).cast("B"))
+            writer.write(frame)
+    wall = time.perf_counter() - t0
+    return {"wall_s": wall, "load": [load0, os.getloadavg()[0]], **_usage()}
 
 
-def encode_only(rendered: Path, workdir: Path) -> float:
-    """Wall seconds to re-encode the rendered video's frames with the render's encoder settings.
+def child_preview() -> dict:
+    """The UI's Preview: first sentence, ui.render_options("preview"); the first click in a fresh
+    process (stage modules imported on the way, as in a just-started UI) and a later one."""
+    import xiaonuan
+    from xiaonuan import ui
 
-    Decoding H.264 is an order of magnitude cheaper than encoding it, so this is the ceiling
-    the pipeline could reach if making frames cost nothing.
-    """
+    out: dict = {"load": [os.getloadavg()[0]]}
+    for key, text in (("first", PREVIEW_TEXT), ("later", PREVIEW_TEXT_2)):
+        marks: dict[str, float] = {}
+        t0 = time.perf_counter()
+
+        def progress(p, marks=marks, t0=t0) -> None:
+            if p.stage == "video" and "frame_s" not in marks:
+                marks["frame_s"] = time.perf_counter() - t0
+
+        script = ui.first_sentence_script(text)
+        result = xiaonuan.render(script, template=TEMPLATE, out=str(Path(tempfile.gettempdir()) / f"pv-{key}.mp4"),
+                                 on_progress=progress, **ui.render_options("preview", TEMPLATE))
+        out[key] = {"frame_s": marks["frame_s"], "clip_s": time.perf_counter() - t0, "video_s": result.duration_s,
+                    "size": f"{result.n_frames} frames"}
+    from xiaonuan.encode import probe
+
+    info = probe(result.mp4)
+    out["size"] = f"{info.width_px}x{info.height_px}"
+    out["load"].append(os.getloadavg()[0])
+    return out
+
+
+def run_child(*args: str, env: dict) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"child {args[0]} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- the parent
+
+def decode_raw(video: Path, raw: Path) -> None:
     from xiaonuan.encode import ffmpeg_exe
 
-    cmd = [ffmpeg_exe(), "-v", "error", "-y", "-i", str(rendered), "-an", "-c:v", "libx264", "-preset", "veryfast",
-           "-crf", "20", "-pix_fmt", "yuv420p", str(workdir / "encode_only.mp4")]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    return time.perf_counter() - t0
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(video), "-an", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                    str(raw)], check=True)
+
+
+def measure_height(height: int, seconds: float, work: Path, env: dict) -> dict:
+    script = work / f"script_{seconds:g}.md"
+    script.write_text(make_script(seconds), encoding="utf-8")
+    out = work / f"render_{height}.mp4"
+    print(f"render {seconds:g} s at {height}p …", file=sys.stderr, flush=True)
+    r = run_child("render", str(script), str(out), str(height), "", env=env)
+    raw = work / f"frames_{height}.rgb"
+    decode_raw(out, raw)
+    w = raw.stat().st_size // (r["n_frames"] * 3 * height)
+    print(f"encode-only {r['n_frames']} frames at {w}x{height} …", file=sys.stderr, flush=True)
+    e = run_child("encode", str(raw), f"{w}x{height}", str(r["n_frames"]), str(work / f"enc_{height}.mp4"), env=env)
+    raw.unlink()
+    return {"render": r, "encode": e, "size": f"{w}x{height}"}
+
+
+def profile_top(stats_path: Path, n: int) -> list[str]:
+    import pstats
+
+    st = pstats.Stats(str(stats_path))
+    total = st.total_tt
+    rows = sorted(st.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:n]
+    lines = [f"{'tottime s':>9}  {'share':>5}  {'calls':>7}  function"]
+    for (path, line, func), (cc, nc, tt, ct, callers) in rows:
+        where = re.sub(r"^.*/(site-packages|src)/", "", path) if path != "~" else ""
+        lines.append(f"{tt:9.2f}  {tt / total:5.0%}  {nc:7d}  {where}:{line}({func})" if where else
+                     f"{tt:9.2f}  {tt / total:5.0%}  {nc:7d}  {func}")
+    return lines
+
+
+def before_after(seconds: float, rounds: int = 2) -> None:
+    """Alternating before/after renders in one run; prints a Markdown table (speed = video s / wall s)."""
+    rows = ["| canvas | before (speed, per round) | after (speed, per round) | after / before | load (1 min) |",
+            "|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory(prefix="xiaonuan-ab-") as tmp:
+        work = Path(tmp)
+        env = {**os.environ, "XIAONUAN_CACHE": str(work / "cache")}
+        script = work / "ab.md"
+        script.write_text(make_script(seconds), encoding="utf-8")
+        for height in (1080, 720):
+            speeds: dict[str, list[float]] = {"before": [], "": []}
+            loads = [os.getloadavg()[0]]
+            for _ in range(rounds):
+                for variant in ("before", ""):
+                    r = run_child("render", str(script), str(work / "ab.mp4"), str(height), "", variant, env=env)
+                    speeds[variant].append(r["video_s"] / r["wall_s"])
+            loads.append(os.getloadavg()[0])
+            b, a = speeds["before"], speeds[""]
+            rows.append(f"| {height}p | {' / '.join(f'{x:.2f}×' for x in b)} | {' / '.join(f'{x:.2f}×' for x in a)} | "
+                        f"{sum(a) / sum(b):.2f} | {loads[0]:.1f}→{loads[1]:.1f} |")
+    print(f"Before/after, {seconds:g} s script, `--ab {seconds:g}`:\n")
+    print("\n".join(rows))
 
 
 def machine() -> str:
@@ -92,64 +259,208 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 ** 2:.0f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} cores, {cpu}{mem}, Python {platform.python_version()}, {platform.system()}"
 
 
-def write_results(section: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    head = "## Render"
+def _mark(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def report(args: argparse.Namespace, res: dict) -> tuple[str, str]:
+    """(## Summary, ## Render) sections as Markdown."""
+    cmd = (f"`.venv/bin/python bench/bench_render.py --seconds {args.seconds:g}"
+           + (" --skip-long" if args.skip_long else f" --long-seconds {args.long_seconds:g} --long-height "
+              f"{args.long_height}") + "`  (also run by `make bench`)")
+    lines = ["## Render (bench/bench_render.py)", "",
+             f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} on {machine()}.", f"Command: {cmd}", "",
+             "Template `news`, avatar `default` (a still portrait: lips, blinks and head motion are generated), "
+             "voice `espeak:cmn` with a cold speech cache, x264 preset `veryfast` CRF 20 (`encode.PRESET`, "
+             "`encode.CRF`), AAC 128k. Load average (1 min) is read at the start and end of each measurement: "
+             "this machine is shared, so compare the ratios, not the seconds.", "",
+             "| figure | 1080p25 (1920x1080) | 720p25 (1280x720) | target |", "|---|---|---|---|"]
+    h = {k: res[k] for k in ("1080", "720") if k in res}
+
+    def row(name: str, fn, target: str = "") -> None:
+        lines.append(f"| {name} | " + " | ".join(fn(h[k]) if k in h else "–" for k in ("1080", "720"))
+                     + f" | {target} |")
+
+    row("video length", lambda m: f"{m['render']['video_s']:.1f} s ({m['render']['n_frames']} frames)")
+    row("end-to-end wall", lambda m: f"{m['render']['wall_s']:.1f} s")
+    row("**speed** = video s / wall s", lambda m: f"**{m['render']['video_s'] / m['render']['wall_s']:.2f}×**",
+        "≥ 1.0× (1080p), ≥ 2.0× (720p)")
+    row("encode-only wall (same frames, same writer)", lambda m: f"{m['encode']['wall_s']:.1f} s "
+        f"({m['render']['video_s'] / m['encode']['wall_s']:.2f}×)")
+    row("**end-to-end / encode-only throughput**", lambda m: f"**{m['encode']['wall_s'] / m['render']['wall_s']:.0%}**",
+        "≥ 70 %")
+    row("CPU s per video s: python / ffmpeg (render)", lambda m: f"{m['render']['cpu_s'] / m['render']['video_s']:.2f}"
+        f" / {m['render']['ffmpeg_cpu_s'] / m['render']['video_s']:.2f}")
+    row("CPU s per video s: python / ffmpeg (encode-only)", lambda m: f"{m['encode']['cpu_s'] / m['render']['video_s']:.2f}"
+        f" / {m['encode']['ffmpeg_cpu_s'] / m['render']['video_s']:.2f}")
+    row("encode-only CPU / render CPU (load-independent)", lambda m: f"{(m['encode']['cpu_s'] + m['encode']['ffmpeg_cpu_s']) / (m['render']['cpu_s'] + m['render']['ffmpeg_cpu_s']):.0%}")
+    for st in ("script", "speech", "motion", "face", "compose", "encode"):
+        row(f"stage {st} (s, share of wall)", lambda m, st=st: f"{m['render']['stage_s'].get(st, 0):.2f} "
+            f"({m['render']['stage_s'].get(st, 0) / m['render']['wall_s']:.0%})")
+    row("peak RSS python / ffmpeg", lambda m: f"{m['render']['peak_rss_mb']:.0f} / {m['render']['peak_ffmpeg_rss_mb']:.0f} MB")
+    row("load average render / encode-only", lambda m: "{:.1f}→{:.1f} / {:.1f}→{:.1f}".format(
+        *m["render"]["load"], *m["encode"]["load"]))
+    lines += ["", "`face` is producing presenter frames (animate: warp, mouth, blend, head pose), `compose` the "
+              "template over them, `encode` the time the frame loop waits on the writer plus ffmpeg's final flush "
+              "and the audio mux; ffmpeg itself runs in parallel in its own process.", ""]
+    summary = {}
+    if "1080" in h:
+        m = h["1080"]
+        summary["speed_1080"] = m["render"]["video_s"] / m["render"]["wall_s"]
+        summary["vs_encode_1080"] = m["encode"]["wall_s"] / m["render"]["wall_s"]
+    if "720" in h:
+        m = h["720"]
+        summary["speed_720"] = m["render"]["video_s"] / m["render"]["wall_s"]
+        summary["vs_encode_720"] = m["encode"]["wall_s"] / m["render"]["wall_s"]
+    if "long" in res:
+        s, lg = res["short_mem"], res["long"]
+        tot = lambda r: r["peak_rss_mb"] + r["peak_ffmpeg_rss_mb"]  # noqa: E731
+        summary["rss_ratio"] = lg["peak_rss_mb"] / s["peak_rss_mb"]
+        summary["rss_mb"] = tot(lg)
+        lines += [f"Memory at {args.long_height}p (same size for both, so only the length differs):", "",
+                  "| script | video | wall (speed) | peak RSS python | peak RSS ffmpeg | both | target |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, r in (("short", s), ("long", lg)):
+            lines.append(f"| {name} | {r['video_s']:.0f} s | {r['wall_s']:.0f} s ({r['video_s'] / r['wall_s']:.2f}×) | "
+                         f"{r['peak_rss_mb']:.0f} MB | {r['peak_ffmpeg_rss_mb']:.0f} MB | {tot(r):.0f} MB | "
+                         + ("< 1500 MB |" if name == "long" else " |"))
+        lines += [f"| long / short | {lg['video_s'] / s['video_s']:.1f}× | | **{summary['rss_ratio']:.2f}×** | "
+                  f"{lg['peak_ffmpeg_rss_mb'] / s['peak_ffmpeg_rss_mb']:.2f}× | {tot(lg) / tot(s):.2f}× | ≤ 1.2× |", ""]
+    if "preview" in res:
+        p = res["preview"]
+        summary["preview_s"] = p["first"]["clip_s"]
+        lines += [f"UI Preview (`ui.first_sentence_script` + `ui.render_options('preview')`: {p['size']}, x264 "
+                  f"ultrafast), load {p['load'][0]:.1f}→{p['load'][1]:.1f}:", "",
+                  "| preview | first frame | finished clip | video | target |", "|---|---|---|---|---|"]
+        for key, label in (("first", "first click in a fresh process (stage modules imported on the way)"),
+                           ("later", "once the UI is up (`ui.warm_up` at start) or any later click")):
+            q = p[key]
+            lines.append(f"| {label} | {q['frame_s']:.2f} s | {q['clip_s']:.2f} s | {q['video_s']:.1f} s | ≤ 5 s |")
+        lines.append("")
+    if "profile" in res:
+        lines += [f"Profile of a {args.profile_seconds:g} s render at 1080p (cProfile, tottime; the frame loop runs "
+                  "in the main thread, ffmpeg is not in it):", "", "```", *res["profile"], "```", ""]
+    summ = summary_section(summary)
+    return summ, "\n".join(lines)
+
+
+def summary_section(s: dict) -> str:
+    T = TARGETS
+    rows = ["## Summary (issue #7 targets; details in the sections below)", "",
+            "| target | measured | |", "|---|---|---|"]
+    if "speed_1080" in s:
+        rows.append(f"| 1080p25 end-to-end ≥ {T['speed_1080']:.1f}× real time | {s['speed_1080']:.2f}× | "
+                    f"{_mark(s['speed_1080'] >= T['speed_1080'])} |")
+    if "speed_720" in s:
+        rows.append(f"| 720p25 end-to-end ≥ {T['speed_720']:.1f}× real time | {s['speed_720']:.2f}× | "
+                    f"{_mark(s['speed_720'] >= T['speed_720'])} |")
+    for k, label in (("vs_encode_1080", "1080p"), ("vs_encode_720", "720p")):
+        if k in s:
+            rows.append(f"| end-to-end ≥ 70 % of encode-only ({label}) | {s[k]:.0%} | {_mark(s[k] >= T['vs_encode'])} |")
+    if "rss_ratio" in s:
+        rows.append(f"| peak RSS 600 s ≤ 1.2× of 60 s | {s['rss_ratio']:.2f}× | {_mark(s['rss_ratio'] <= T['rss_ratio'])} |")
+        rows.append(f"| peak RSS 600 s < 1.5 GB (python + ffmpeg) | {s['rss_mb']:.0f} MB | "
+                    f"{_mark(s['rss_mb'] < T['rss_mb'])} |")
+    if "preview_s" in s:
+        rows.append(f"| preview of the first sentence ≤ 5 s | {s['preview_s']:.1f} s | "
+                    f"{_mark(s['preview_s'] <= T['preview_s'])} |")
+    rows += others()
+    return "\n".join(rows) + "\n"
+
+
+def others() -> list[str]:
+    """Summary rows for the speech and enrolment targets, read from their own sections (other benches)."""
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    speech = re.search(r"\*\*([\d.]+)× real time\*\*", text)
+    enrol = re.search(r"^\| synthetic 30 s 1280x720 clip \| ([\d.]+) \|", text, re.M)
+    rows = [f"| speech ≥ 50× real time | {speech.group(1)}× | {_mark(float(speech.group(1)) >= 50)} |" if speech
+            else "| speech ≥ 50× real time | see Speech | |"]
+    rows.append(f"| enrolment of a 30 s 720p clip < 60 s | {enrol.group(1)} s | {_mark(float(enrol.group(1)) < 60)} |"
+                if enrol else "| enrolment of a 30 s 720p clip < 60 s | see Enrolment | |")
+    return rows
+
+
+def write_section(text: str, head: str, section: str, first: bool = False) -> str:
     if head in text:
         start = text.index(head)
         nxt = text.find("\n## ", start + len(head))
-        text = text[:start] + section + (text[nxt + 1:] if nxt != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+        return text[:start] + section.rstrip("\n") + "\n" + (text[nxt:] if nxt != -1 else "")
+    if first:  # right after the title
+        title_end = text.find("\n") + 1
+        return text[:title_end] + "\n" + section.rstrip("\n") + "\n" + text[title_end:]
+    return text.rstrip("\n") + "\n\n" + section
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--long-seconds", type=float, default=600)
+    ap.add_argument("--seconds", type=float, default=60, help="script length for the speed runs")
+    ap.add_argument("--long-seconds", type=float, default=600, help="script length for the memory run")
+    ap.add_argument("--long-height", type=int, default=720, help="canvas height of the two memory runs")
     ap.add_argument("--skip-long", action="store_true", help="skip the long (memory) render")
-    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--heights", default="1080,720")
+    ap.add_argument("--profile-seconds", type=float, default=20, help="0: no profile")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
+    ap.add_argument("--ab", type=float, default=0, metavar="SECONDS",
+                    help="only a before/after comparison: renders of SECONDS at 1080p and 720p with the BLAS "
+                         "thread limit and the shown-size portrait switched off and on, alternating")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(*args.child)
+        kind, *rest = args.child
+        global _FFMPEG
+        _FFMPEG = FfmpegPeak()
+        fn = {"render": child_render, "encode": child_encode, "preview": child_preview}[kind]
+        print(json.dumps(fn(*rest)))
         return
+    if args.ab:
+        before_after(args.ab)
+        return
+    res: dict = {}
     with tempfile.TemporaryDirectory(prefix="xiaonuan-bench-") as tmp:
         work = Path(tmp)
-        short = run_case(args.seconds, work)
-        enc = encode_only(Path(short["out"]), work)
-        long = None if args.skip_long else run_case(args.long_seconds, work)
-    rt = short["video_s"] / short["wall_s"]
-    lines = [
-        "## Render",
-        "",
-        f"Measured {dt.date.today()} on {machine()}.",
-        f"Command: `.venv/bin/python bench/bench_render.py --seconds {args.seconds:g}"
-        + (" --skip-long`" if long is None else f" --long-seconds {args.long_seconds:g}`"),
-        "",
-        "| figure | value | target |",
-        "|---|---|---|",
-        f"| 1080p25 news, {short['video_s']:.1f} s video: wall | {short['wall_s']:.1f} s | |",
-        f"| speed (video s / wall s) | {rt:.2f}× real time | ≥ 1.0× |",
-        f"| encode-only of the same frames | {enc:.1f} s ({short['video_s'] / enc:.2f}× real time) | |",
-        f"| end-to-end / encode-only throughput | {enc / short['wall_s'] * 100:.0f} % | ≥ 70 % |",
-        f"| peak RSS, {short['video_s']:.0f} s (python / ffmpeg) | {short['peak_rss_mb']:.0f} MB / "
-        f"{short['peak_ffmpeg_rss_mb']:.0f} MB | |",
-    ]
-    if long is not None:
-        ratio = long["peak_rss_mb"] / short["peak_rss_mb"]
-        lines += [f"| peak RSS, {long['video_s']:.0f} s (python / ffmpeg) | {long['peak_rss_mb']:.0f} MB / "
-                  f"{long['peak_ffmpeg_rss_mb']:.0f} MB | < 1.5 GB |",
-                  f"| peak RSS long / short | {ratio:.2f} | ≤ 1.2 |",
-                  f"| {long['video_s']:.0f} s render speed | {long['video_s'] / long['wall_s']:.2f}× real time | |"]
-    stages = ", ".join(f"{k} {v:.1f} s" for k, v in short["stage_s"].items())
-    lines += ["", f"Stage split of the {short['video_s']:.0f} s render: {stages}.", ""]
-    section = "\n".join(lines)
-    print(section)
-    write_results(section)
+        env = {**os.environ, "XIAONUAN_CACHE": str(work / "cache")}  # a cold speech cache
+        print("preview …", file=sys.stderr, flush=True)
+        res["preview"] = run_child("preview", env=env)
+        for height in (int(x) for x in args.heights.split(",") if x):
+            res[str(height)] = measure_height(height, args.seconds, work, env)
+        if not args.skip_long:
+            short = res.get(str(args.long_height))
+            if short is None or short["render"]["video_s"] < args.seconds * 0.5:
+                script = work / "mem_short.md"
+                script.write_text(make_script(args.seconds), encoding="utf-8")
+                res["short_mem"] = run_child("render", str(script), str(work / "mem_short.mp4"),
+                                             str(args.long_height), "", env=env)
+            else:
+                res["short_mem"] = short["render"]
+            script = work / "mem_long.md"
+            script.write_text(make_script(args.long_seconds), encoding="utf-8")
+            print(f"render {args.long_seconds:g} s at {args.long_height}p (memory) …", file=sys.stderr, flush=True)
+            res["long"] = run_child("render", str(script), str(work / "mem_long.mp4"), str(args.long_height), "",
+                                    env=env)
+        if args.profile_seconds:
+            script = work / "profile.md"
+            script.write_text(make_script(args.profile_seconds), encoding="utf-8")
+            stats = work / "render.prof"
+            print("profile …", file=sys.stderr, flush=True)
+            run_child("render", str(script), str(work / "profile.mp4"), "1080", str(stats), env=env)
+            res["profile"] = profile_top(stats, PROFILE_TOP)
+    summary, section = report(args, res)
+    print(summary + "\n" + section)
+    (Path(tempfile.gettempdir()) / "xiaonuan-bench-render.json").write_text(json.dumps(res, indent=1))
+    if not args.no_write:
+        text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+        text = write_section(text, "## Render (bench/bench_render.py)", section)  # not "## Render notes"
+        text = write_section(text, "## Summary", summary, first=True)
+        RESULTS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

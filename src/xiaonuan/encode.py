@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
+import fcntl
 import queue
 import re
 import subprocess
@@ -30,13 +31,20 @@ from xiaonuan.errors import EncodeError
 from xiaonuan.fileio import output_lock, publish, temp_beside
 from xiaonuan.types import Frame, Samples
 
-QUEUE_FRAMES = 8  # frames buffered between the caller and ffmpeg (bounds memory: 8 × 6 MB at 1080p)
+QUEUE_FRAMES = 8  # frame buffers between the caller and ffmpeg, allocated once and reused (8 × 6 MB at 1080p)
+# x264 settings of every render (bench/results.md, "## Render"): veryfast is the fastest preset that
+# keeps its full tool set (CABAC, 8x8dct, mixed refs); CRF 20 keeps flat graphics, text edges and
+# the face clean at 1080p (the quality floor: CRF ≤ 23 on veryfast). Previews use ultrafast.
+PRESET = "veryfast"
+CRF = 20
+PIPE_BYTES = 1 << 20  # ffmpeg's stdin pipe buffer (Linux F_SETPIPE_SZ; default 64 KiB): fewer wake-ups a frame
 STDERR_TAIL_LINES = 40  # lines of ffmpeg's stderr kept for error messages
 AAC_RATE_HZ = 48_000  # AAC frames of 1024 samples last 21 ms at 48 kHz (46 ms at 22.05 kHz)
 AAC_BITRATE = "128k"
 PUT_POLL_S = 0.5  # how often a blocked write() checks whether ffmpeg is still alive
 FFMPEG_EXIT_TIMEOUT_S = 600  # a flush/mux taking longer than this is treated as hung
 PCM_MAX = 32767
+WAV_BLOCK_S = 10  # seconds of audio converted at a time when writing the WAV for the mux
 
 
 @dataclass(frozen=True)
@@ -155,7 +163,7 @@ class VideoWriter:
     """
 
     def __init__(self, path: Path | str, size: tuple[int, int], fps: int | float | Fraction,
-                 audio: Samples | None, rate_hz: int, *, crf: int = 20, preset: str = "veryfast",
+                 audio: Samples | None, rate_hz: int, *, crf: int = CRF, preset: str = PRESET,
                  metadata: Mapping[str, str] = {}) -> None:
         self.path = Path(path)
         self.width_px, self.height_px = int(size[0]), int(size[1])
@@ -172,12 +180,15 @@ class VideoWriter:
             if rate_hz <= 0:
                 raise EncodeError(f"audio rate must be positive, got {rate_hz} Hz")
         self.audio, self.rate_hz = audio, rate_hz
+        self._has_audio = audio is not None
         self.crf, self.preset = crf, preset
         self.metadata = dict(metadata)
         self.n_frames = 0
         self._frame_bytes = self.width_px * self.height_px * 3
         self._proc: subprocess.Popen[bytes] | None = None
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_FRAMES)
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue()  # bounded by the buffer pool
+        self._free: queue.Queue[np.ndarray] = queue.Queue()  # written buffers, back for reuse
+        self._n_buffers = 0
         self._thread: threading.Thread | None = None
         self._stderr_thread: threading.Thread | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
@@ -205,10 +216,15 @@ class VideoWriter:
 
     def _open(self) -> None:
         try:
-            self._video_tmp = self._temp(".video.mp4" if self.audio is not None else ".mp4")
+            self._video_tmp = self._temp(".video.mp4" if self._has_audio else ".mp4")
+            if self.audio is not None:  # written now: no full-length array is held while frames stream (#7)
+                self._wav = self._temp(".wav")
+                _write_wav(self._wav, self.audio, self.rate_hz)
+                self.audio = None
         except OSError as e:
+            self._cleanup()
             raise EncodeError(f"could not start writing {self.path.name}: {_os_cause(e)}") from e
-        self._proc = self._start(self._video_cmd(self._video_tmp, final=self.audio is None))
+        self._proc = self._start(self._video_cmd(self._video_tmp, final=not self._has_audio))
         self._thread = threading.Thread(target=self._feed, name="xiaonuan-encode", daemon=True)
         self._thread.start()
 
@@ -232,15 +248,27 @@ class VideoWriter:
         if frame.shape != (self.height_px, self.width_px, 3) or frame.dtype != np.uint8:
             raise EncodeError(f"frame is {frame.shape} {frame.dtype}, expected "
                               f"({self.height_px}, {self.width_px}, 3) uint8")
-        data = np.ascontiguousarray(frame).tobytes()
+        buf = self._buffer()
+        np.copyto(buf, frame)
+        self._queue.put(buf)
+        self.n_frames += 1
+
+    def _buffer(self) -> np.ndarray:
+        """A frame buffer from the pool: a new one while fewer than QUEUE_FRAMES exist, else the next
+        one ffmpeg has taken (blocking, while checking that ffmpeg is still alive)."""
         while True:
             self._raise_if_failed()
             try:
-                self._queue.put(data, timeout=PUT_POLL_S)
-                break
-            except queue.Full:
+                return self._free.get_nowait()
+            except queue.Empty:
+                pass
+            if self._n_buffers < QUEUE_FRAMES:
+                self._n_buffers += 1
+                return np.empty((self.height_px, self.width_px, 3), np.uint8)
+            try:
+                return self._free.get(timeout=PUT_POLL_S)
+            except queue.Empty:
                 continue
-        self.n_frames += 1
 
     # ---------------------------------------------------------------- internals
 
@@ -271,6 +299,9 @@ class VideoWriter:
     def _start(self, cmd: list[str], stdin: int | None = subprocess.PIPE) -> subprocess.Popen[bytes]:
         self._stderr.clear()
         proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if proc.stdin is not None and hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._stderr_thread = threading.Thread(target=self._drain_stderr, args=(proc,), daemon=True)
         self._stderr_thread.start()
         return proc
@@ -288,12 +319,12 @@ class VideoWriter:
             item = self._queue.get()
             if item is None:
                 break
-            if self._error is not None:
-                continue
-            try:
-                stdin.write(item)
-            except (BrokenPipeError, OSError, ValueError) as e:
-                self._error = e
+            if self._error is None:
+                try:
+                    stdin.write(item.data)
+                except (BrokenPipeError, OSError, ValueError) as e:
+                    self._error = e
+            self._free.put(item)
         try:
             stdin.close()
         except (BrokenPipeError, OSError):
@@ -319,13 +350,7 @@ class VideoWriter:
 
     def _stop_feeder(self) -> None:
         if self._thread is not None and self._thread.is_alive():
-            while True:
-                try:
-                    self._queue.put(None, timeout=PUT_POLL_S)
-                    break
-                except queue.Full:
-                    if not self._thread.is_alive():
-                        break
+            self._queue.put(None)  # unbounded: never blocks
             self._thread.join()
 
     def _finish(self) -> None:
@@ -341,7 +366,7 @@ class VideoWriter:
         if self._error is not None or code != 0:
             raise self._encode_error("ffmpeg could not encode the video")
         try:
-            result = self._video_tmp if self.audio is None else self._mux()
+            result = self._mux() if self._has_audio else self._video_tmp
             publish(result, self.path)
         except OSError as e:  # writing the audio track or moving the file into place
             raise EncodeError(f"could not write {self.path.name}: {_os_cause(e)}") from e
@@ -349,15 +374,14 @@ class VideoWriter:
         self._cleanup()
 
     def _mux(self) -> Path:
-        """Pass 2: video copied, audio (exactly n_frames / fps long) as AAC, faststart, metadata."""
-        wav = self._temp(".wav")
-        n_samples = int(round(self.n_frames * self.rate_hz / self.fps))
-        _write_wav(wav, _fit_length(self.audio, n_samples), self.rate_hz)
+        """Pass 2: video copied, audio padded with silence (apad) or cut to exactly n_frames / fps, as
+        AAC; faststart, metadata."""
+        wav = self._wav
         out = self._temp(".mp4")
         duration = str(float(self.n_frames / self.fps))
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "warning", "-y",
                "-i", str(self._video_tmp), "-i", str(wav),
-               "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
+               "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-af", "apad",
                "-c:a", "aac", "-b:a", AAC_BITRATE, "-ar", str(AAC_RATE_HZ), "-ac", "1",
                "-t", duration, *self._final_args(), "-f", "mp4", str(out)]
         self._proc = self._start(cmd, stdin=subprocess.DEVNULL)
@@ -385,20 +409,16 @@ class VideoWriter:
         self._temps.clear()
 
 
-def _fit_length(samples: np.ndarray, n: int) -> np.ndarray:
-    """`samples` trimmed or padded with silence to exactly n samples."""
-    if len(samples) >= n:
-        return samples[:n]
-    return np.concatenate([samples, np.zeros(n - len(samples), np.float32)])
-
-
 def _write_wav(path: Path, samples: np.ndarray, rate_hz: int) -> None:
-    pcm = (np.clip(np.nan_to_num(samples), -1.0, 1.0) * PCM_MAX).astype("<i2")
+    """16-bit mono WAV, converted a block at a time (a 10-minute track needs no full-length copies)."""
+    block = WAV_BLOCK_S * rate_hz
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate_hz)
-        w.writeframes(pcm.tobytes())
+        for start in range(0, len(samples), block):
+            chunk = np.nan_to_num(samples[start:start + block])
+            w.writeframes((np.clip(chunk, -1.0, 1.0) * PCM_MAX).astype("<i2").tobytes())
 
 
 # ---------------------------------------------------------------- probing and reading

@@ -53,6 +53,8 @@ def _asset_path(value: Any, info: ValidationInfo) -> Path | None:
     if value is None:
         return None
     root = (info.context or {}).get("root")
+    if root is None and isinstance(value, Path) and value.is_absolute() and value.is_file():
+        return value  # already resolved and confined when loaded: a copy (dataclasses.replace, scaled())
     if root is None:
         raise ValueError("asset paths can only be checked when loading from a template folder")
     rel = Path(str(value))
@@ -222,6 +224,11 @@ class PresenterBox:
     corner_radius_px: Px = 0
     border: Border | None = None
     shadow: Shadow | None = None
+    # face-aware framing (framing.py): zoom into the avatar's face until its outer eye corners are at
+    # least this far apart on the canvas (as far as the head still fits the box); 0 turns it off
+    face_px: Px = 160
+    # the presenter's expression: neutral, warm (slight smile) or serious; a script's front matter overrides it
+    expression: Literal["neutral", "warm", "serious"] = "neutral"
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -496,6 +503,92 @@ class Template:
     def fill(self, text: str, values: Mapping[str, str]) -> str:
         """`text` with its {placeholders} replaced by `values`."""
         return text.format_map(values)
+
+    def scaled(self, factor: float) -> "Template":
+        """The same layout on a canvas `factor` times the size (0 < factor ≤ 1): every *_px size,
+        position, font and speed scaled, texts and timings kept; the canvas stays even-sized.
+
+        Example: load_template("news").scaled(2 / 3).width_px == 1280
+        """
+        return _scale_template(self, factor)
+
+    def at_height(self, height_px: int) -> "Template":
+        """This template rendered `height_px` rows high (e.g. 720 for 1280x720 from 1920x1080).
+
+        Raises InputError unless height_px is even, ≥ MIN_HEIGHT_PX and ≤ the template's own height.
+        """
+        from xiaonuan.errors import InputError
+
+        if height_px == self.height_px:
+            return self
+        if height_px % 2 or height_px < MIN_HEIGHT_PX or height_px > self.height_px:
+            raise InputError(f"height {height_px} px is not possible for template '{self.name}'; fix: an even "
+                             f"height from {MIN_HEIGHT_PX} to {self.height_px} (the template's own), e.g. 720")
+        return _scale_template(self, height_px / self.height_px)
+
+
+MIN_HEIGHT_PX = 240  # the smallest canvas a template is scaled to: text below this is unreadable
+_MIN_FONT_PX = 6  # FontPx's lower bound
+_BOXES_IN_CANVAS = ("presenter", "ticker", "slides")  # checked by _check_fits: keep them inside after rounding
+
+
+def _scale_template(tpl: "Template", factor: float) -> "Template":
+    if not 0 < factor <= 1:
+        raise ValueError(f"template scale factor must be in (0, 1], got {factor}")
+    spec = tpl.spec
+    W = max(2, 2 * round(spec.canvas.width_px * factor / 2))
+    H = max(2, 2 * round(spec.canvas.height_px * factor / 2))
+    scaled = _scale_node(spec, factor)
+    changes: dict[str, Any] = {"canvas": _replace(spec.canvas, width_px=W, height_px=H)}
+    for name in _BOXES_IN_CANVAS:  # rounding must not push a box 1 px over the canvas edge
+        box = getattr(scaled, name)
+        if box is not None:
+            x, y = min(box.x_px, W - 1), min(box.y_px, H - 1)
+            changes[name] = _replace(box, x_px=x, y_px=y, width_px=min(box.width_px, W - x),
+                                     height_px=min(box.height_px, H - y))
+    return _replace(tpl, spec=_replace(scaled, **changes))
+
+
+def _replace(obj: Any, **changes: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
+
+
+def _scale_node(node: Any, factor: float) -> Any:
+    """A spec dataclass with its pixel fields scaled: names ending in _px (or with _px_, a speed),
+    and polygon points; nested layers and shapes too."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(node):
+        changes = {}
+        for f in dataclasses.fields(node):
+            v = getattr(node, f.name)
+            if isinstance(v, Canvas):
+                continue  # sized by the caller, kept even
+            if f.name.endswith("_px") or "_px_" in f.name or f.name == "points":
+                changes[f.name] = _scale_px(v, factor, f.name)
+            elif dataclasses.is_dataclass(v) or isinstance(v, tuple):
+                changes[f.name] = _scale_node(v, factor)
+        return dataclasses.replace(node, **changes)
+    if isinstance(node, tuple):
+        return tuple(_scale_node(v, factor) for v in node)
+    return node
+
+
+def _scale_px(v: Any, factor: float, name: str) -> Any:
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, tuple):
+        return tuple(_scale_px(x, factor, name) for x in v)
+    if isinstance(v, float):
+        return v * factor
+    if isinstance(v, int):
+        s = int(round(v * factor))
+        if "font_size" in name:
+            return max(_MIN_FONT_PX, s)
+        return max(1, s) if v > 0 else s  # a visible size stays visible (SizePx ≥ 1); 0 and offsets as they are
+    return v
 
 
 def format_date_zh(day: _dt.date) -> str:

@@ -26,6 +26,8 @@ COMMON_FIELDS = ("headline", "name", "title")
 STAGE_LABELS = {"script": "读稿 script", "speech": "语音 speech", "motion": "口型 motion", "video": "画面 video",
                 "done": "完成 done"}
 AUTO_VOICE = "auto 自动"
+PREVIEW_SHORT_SIDE_PX = 360  # Preview renders the first sentence this small (360p for 16:9) ...
+PREVIEW_PRESET = "ultrafast"  # ... with x264's fastest preset: first frame in ~1 s, the clip in ≤ 5 s (#7)
 CHARS_PER_S = {"zh": 3.8, "en": 14.0}  # eSpeak's default rates, measured on examples/demo_zh.md and an English text
 CSS = """
 #title {margin-bottom: 0}
@@ -83,6 +85,30 @@ def first_sentence_script(text: str) -> str:
     s = parse_script(text)
     head = f"# {s.title}\n\n" if s.title else ""
     return head + s.sentences[0].text
+
+
+def render_options(kind: str, template: str) -> dict[str, Any]:
+    """Extra render() arguments: a preview is small (PREVIEW_SHORT_SIDE_PX on the canvas's short
+    side) and uses PREVIEW_PRESET; a full render uses the template's own size and the default preset."""
+    if kind != "preview":
+        return {}
+    from .templates import load_template
+
+    tpl = load_template(template)
+    height = tpl.height_px * PREVIEW_SHORT_SIDE_PX / min(tpl.width_px, tpl.height_px)
+    return {"height_px": min(tpl.height_px, 2 * round(height / 2)), "preset": PREVIEW_PRESET}
+
+
+def warm_up() -> None:
+    """Import the render stages (cv2, scipy, the face rig …: ~1-2 s) while the page loads, so the
+    first Preview is as quick as later ones (#7). Runs in a background thread; failures are left
+    for render() to report."""
+    try:
+        import scipy.spatial  # noqa: F401  (the face mesh's Delaunay, imported lazily by face.warp)
+
+        from . import animate, compose, encode, mix, motion, program, render, speech, subtitles  # noqa: F401
+    except Exception:  # pragma: no cover - render() says what is wrong when it is used
+        pass
 
 
 def rate_for(text: str, speed: float) -> int | None:
@@ -311,6 +337,7 @@ def build_app(store: Store | None = None):
     from . import speech, templates
 
     store = store or Store()
+    threading.Thread(target=warm_up, name="xiaonuan-warm-up", daemon=True).start()
     template_names = templates.available_templates()
     avatar_names = avatars.available_avatars()
     voices = [AUTO_VOICE, *speech.available_voices()]
@@ -344,7 +371,7 @@ def build_app(store: Store | None = None):
 
             result = render(text, template=template, avatar=avatar, voice=None if voice == AUTO_VOICE else voice,
                             out=new_output(kind), fields=fields, rate_wpm=rate_for(text, speed),
-                            on_progress=on_progress)
+                            on_progress=on_progress, **render_options(kind, template))
         except XiaonuanError as e:
             if rid is not None:
                 store.fail_render(rid, str(e), elapsed_s=time.perf_counter() - started)
