@@ -50,3 +50,17 @@ def shared_media() -> Path:
     if not SHARED_MEDIA.is_dir():
         pytest.skip("../shared/media is absent")
     return SHARED_MEDIA
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _speech_cache_in_tmp(tmp_path_factory):
+    """Keep the speech cache out of the user's home while testing (shared by the whole session)."""
+    import os
+
+    old = os.environ.get("XIAONUAN_CACHE")
+    os.environ["XIAONUAN_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("XIAONUAN_CACHE", None)
+    else:
+        os.environ["XIAONUAN_CACHE"] = old

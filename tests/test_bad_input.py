@@ -161,3 +161,118 @@ def test_unspeakable_characters_are_dropped_not_fatal(text):
     script = parse_script(text)
     assert all(ch.isprintable() for s in script.sentences for ch in s.text)
     assert script.sentences
+
+
+# ---------------------------------------------------------------- uploads: avatar media and voice-overs
+
+def _ffmpeg(*args: str) -> None:
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *args], check=True)
+
+
+def _media(tmp: Path, kind: str) -> Path:
+    portrait = str(ROOT / "assets" / "avatar" / "default" / "portrait.png")
+    if kind == "not media":
+        return _write(tmp / "clip.mp4", b"this is not a video\n" * 10)
+    if kind == "truncated":
+        full = tmp / "full.mp4"
+        _ffmpeg("-loop", "1", "-i", portrait, "-t", "2", "-r", "25", "-vf", "scale=320:320", "-pix_fmt", "yuv420p",
+                str(full))
+        data = full.read_bytes()
+        return _write(tmp / "truncated.mp4", data[:len(data) // 2])  # the index (moov) is at the end: gone
+    if kind == "no video stream":
+        out = tmp / "voice.m4a"
+        _ffmpeg("-f", "lavfi", "-i", "sine=f=220", "-t", "1", str(out))
+        return out
+    if kind == "no face":
+        out = tmp / "noface.mp4"
+        _ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "1", "-pix_fmt", "yuv420p", str(out))
+        return out
+    if kind == "empty image":
+        return _write(tmp / "photo.png", b"")
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize("kind,message", [
+    ("not media", "not a readable video"),
+    ("truncated", "truncated.mp4"),
+    ("no video stream", "voice.m4a"),
+    ("no face", "No face"),
+    ("empty image", "photo.png"),
+])
+def test_avatar_upload_that_cannot_be_a_presenter(tmp_path, kind, message):
+    src = _media(tmp_path, kind)
+    avatars = tmp_path / "avatars"
+    proc = subprocess.run([sys.executable, "-m", "xiaonuan", "avatar", "add", str(src), "--name", "who",
+                           "--consent-by", "Test Person, 2025-01-01", "--avatars-dir", str(avatars)],
+                          capture_output=True, text=True, timeout=300)
+    lines = [line for line in proc.stderr.splitlines() if line.strip() and not _is_library_noise(line)]
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+    assert not avatars.exists() or not any(avatars.iterdir())
+
+
+def _is_library_noise(line: str) -> bool:
+    """MediaPipe/TensorFlow Lite log lines on stderr (not ours)."""
+    return line[:1] in "WI" and line[1:5].isdigit() or line.startswith(("INFO:", "WARNING: All log"))
+
+
+def test_very_long_clip_uses_its_start_and_says_so(tmp_path, monkeypatch):
+    """A 30-minute upload is cut (here to 2 s, to keep the test quick) and the report says so."""
+    import xiaonuan.enrol as enrol_mod
+    from xiaonuan.enrol import ConsentRecord, enrol
+
+    src = tmp_path / "long.mp4"
+    portrait = str(ROOT / "assets" / "avatar" / "default" / "portrait.png")
+    _ffmpeg("-loop", "1", "-framerate", "1", "-i", portrait, "-t", "1800", "-vf", "scale=360:360", "-r", "1",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(src))
+    monkeypatch.setattr(enrol_mod, "MAX_CLIP_S", 2.0)
+    result = enrol(src, "long", root=tmp_path / "avatars", consent=ConsentRecord(by="Test Person", date="2025-01-01"))
+    codes = {i.code: i.message for i in result.report.issues}
+    assert "too_long" in codes and "30.0 minutes" in codes["too_long"]
+    assert result.report.n_frames == 50  # 2 s at 25 fps: only the start was decoded
+
+
+def _wav(path: Path, samples: np.ndarray, rate_hz: int) -> Path:
+    import wave
+
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate_hz)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+def _speechlike(rate_hz: int, seconds: float, gain: float) -> np.ndarray:
+    t = np.arange(int(rate_hz * seconds)) / rate_hz
+    return gain * np.sin(2 * np.pi * 150 * t) * (np.sin(2 * np.pi * 1.5 * t) > 0)
+
+
+@pytest.mark.parametrize("name,samples,rate,message", [
+    ("silent.wav", np.zeros(16000 * 2), 16000, "is silent"),
+    ("short.wav", _speechlike(16000, 0.1, 0.5), 16000, "lasts 0.10 s"),
+    ("text.wav", None, 0, "cannot read the voice-over"),
+])
+def test_voiceover_that_cannot_drive_a_face(tmp_path, name, samples, rate, message):
+    from xiaonuan.errors import VoiceError
+
+    path = _wav(tmp_path / name, samples, rate) if samples is not None else _write(tmp_path / name, b"not audio")
+    out = tmp_path / "out" / "v.mp4"
+    with pytest.raises(VoiceError, match=message):
+        xiaonuan.render("一二三。", voice=f"recorded:{path}", out=out)
+    assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+def test_clipped_and_odd_rate_voiceovers_render_with_a_warning(tmp_path):
+    from xiaonuan.encode import probe
+
+    clipped = _wav(tmp_path / "clipped.wav", 4 * _speechlike(16000, 2.0, 1.0), 16000)
+    result = xiaonuan.render("一二三。", voice=f"recorded:{clipped}", out=tmp_path / "a.mp4")
+    assert any("clipped" in w for w in result.warnings)
+    odd = _wav(tmp_path / "odd.wav", _speechlike(7000, 2.0, 0.5), 7000)  # 7 kHz: resampled, no complaint
+    result = xiaonuan.render("一二三。", voice=f"recorded:{odd}", out=tmp_path / "b.mp4")
+    assert result.warnings == ()
+    assert abs(probe(result.mp4).audio_duration_s - 2.0) < 0.1

@@ -202,12 +202,16 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
     from xiaonuan.loop import plan_loop
 
     t = time.perf_counter()
-    size, fps, _ = normalise_video(src, out / "source.mp4")
+    size, fps, n_source = normalise_video(src, out / "source.mp4")
     timings["normalise_s"] = time.perf_counter() - t
     t = time.perf_counter()
     m = measure_video(out / "source.mp4")
     timings["landmarks_s"] = time.perf_counter() - t
     issues = quality_issues(m, fps)
+    if n_source > MAX_CLIP_S * fps:
+        issues.append(QualityIssue("too_long", "warning", f"The clip is {n_source / fps / 60:.1f} minutes long; only "
+                                   f"its first {MAX_CLIP_S:.0f} s are used — trim it to the best "
+                                   f"{MAX_CLIP_S:.0f} s to choose which."))
     if any(i.severity == "error" for i in issues):
         return EnrolReport(tuple(issues), len(m.found), int(m.found.sum()), _median_eye(m), 0), {}
     t = time.perf_counter()

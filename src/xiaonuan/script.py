@@ -351,7 +351,7 @@ def _looks_like_title(line: str) -> bool:
 
 def _clean(line: str) -> str:
     """Drop Markdown inline marks, images, control characters and symbols no voice can read (emoji)."""
-    line = _IMAGE.sub("", line)
+    line = _IMAGE.sub("", line.replace("\t", " "))  # a tab is a space; other control characters go
     line = _LINK.sub(r"\1", line)
     line = _EMPHASIS.sub(lambda m: EMPH_OPEN + (m.group(1) or m.group(2)) + EMPH_CLOSE, line)
     line = _MARKDOWN_INLINE.sub("", line)
@@ -360,7 +360,7 @@ def _clean(line: str) -> str:
 
 def _speakable(ch: str) -> bool:
     cat = unicodedata.category(ch)
-    return not (cat.startswith("C") or cat == "So" or cat == "Sk") or ch in "\t"
+    return not (cat.startswith("C") or cat == "So" or cat == "Sk")
 
 
 def _split_paragraph(para: str, paragraph: int) -> list[Sentence]:

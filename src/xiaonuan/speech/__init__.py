@@ -47,6 +47,7 @@ class Speech:
     sentences: Timeline[int]  # value: index into the sentence list that was synthesised
     voice: str
     exact_timing: bool  # False when timing is estimated (recorded voice-over), so it is never faked silently
+    warnings: tuple[str, ...] = ()  # findings a user should see (e.g. a clipped voice-over)
 
     @property
     def duration_s(self) -> float:

@@ -77,7 +77,9 @@ class CachedEngine:
 
 def cached(engine: SpeechEngine) -> SpeechEngine:
     """`engine` behind the speech cache (unchanged when caching is off)."""
-    return engine if cache_dir() is None or isinstance(engine, CachedEngine) else CachedEngine(engine)
+    if cache_dir() is None or isinstance(engine, CachedEngine) or not getattr(engine, "cacheable", True):
+        return engine
+    return CachedEngine(engine)
 
 
 def save_speech(speech: Speech, path: Path) -> None:

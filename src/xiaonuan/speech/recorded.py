@@ -11,6 +11,7 @@ driven from the audio itself (motion/audio.py), never from made-up phonemes.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import SpeechEngineError, VoiceError
+from ..errors import VoiceError
 from ..timeline import Timed, Timeline
 from . import Speech, Word
 
@@ -27,6 +28,10 @@ HOP_S = 0.01                 # energy is measured every 10 ms
 MIN_PAUSE_S = 0.12           # a quieter stretch at least this long may end a sentence
 SILENCE_FRACTION = 0.3       # silence: below floor + this share of the floor→speech dB range
 PAUSE_WEIGHT = 0.15          # how much a longer pause is preferred over a closer one
+MIN_VOICEOVER_S = 0.3        # shorter than this cannot carry a sentence
+SILENT_PEAK = 10 ** (-50 / 20)  # a recording whose loudest sample is below -50 dBFS holds no speech
+CLIP_LEVEL = 0.999           # a sample at (or past) full scale
+CLIPPED_SHARE = 0.001        # more clipped samples than this is audible distortion
 _UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z0-9']+")
 VERSION = "recorded-1"
 
@@ -36,6 +41,7 @@ class RecordedEngine:
 
     language = ""  # any: the recording decides
     version = VERSION
+    cacheable = False  # the file at a path can change; aligning it again is cheap
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
@@ -46,7 +52,27 @@ class RecordedEngine:
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
                    rate_wpm: int | None = None, **_ignored) -> Speech:
         samples = read_audio(self.path, RATE_HZ)
-        return align(samples, RATE_HZ, sentences, self.name)
+        warnings = check_level(samples, self.path)
+        speech = align(samples, RATE_HZ, sentences, self.name)
+        return dataclasses.replace(speech, warnings=speech.warnings + warnings)
+
+
+def check_level(samples: np.ndarray, path: Path) -> tuple[str, ...]:
+    """VoiceError for a voice-over too short or silent to drive a face; a warning when it is clipped."""
+    duration_s = len(samples) / RATE_HZ
+    if duration_s < MIN_VOICEOVER_S:
+        raise VoiceError(f"the voice-over {path.name} lasts {duration_s:.2f} s; at least {MIN_VOICEOVER_S} s of "
+                         "speech is needed: check the file")
+    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    if peak < SILENT_PEAK:
+        peak_db = 20 * np.log10(max(peak, 1e-9))
+        raise VoiceError(f"the voice-over {path.name} is silent (its loudest sample is {peak_db:.0f} dBFS): "
+                         "check that the recording has sound, or choose another file")
+    clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
+    if clipped > CLIPPED_SHARE:
+        return (f"the voice-over {path.name} is clipped ({clipped:.1%} of samples at full scale): it will sound "
+                "distorted; record it again with lower input gain",)
+    return ()
 
 
 def read_audio(path: Path, rate_hz: int) -> np.ndarray:
@@ -58,7 +84,7 @@ def read_audio(path: Path, rate_hz: int) -> np.ndarray:
     proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0 or not proc.stdout:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no audio"]
-        raise SpeechEngineError(f"cannot read the voice-over {str(path)!r} ({msg[0]}): give a WAV or MP3 with audio")
+        raise VoiceError(f"cannot read the voice-over {str(path)!r} ({msg[0]}): give a WAV or MP3 with audio")
     return np.frombuffer(proc.stdout, np.float32).copy()
 
 
