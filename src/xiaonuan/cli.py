@@ -42,6 +42,8 @@ def render(
     voice: Optional[str] = typer.Option(None, help="voice, e.g. espeak:cmn (default: by the script's language)"),
     set_: List[str] = typer.Option([], "--set", help="template field, e.g. --set name=李明 (repeatable)"),
     seed: int = typer.Option(0, help="seed for blinks and head motion"),
+    height: Optional[int] = typer.Option(None, "--height", help="render smaller, e.g. 720 for 1280x720 "
+                                         "(even, 240 up to the template's own height)"),
     allow_unconsented: bool = typer.Option(False, "--allow-unconsented",
                                            help="render an avatar pack without a consent record (labelled so)"),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress output"),
@@ -59,7 +61,7 @@ def render(
     try:
         result = do_render(script, out=out, template=template, avatar=avatar,
                            voice=voice, fields=_parse_fields(set_), seed=seed, on_progress=show,
-                           allow_unconsented=allow_unconsented)
+                           allow_unconsented=allow_unconsented, height_px=height)
     except XiaonuanError as e:
         if not quiet:
             sys.stderr.write("\n")

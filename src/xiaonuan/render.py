@@ -7,6 +7,7 @@ written to a temporary file and moved into place only when complete.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from .script import Script, load_script, parse_script
 
 DEFAULT_VOICES = {"zh": "espeak:cmn", "en": "espeak:en-us"}
 AI_LABEL = "AI生成 / AI-generated"
-SCRIPT_SETTINGS = frozenset({"voice"})  # front-matter keys that are render settings, not template fields
+SCRIPT_SETTINGS = frozenset({"voice", "expression"})  # front-matter keys that are render settings, not template fields
 PROGRESS_EVERY_FRAMES = 25
 
 
@@ -44,14 +45,19 @@ class RenderResult:
 def render(script: Script | Path | str, *, template: str = "news", avatar: str = "default",
            voice: str | None = None, out: str | Path = "out/video.mp4",
            fields: Mapping[str, str] | None = None, seed: int = 0, rate_wpm: int | None = None,
-           on_progress: ProgressSink | None = None, allow_unconsented: bool = False) -> RenderResult:
+           on_progress: ProgressSink | None = None, allow_unconsented: bool = False,
+           height_px: int | None = None, preset: str | None = None) -> RenderResult:
     """Render a script to an MP4 (and an SRT beside it).
 
     `script` is a parsed Script, a Path to a text/Markdown file, or the script text itself.
-    `voice` defaults to the script language's eSpeak voice. Raises InputError subclasses
+    `voice` defaults to the script language's eSpeak voice. `height_px` renders the template's
+    layout smaller (e.g. 720 → 1280x720 from a 1920x1080 template; even, ≥ 240); `preset` is the
+    x264 preset (default encode.PRESET; "ultrafast" for previews). Raises InputError subclasses
     for bad input (nothing written) and RenderError if encoding fails (nothing left behind).
+    stage_s holds seconds per stage: script, speech, motion, then, inside the frame loop, face
+    (presenter frames), compose and encode (waiting on the encoder, and its final flush and mux).
     """
-    from . import animate, avatar as avatars, compose, cover, encode, mix, motion, program, speech, subtitles, templates
+    from . import animate, avatar as avatars, compose, framing, cover, encode, mix, motion, program, speech, subtitles, templates
 
     report = on_progress or ignore
     timings: dict[str, float] = {}
@@ -69,10 +75,14 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
     voice_name = voice or parsed.fields.get("voice") or DEFAULT_VOICES[parsed.language]
     engine = speech.cached(speech.get_engine(voice_name))  # content-hash cache (XIAONUAN_CACHE=off disables)
     tpl = templates.load_template(template)
+    if height_px is not None:
+        tpl = tpl.at_height(height_px)  # composition really runs at the smaller size
     values = tpl.resolve_fields({"headline": parsed.title,
                                  **{k: v for k, v in parsed.fields.items() if k not in SCRIPT_SETTINGS},
                                  **dict(fields or {})})
     av = avatars.load_avatar(avatar)
+    tpl = framing.frame_presenter(tpl, av)  # zoom into a small face (fixed crop, from the pack's landmarks)
+    av = _shown_size(av, tpl.spec.presenter)  # a portrait warped at the size it is shown (720p, previews)
     avatars.require_consent(av, allow_unconsented)  # AvatarError unless the pack records consent
     out_path = _output_path(out)
     warnings = []
@@ -84,10 +94,13 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
     spoken = engine.synthesize([s.text for s in parsed.sentences], [s.pause_after_ms for s in parsed.sentences],
                                rate_wpm=rate_wpm, emphasis=[bool(getattr(s, "emphasis", ())) for s in parsed.sentences],
                                lexicon=_lexicon(avatar))
+    warnings += spoken.warnings
     lap("speech")
 
     report(Progress("motion", 0, 1, 0.08, "planning lip-sync and expressions"))
-    track = motion.plan_motion(spoken, engine.language or parsed.language, tpl.fps, seed=seed)
+    track = motion.plan_motion(spoken, engine.language or parsed.language, tpl.fps, seed=seed,
+                               expression=parsed.fields.get("expression") or tpl.spec.presenter.expression,
+                               emphasis=[s.emphasis for s in parsed.sentences])
     # the running order (intro card, stories, outro card) on the program clock; cues follow it
     prog = program.plan_program(parsed, [(s.start / spoken.rate_hz, s.end / spoken.rate_hz) for s in spoken.sentences],
                                 track.n_frames / tpl.fps, round(tpl.intro_s * tpl.fps) / tpl.fps,
@@ -109,13 +122,29 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
         faces = animate.label_unconsented(faces)
         metadata["comment"] = f"{label}; {animate.UNCONSENTED_LABEL}"
         warnings.append(f"avatar {av.name!r} has no consent record; the video is labelled {animate.UNCONSENTED_LABEL}")
-    with encode.VideoWriter(out_path, size=(tpl.width_px, tpl.height_px), fps=tpl.fps, audio=audio,
-                            rate_hz=spoken.rate_hz, metadata=metadata) as writer:
-        for i, frame in enumerate(comp.stream(faces, cues, keep=keep)):
+    if tpl.spec.presenter.style == "matte":    # the person cut out over the template's own background
+        from . import matte
+
+        faces = matte.with_matte(faces, still=None if av.is_clip else av.image,
+                                 transforms=None if av.is_clip else animate.pose_matrices(av, track),
+                                 opaque=None if av.consented else matte.stamp_box(animate.label_unconsented, av.size))
+    timings.update(face=0.0, compose=0.0, encode=0.0)
+    faces = _timed(faces, timings, "face")
+    lap("compose")  # the compositor's setup: static layers drawn once
+    with _one_blas_thread(), encode.VideoWriter(out_path, size=(tpl.width_px, tpl.height_px), fps=tpl.fps,
+                                                audio=audio, rate_hz=spoken.rate_hz, metadata=metadata,
+                                                preset=preset or encode.PRESET) as writer:
+        lap("encode")  # starting ffmpeg (the soundtrack is already in the writer's WAV)
+        audio = spoken = None  # so no full-length array stays in memory while frames are made (#7)
+        for i, frame in enumerate(_timed(comp.stream(faces, cues, keep=keep), timings, "compose")):
+            t0 = time.perf_counter()
             writer.write(frame)
+            timings["encode"] += time.perf_counter() - t0
             if i % PROGRESS_EVERY_FRAMES == 0 or i == n - 1:
                 report(Progress("video", i + 1, n, 0.1 + 0.88 * (i + 1) / n, f"frame {i + 1} of {n}"))
-    lap("video")
+        clock = time.perf_counter()
+    lap("encode")  # ffmpeg finishing the last frames, then the audio mux
+    timings["compose"] -= timings["face"]  # the compositor pulls each face frame from inside its own step
 
     srt, vtt, jpg = out_path.with_suffix(".srt"), out_path.with_suffix(".vtt"), out_path.with_suffix(".jpg")
     subtitles.write_srt(cues, srt)
@@ -124,6 +153,58 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
     report(Progress("done", 1, 1, 1.0, f"wrote {out_path}"))
     return RenderResult(out_path, srt, n / tpl.fps, n, tpl.fps, voice_name, template, avatar, timings,
                         tuple(warnings), cover=jpg, vtt=vtt)
+
+
+def _timed(items, timings: dict[str, float], stage: str):
+    """`items` passed through, with the seconds spent producing each one added to timings[stage]."""
+    it = iter(items)
+    while True:
+        t0 = time.perf_counter()
+        item = next(it, _DONE)
+        timings[stage] += time.perf_counter() - t0
+        if item is _DONE:
+            return
+        yield item
+
+
+_DONE = object()
+
+
+SHRINK_BELOW = 0.85  # a portrait shown at less than this share of its size is animated smaller
+
+
+def _shown_size(av, box):
+    """A still portrait scaled down to the size its presenter box shows it at (never up), so the face
+    is warped, filled and blended on the pixels that reach the video: at 720p about half of them, at a
+    360p preview an eighth (issue #7). A recorded clip is left as it is."""
+    import dataclasses
+
+    import cv2
+    import numpy as np
+
+    if av.is_clip:
+        return av
+    w, h = av.size
+    c = box.crop
+    sx, sy = box.width_px / ((c[2] - c[0]) * w), box.height_px / ((c[3] - c[1]) * h)
+    f = min(sx, sy) if box.fit == "contain" else max(sx, sy)
+    if f >= SHRINK_BELOW:
+        return av
+    size = (max(2, round(w * f)), max(2, round(h * f)))
+    image = cv2.resize(av.image, size, interpolation=cv2.INTER_AREA)
+    scale = np.array([size[0] / w, size[1] / h], np.float32)
+    return dataclasses.replace(av, image=image, landmarks=(av.landmarks * scale).astype(np.float32))
+
+
+def _one_blas_thread():
+    """numpy's BLAS on one thread while frames are made. The face warp solves hundreds of 3x3 systems
+    a frame; OpenBLAS's threads spin-wait against ffmpeg for 2 cores and made that 26 ms a frame
+    instead of 0.2 ms (issue #7, bench/results.md)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a dependency; without it only speed suffers
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def _lexicon(avatar: str):
