@@ -22,17 +22,15 @@ def decode_audio(path: Path, rate_hz: int = 16000) -> np.ndarray:
 
 def decode_frames(path: Path, indices: set[int]) -> dict[int, np.ndarray]:
     """The decoded RGB frames at the given indices."""
-    import imageio_ffmpeg
+    from xiaonuan.encode import read_frames
 
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
-    w, h = meta["size"]
     out = {}
-    for i, raw in enumerate(reader):
+    frames = read_frames(path)
+    for i, frame in enumerate(frames):
         if i in indices:
-            out[i] = np.frombuffer(raw, np.uint8).reshape(h, w, 3).copy()
+            out[i] = frame.copy()
         if len(out) == len(indices):
-            reader.close()
+            frames.close()
             break
     return out
 

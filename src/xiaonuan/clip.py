@@ -55,10 +55,10 @@ class ClipReader:
             self._cache.popitem(last=False)
 
     def _open(self, start: int) -> None:
-        from xiaonuan.enrol import iter_frames
+        from xiaonuan.encode import read_frames
 
         self.close()
-        self._gen = iter_frames(self.video, self.size, start=start, fps=self.fps)
+        self._gen = read_frames(self.video, self.size, start=start, fps=self.fps)
         self._pos = start
         self.seeks += 1
 

@@ -508,12 +508,17 @@ def _stream_durations(path: Path) -> dict[int, float]:
     return {i: float((last[i] - max(first[i], 0)) * timebase[i]) for i in last if i in timebase}
 
 
-def read_frames(path: Path | str) -> Iterator[Frame]:
-    """Decode a video into RGB uint8 frames, one at a time (for tests and previews)."""
-    gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
-    meta = next(gen)
-    w, h = meta["size"]
+def read_frames(path: Path | str, size: tuple[int, int] | None = None, start: int = 0,
+                fps: float = 25) -> Iterator[Frame]:
+    """Decode a video into RGB uint8 frames, one at a time, from frame `start` (seeking at `fps`).
+
+    A generator: close() it to stop early. `size` overrides the size ffmpeg reports (for a
+    normalised clip whose size is known)."""
+    params = ["-ss", f"{max(start - 0.5, 0) / fps:.6f}"] if start > 0 else None
+    gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24", input_params=params)
     try:
+        meta = next(gen)
+        w, h = size or meta["size"]
         for buf in gen:
             yield np.frombuffer(buf, np.uint8).reshape(h, w, 3)
     finally:

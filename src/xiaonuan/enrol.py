@@ -30,6 +30,7 @@ import numpy as np
 import yaml
 
 from xiaonuan.avatar import MANIFEST, ConsentRecord, available_avatars
+from xiaonuan.encode import read_frames
 from xiaonuan.errors import AvatarError
 from xiaonuan.face import mesh
 from xiaonuan.paths import avatars_dir
@@ -270,21 +271,6 @@ def probe_video(src: Path) -> dict:
     return meta
 
 
-def iter_frames(video: Path, size: tuple[int, int] | None = None, start: int = 0, fps: int = TARGET_FPS):
-    """Decoded RGB frames of a (normalised) video, from frame `start`; a generator (close() it to stop early)."""
-    import imageio_ffmpeg
-
-    params = ["-ss", f"{max(start - 0.5, 0) / fps:.6f}"] if start > 0 else None
-    reader = imageio_ffmpeg.read_frames(str(video), input_params=params)
-    try:
-        meta = next(reader)
-        w, h = size or meta["size"]
-        for raw in reader:
-            yield np.frombuffer(raw, np.uint8).reshape(h, w, 3)
-    finally:
-        reader.close()
-
-
 def measure_video(video: Path) -> Measurement:
     """Landmarks of the presenter (the face nearest the previous one) in every frame, and face counts."""
     import mediapipe as mp
@@ -295,7 +281,7 @@ def measure_video(video: Path) -> Measurement:
     prev = None
     with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=2, refine_landmarks=True,
                                          min_detection_confidence=0.5, min_tracking_confidence=0.5) as fm:
-        for i, frame in enumerate(iter_frames(video, (w, h))):
+        for i, frame in enumerate(read_frames(video, (w, h), fps=TARGET_FPS)):
             faces = _faces(fm.process(frame), w, h)
             counts.append(min(len(faces), 2))
             if faces:
@@ -487,7 +473,7 @@ def _face_box(m: Measurement, size: tuple[int, int]) -> list[int]:
 
 
 def _read_frame(video: Path, index: int, size: tuple[int, int]) -> Frame:
-    gen = iter_frames(video, size)
+    gen = read_frames(video, size, fps=TARGET_FPS)
     try:
         for i, f in enumerate(gen):
             if i == index:

@@ -19,7 +19,6 @@ from .progress import Progress, ProgressSink, ignore
 from .script import Script, load_script, parse_script
 
 DEFAULT_VOICES = {"zh": "espeak:cmn", "en": "espeak:en-us"}
-AI_LABEL = "AI生成 / AI-generated"
 SCRIPT_SETTINGS = frozenset({"voice", "expression"})  # front-matter keys that are render settings, not template fields
 PROGRESS_EVERY_FRAMES = 25
 
@@ -92,7 +91,7 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
 
     report(Progress("speech", 0, 1, 0.02, f"synthesising {len(parsed.sentences)} sentences with {voice_name}"))
     spoken = engine.synthesize([s.text for s in parsed.sentences], [s.pause_after_ms for s in parsed.sentences],
-                               rate_wpm=rate_wpm, emphasis=[bool(getattr(s, "emphasis", ())) for s in parsed.sentences],
+                               rate_wpm=rate_wpm, emphasis=[bool(s.emphasis) for s in parsed.sentences],
                                lexicon=_lexicon(avatar))
     warnings += spoken.warnings
     lap("speech")
