@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -9,6 +10,16 @@ import numpy as np
 import pytest
 
 SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+
+# CI (.ci/run) runs the property tests with a fixed seed, so a green or red run can be reproduced; a developer's
+# `make test` explores new random examples each time (and Hypothesis replays any failure it saved).
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True)
+    _hypothesis_settings.load_profile(os.environ.get("XIAONUAN_HYPOTHESIS", "default"))
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
 
 
 def decode_audio(path: Path, rate_hz: int = 16000) -> np.ndarray:
