@@ -129,7 +129,7 @@ def test_per_frame_cost(comp: Compositor) -> None:
     assert ms < 40  # target 12 ms on one core (measured ≈ 2 ms); generous for loaded CI machines
 
 
-@pytest.mark.parametrize("name", ["news", "explainer", "vertical", "bulletin"])
+@pytest.mark.parametrize("name", ["news", "explainer", "vertical", "bulletin", "studio"])
 def test_per_frame_cost_per_template(name: str) -> None:
     from xiaonuan.program import Program, SlideCue, StoryTiming
 
@@ -170,3 +170,129 @@ def test_circle_presenter_and_music_ducking() -> None:
     quiet = np.sqrt(np.mean(without[window] ** 2))
     ducked = np.sqrt(np.mean(bed[window] ** 2))
     assert quiet > 0.008 and ducked < quiet * 0.5
+
+
+def test_slide_images_accumulate_side_by_side(tmp_path) -> None:
+    """Each image of a story gets its own cell of the panel's image area: a new image never covers an
+    earlier one, and an image's cell stays empty until its sentence is spoken."""
+    from PIL import Image
+
+    from xiaonuan.program import Program, SlideCue, StoryTiming
+
+    colours = [(250, 40, 40), (40, 40, 250), (250, 200, 0)]
+    cues = [SlideCue("bullet", 0.5, "要点")]
+    for i, (c, size) in enumerate(zip(colours, [(800, 500), (500, 500), (400, 600)])):
+        Image.new("RGB", size, c).save(tmp_path / f"{i}.png")
+        cues.append(SlideCue("image", 2.0 + 2 * i, f"图{i + 1}", tmp_path / f"{i}.png"))
+    prog = Program(0.0, 30.0, 0.0, (StoryTiming(0.0, 30.0, "图片", {}, tuple(cues)),))
+    comp = Compositor(load_template("explainer"), presenter_size=(720, 720), program=prog)
+    sp = comp.template.spec.slides
+    panel = (slice(sp.y_px, sp.y_px + sp.height_px), slice(sp.x_px, sp.x_px + sp.width_px))
+
+    def boxes(t_s: float) -> list[tuple[int, int, int, int] | None]:
+        out = comp.frame(_presenter(), t_s)[panel].astype(int)
+        found = []
+        for c in colours:
+            ys, xs = np.nonzero(np.abs(out - c).max(axis=2) <= 3)
+            found.append((xs.min(), ys.min(), xs.max(), ys.max()) if ys.size > 500 else None)
+        return found
+
+    one, two, three = boxes(3.0), boxes(5.0), boxes(10.0)
+    assert one[0] is not None and one[1] is None and one[2] is None  # the second cell is still empty
+    assert two[0] is not None and two[1] is not None and two[2] is None
+    assert all(b is not None for b in three)  # all three at once
+    for i in range(3):
+        for j in range(i + 1, 3):  # no two pictures overlap
+            a, b = three[i], three[j]
+            assert a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1], (a, b)
+    assert three[0] == two[0] == one[0]  # an image stays where it appeared
+
+
+def test_background_video_shows_around_a_round_presenter(tmp_path) -> None:
+    """A circle presenter over a background video: the clip moves in the box's corners (pasted through
+    the mask, not restored from a still), the presenter fills the circle, static shapes stay."""
+    import shutil
+
+    import yaml
+
+    from xiaonuan.loopvideo import LoopingVideo
+    from xiaonuan.paths import templates_dir
+
+    folder = tmp_path / "t"
+    folder.mkdir()
+    shutil.copy(templates_dir() / "studio" / "loop.mp4", folder / "loop.mp4")
+    spec = {"canvas": {"width_px": 640, "height_px": 360, "fps": 25},
+            "background": {"top_color": "#000000", "video": "loop.mp4", "video_loop_fade_s": 0,
+                           "shapes": [{"kind": "rect", "x_px": 20, "y_px": 20, "width_px": 100, "height_px": 40,
+                                       "color": "#ff0000ff"}]},
+            "presenter": {"x_px": 300, "y_px": 40, "width_px": 240, "height_px": 240, "style": "circle"}}
+    (folder / "template.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    comp = Compositor(load_template("t", tmp_path), presenter_size=(720, 720))
+    face = _presenter()
+    a, b = comp.frame(face, 0.0).astype(int), comp.frame(face, 2.5).astype(int)
+    corner = (slice(42, 60), slice(302, 320))  # inside the box, outside the circle
+    with LoopingVideo(folder / "loop.mp4", (640, 360), 25, 0.0) as clip:
+        assert np.abs(a[corner] - clip.frame(0)[corner]).max() <= 2
+        assert np.abs(b[corner] - clip.frame(62)[corner]).max() <= 2
+    assert np.abs(a[corner] - b[corner]).mean() > 3  # the clip moved there
+    assert np.abs(a[160, 420] - PRESENTER_RGB).max() <= 2 and np.abs(b[160, 420] - PRESENTER_RGB).max() <= 2
+    assert np.all(a[30:50, 30:110] == (255, 0, 0)) and np.all(b[30:50, 30:110] == (255, 0, 0))  # static shape
+    comp.close()
+
+
+def _portrait() -> np.ndarray:
+    from xiaonuan.avatar import load_avatar
+
+    return load_avatar("default").image
+
+
+def test_pose_is_applied_in_the_placement(comp: Compositor) -> None:
+    # issue #7: one warp from the un-posed frame into the box replaces a whole-frame warp and a resize
+    import cv2
+
+    from xiaonuan.animate import pose_matrix
+
+    box = comp.template.spec.presenter
+    face = _portrait()
+    m = pose_matrix((360.0, 600.0), 150.0, 720, (4.0, -3.0, 2.5), breath=0.8)
+    posed = cv2.warpAffine(face, m, (720, 720), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+    two_steps = comp.frame(posed, 0.0, None).copy()
+    one_step = comp.frame(face, 0.0, None, pose=m).copy()
+    unposed = comp.frame(face, 0.0, None).copy()
+    inner = (slice(box.y_px + 12, box.y_px + 600), slice(box.x_px + 12, box.x_px + box.width_px - 12))
+    diff = np.abs(one_step[inner].astype(int) - two_steps[inner])
+    assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 8     # one resampling instead of two: a bit sharper
+    assert np.abs(unposed[inner].astype(int) - two_steps[inner]).mean() > 4 * diff.mean()   # the pose shows
+    outside = np.ones(one_step.shape[:2], bool)
+    outside[box.y_px:box.y_px + box.height_px, box.x_px:box.x_px + box.width_px] = False
+    assert np.array_equal(one_step[outside], two_steps[outside])
+
+
+def test_stream_applies_each_frames_pose(comp: Compositor) -> None:
+    face = _portrait()
+    shift = np.float32([[1, 0, 9], [0, 1, -5]])
+    poses = [None, shift, None]
+    streamed = [f.copy() for f in comp.stream([face] * 3, poses=poses)]
+    n_intro = round(comp.program.intro_s * comp.fps)
+    for k, pose in enumerate(poses):
+        assert np.array_equal(streamed[n_intro + k], comp.frame(face, (n_intro + k) / comp.fps, None, pose=pose))
+    assert not np.array_equal(streamed[n_intro], streamed[n_intro + 1])
+
+
+def test_a_posed_matte_moves_with_its_frame() -> None:
+    # a matte template: the presenter's alpha goes through the same warp as the frame (issue #7)
+    import cv2
+
+    comp = Compositor(load_template("bulletin"), presenter_size=(720, 720))
+    face = _portrait()
+    alpha = np.zeros((720, 720), np.uint8)
+    alpha[150:600, 200:520] = 255
+    shift = np.float32([[1, 0, 24], [0, 1, -16]])
+    t = comp.program.intro_s + 1.0
+    moved = [cv2.warpAffine(x, shift, (720, 720), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+             for x in (face, alpha)]
+    expected = comp.frame(moved[0], t, None, matte=moved[1]).copy()
+    got = comp.frame(face, t, None, matte=alpha, pose=shift).copy()
+    still = comp.frame(face, t, None, matte=alpha).copy()
+    assert np.abs(got.astype(int) - expected).mean() < 0.2
+    assert np.abs(still.astype(int) - expected).mean() > 2

@@ -17,7 +17,7 @@ from xiaonuan.subtitles import Cue
 from xiaonuan.templates import load_template
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-TEMPLATES = ("news", "explainer", "vertical", "bulletin")
+TEMPLATES = ("news", "explainer", "vertical", "bulletin", "studio")
 VOICE = "fake:cmn"  # deterministic and fast; the real voice is covered by test_render
 
 
@@ -33,7 +33,7 @@ def _srt(path: Path) -> list[Cue]:
 
 def short_version(text: str) -> str:
     """The example cut down for speed: front matter, headings, and per story its first text line plus
-    the markup lines (translation, one bullet, images) that follow it."""
+    the markup lines (translation, one bullet, images and the bullets they come with) that follow it."""
     head, sep, body = text.partition("\n---\n") if text.startswith("---") else ("", "", text)
     keep, spoken, bullets = [], False, 0
     for line in body.splitlines():
@@ -44,7 +44,7 @@ def short_version(text: str) -> str:
         elif s.startswith(">") or s.startswith("!["):
             keep.append(line)
         elif s.startswith("- "):
-            if bullets < 1:
+            if bullets < 1 or keep[-1].strip().startswith("!["):  # the bullet an image is shown with
                 keep.append(line)
             bullets += 1
         elif s and not spoken:
@@ -106,3 +106,54 @@ def test_cover_is_a_calm_frame_with_the_headline(rendered):
     tpl = load_template(name)
     img = Image.open(result.cover)
     assert img.size == (tpl.width_px, tpl.height_px) and img.format == "JPEG"
+
+
+@pytest.mark.parametrize("rendered", ["explainer"], indirect=True)
+def test_explainer_shows_a_story_s_images_side_by_side(rendered):
+    """examples/explainer_zh.md's first story brings two charts: at its end both are on the panel at once,
+    each in its own place (layers.layout_slide_items), the second not covering the first."""
+    name, result = rendered
+    tpl = load_template(name)
+    cues = _srt(result.srt)
+    story2 = next(c for c in cues if c.text.startswith("本市"))  # the second story's first cue
+    i = round((story2.start_s - tpl.spec.transition.duration_s) * tpl.fps) - 3  # before the wipe
+    frame = decode_frames(result.mp4, {i})[i].astype(int)
+    sp = tpl.spec.slides
+    panel = frame[sp.y_px:sp.y_px + sp.height_px, sp.x_px:sp.x_px + sp.width_px]
+
+    def columns(rgb: tuple[int, int, int]) -> np.ndarray:
+        hit = np.abs(panel - rgb).max(axis=2) <= 12
+        assert hit.sum() > 300, rgb
+        return np.flatnonzero(hit.any(axis=0))
+
+    bars = columns((255, 176, 32))  # landfill.png's first (orange) bar (examples/make_slides.py)
+    ring = columns((40, 160, 80))  # recycling.png's green ring
+    assert bars.max() < ring.min() or ring.max() < bars.min()  # side by side, not stacked on each other
+
+
+@pytest.mark.parametrize("rendered", ["studio"], indirect=True)
+def test_studio_background_video_moves_loops_and_static_layers_stay(rendered):
+    """The studio set is a looping clip (templates/studio/loop.mp4, 5 s): where nothing is drawn over it
+    the frame is the clip at that time, changes over half a loop and is back one loop later; the
+    logo over it does not move."""
+    from xiaonuan.loopvideo import LoopingVideo
+
+    name, result = rendered
+    tpl = load_template(name)
+    a = 40
+    with LoopingVideo(tpl.spec.background.video, (tpl.width_px, tpl.height_px), tpl.fps, 0.0) as clip:
+        period = clip.period
+        half = period // 2
+        assert result.n_frames - round(tpl.outro_s * tpl.fps) > a + period + 20  # a loop fits the story
+        frames = decode_frames(result.mp4, {a, a + half, a + period})
+        bg = (slice(10, 100), slice(400, 900))  # only the clip here: between the logo and the date
+        logo = (slice(45, 115), slice(70, 240))
+
+        def diff(i: int, j: int, where) -> float:
+            return float(np.abs(frames[i][where].astype(int) - frames[j][where]).mean())
+
+        assert np.abs(frames[a][bg].astype(int) - clip.frame(a)[bg]).mean() < 3  # the clip, cover-scaled
+        assert np.abs(frames[a][bg].astype(int) - clip.frame(a + half)[bg]).mean() > 5  # … at its own time
+    assert diff(a, a + half, bg) > 4  # the set moves
+    assert diff(a, a + period, bg) < 1.5  # and loops
+    assert diff(a, a + half, logo) < 1  # the static layers over it stay put

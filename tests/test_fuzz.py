@@ -3,7 +3,7 @@ scripts — no crash, and output that keeps its promises."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from xiaonuan.errors import ScriptError
@@ -40,8 +40,15 @@ def test_normaliser_never_crashes_and_maps_back_monotonically(text, language):
     assert positions == sorted(positions)
 
 
+# Chinese prose pieces (words jieba knows, numbers, punctuation, stray whitespace) for the line breaker
+ZH_PIECES = st.sampled_from(["本市", "春季花展", "今天上午", "在", "滨江公园", "开幕", "，", "。", "！", "、", "“", "”",
+                             "国家统计局", "中华人民共和国国务院", "二〇二五年", "2025年", "10万", "AI", " ", "\n"])
+SUB_TEXT = st.one_of(st.text(min_size=1, max_size=600), st.lists(ZH_PIECES, min_size=1, max_size=60).map("".join))
+
+
 @FAST
-@given(st.text(min_size=1, max_size=600), st.integers(8, 24), st.floats(0.0, 30.0), st.floats(0.1, 30.0))
+@given(SUB_TEXT, st.integers(8, 24), st.floats(0.0, 30.0), st.floats(0.1, 30.0))
+@example("00000000000000/\n0", 8, 0.0, 1.0)  # a newline inside a line made a 3-line cue (#5)
 def test_subtitle_cues_fit_and_stay_in_time(text, max_chars, start_s, length_s):
     end_s = start_s + length_s
     words = tuple(WordTiming(i, i + 1, start_s + length_s * i / len(text), start_s + length_s * (i + 1) / len(text))

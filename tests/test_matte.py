@@ -68,17 +68,24 @@ def test_stamped_label_stays_opaque(portrait):
     assert a[box].min() == 255
 
 
-def test_matte_template_shows_its_own_background(tmp_path):
+@pytest.fixture(scope="module")
+def bulletin_frame(tmp_path_factory):
+    """A decoded frame of a short bulletin render (matte presenter), its template, and the template's
+    static frame without a presenter."""
     import xiaonuan
     from conftest import decode_frames
     from xiaonuan.compose import Compositor
     from xiaonuan.templates import load_template
 
-    r = xiaonuan.render("测试\n\n你好。", template="bulletin", voice="fake:cmn", out=tmp_path / "m.mp4")
+    out = tmp_path_factory.mktemp("bulletin") / "m.mp4"
+    r = xiaonuan.render("测试\n\n你好。", template="bulletin", voice="fake:cmn", out=out)
     tpl = load_template("bulletin")
-    intro = round(tpl.intro_s * tpl.fps)
-    frame = decode_frames(r.mp4, {intro + 5})[intro + 5].astype(int)
-    base = Compositor(tpl).base.astype(int)              # the template without a presenter
+    i = round(tpl.intro_s * tpl.fps) + round(tpl.spec.transition.duration_s * tpl.fps)  # after the wipe
+    return decode_frames(r.mp4, {i})[i].astype(int), tpl, Compositor(tpl).base.astype(int)
+
+
+def test_matte_template_shows_its_own_background(bulletin_frame):
+    frame, tpl, base = bulletin_frame                    # base: the template without a presenter
     box = tpl.spec.presenter
     ys, xs = slice(box.y_px + 10, box.y_px + 40), slice(box.x_px + 10, box.x_px + 40)   # top-left of the box
     avatar_bg = load_avatar("default").image[10:40, 10:40].reshape(-1, 3).mean(0)
@@ -86,3 +93,47 @@ def test_matte_template_shows_its_own_background(tmp_path):
     assert np.abs(frame[ys, xs].reshape(-1, 3).mean(0) - avatar_bg).max() > 40   # … not the photo's grey
     cy, cx = box.y_px + box.height_px // 3, box.x_px + box.width_px // 2
     assert np.abs(frame[cy - 5:cy + 5, cx - 5:cx + 5] - base[cy - 5:cy + 5, cx - 5:cx + 5]).mean() > 20  # the person
+
+
+def test_matte_fades_out_at_the_box_sides(bulletin_frame):
+    """The cut-out person has no hard vertical edge where the presenter box ends: the template's
+    background at the box's outermost columns, the person fully there edge_fade_px inside."""
+    frame, tpl, base = bulletin_frame
+    box = tpl.spec.presenter
+    fade = box.edge_fade_px
+    assert fade > 0
+    diff = np.abs(frame - base).max(axis=2)
+    rows = np.arange(box.y_px + box.height_px // 2, tpl.spec.headline.y_px)   # above the headline strap
+    x0 = box.x_px
+    inside = diff[rows, x0 + fade:x0 + fade + 24].mean(axis=1)
+    person = rows[inside > 80]                           # rows where the person (the suit) reaches the side
+    assert len(person) >= 40, len(person)
+    edge = diff[person, x0:x0 + 3].mean()
+    half = diff[person, x0 + fade // 2 - 2:x0 + fade // 2 + 2].mean()
+    full = diff[person, x0 + fade:x0 + fade + 24].mean()
+    assert edge < 8, edge                                # the background shows at the box edge
+    assert edge + 15 < half < full - 15, (edge, half, full)   # a gradual fade, not a step
+
+
+def test_edge_fade_on_a_fully_opaque_matte():
+    import dataclasses
+
+    from xiaonuan.compose import Compositor, edge_fade
+    from xiaonuan.templates import load_template
+
+    ramp = edge_fade(200, 100, 40)
+    assert ramp[0].max() == 255 and ramp[:, 0].max() <= 3 and ramp[-1].max() <= 3   # sides and bottom, not top
+    assert ramp[:60, 40:160].min() == 255 and np.all(np.diff(ramp[50, :100].astype(int)) >= 0)
+    assert edge_fade(200, 100, 0) is None
+    tpl = load_template("bulletin")
+    box = tpl.spec.presenter
+    face = np.full((720, 720, 3), (0, 220, 60), np.uint8)
+    opaque = np.full((720, 720), 255, np.uint8)
+    for fade, edge_is_person in ((box.edge_fade_px, False), (0, True)):
+        t = dataclasses.replace(tpl, spec=dataclasses.replace(tpl.spec, presenter=dataclasses.replace(
+            box, edge_fade_px=fade)))
+        out = Compositor(t).frame(face, 10.0, None, opaque).astype(int)
+        y = box.y_px + box.height_px // 2
+        is_person = np.abs(out[y, box.x_px] - (0, 220, 60)).max() <= 2
+        assert is_person == edge_is_person, fade
+        assert np.abs(out[y, box.x_px + box.width_px // 2] - (0, 220, 60)).max() <= 2

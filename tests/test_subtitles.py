@@ -122,3 +122,76 @@ def test_bilingual_cues_keep_one_chinese_line_and_split_english_by_words() -> No
     assert " ".join(c.translation for c in cues).split() == s.translation.split()
     assert cues[0].emphasis == ((6, 10),) and cues[0].text[6:10] == "今天上午"
     assert cues[0].full_text == cues[0].text + "\n" + cues[0].translation
+
+
+# (sentence, max_chars, a word the old character-by-character breaker split across lines; its output
+# is in the comment). Word segmentation (jieba) must keep each word on one line.
+WORD_CASES = [
+    ("本市春季花展今天上午在滨江公园开幕，吸引了大批市民前来观赏。", 16, "公园"),  # …滨江公\n园开幕…
+    ("本市春季花展今天上午在滨江公园开幕，吸引了大批市民前来观赏。", 12, "今天上午"),  # …今天\n上午…
+    ("国家统计局局长表示，全年经济社会发展主要目标任务圆满完成。", 8, "国家统计局"),  # 国家统计\n局局长表示
+    ("国家统计局局长表示，全年经济社会发展主要目标任务圆满完成。", 18, "经济社会"),  # …全年经济\n社会发展…
+    ("气象台预计明天白天多云转晴，最高气温二十五摄氏度，适合外出踏青。", 8, "二十五"),  # 最高气温二\n十五摄氏度
+    ("气象台预计明天白天多云转晴，最高气温二十五摄氏度，适合外出踏青。", 12, "多云转晴"),  # …多云转\n晴，…
+    ("市图书馆新馆将于下周一正式对外开放，市民可以凭身份证免费借阅图书。", 10, "身份证"),  # …凭身份\n证免费…
+    ("市图书馆新馆将于下周一正式对外开放，市民可以凭身份证免费借阅图书。", 16, "对外开放"),  # …对外开\n放，…
+    ("这次展览共展出了来自全国各地的一百多个郁金香品种。", 10, "郁金香"),  # …一百多个郁\n金香品种
+    ("专家提醒，春季是流感高发季节，老年人和儿童要注意防护。", 10, "儿童"),  # 老年人和儿\n童要注意防护
+    ("人工智能技术正在改变新闻行业的生产方式和传播方式。", 8, "生产方式"),  # …行业的生\n产方式…
+    ("科学家在南极冰盖下发现了一个巨大的淡水湖泊。", 14, "发现"),  # …冰盖下发\n现了…
+]
+
+
+@pytest.mark.parametrize("text,max_chars,word", WORD_CASES)
+def test_chinese_lines_break_between_words(text: str, max_chars: int, word: str) -> None:
+    cues = cues_from_sentences([SentenceTiming(text, 0.0, 5.0)], max_chars=max_chars)
+    lines = [ln for c in cues for ln in c.text.split("\n")]
+    assert any(word in ln for ln in lines), lines
+    _check_layout(cues, max_chars)
+    strip = lambda t: re.sub(r"[，。！、]", "", t)  # noqa: E731
+    assert strip("".join(lines)) == strip(text)  # nothing lost or repeated
+
+
+def test_numbers_stay_with_their_unit_and_overlong_words_still_fit() -> None:
+    for text in ("今天上午，国务院新闻办公室举行新闻发布会，介绍二〇二五年国民经济运行情况。",
+                 "截至2025年3月，滨江公园已经接待游客10万人次。"):
+        for max_chars in (6, 8, 12):
+            cues = cues_from_sentences([SentenceTiming(text, 0.0, 5.0)], max_chars=max_chars)
+            _check_layout(cues, max_chars)  # 国务院新闻办公室 (8 hanzi) is cut only where it cannot fit
+            lines = [ln for c in cues for ln in c.text.split("\n")]
+            for number in ("二〇二五年", "2025年", "10万"):
+                assert number not in text or any(number in ln for ln in lines), (max_chars, lines)
+
+
+def test_a_short_leftover_is_shared_with_the_cue_before() -> None:
+    text = "国家统计局局长表示，全年经济社会发展主要目标任务圆满完成！"
+    cues = cues_from_sentences([SentenceTiming(text, 0.0, 5.0)], max_chars=12)
+    widths = [display_width(c.text.replace("\n", "")) for c in cues]
+    assert min(widths) >= 12, [c.text for c in cues]  # not a last cue of one short word (圆满完成！)
+
+
+def test_whitespace_inside_a_sentence_never_adds_a_line() -> None:
+    # Hypothesis found this: the newline stayed inside a line and made a 3-line cue (#5)
+    cues = cues_from_sentences([SentenceTiming("00000000000000/\n0", 0.0, 1.0)], max_chars=8)
+    assert all(len(c.text.split("\n")) <= 2 for c in cues)
+    s = SentenceTiming("今天\n天气\t很好，\n  我们去公园散步吧。", 0.0, 3.0, emphasis=((6, 8),))
+    (cue,) = cues_from_sentences([s], max_chars=20)
+    assert cue.text == "今天 天气 很好， 我们去公园散步吧"  # each whitespace run shown as one space
+    a, b = cue.emphasis[0]
+    assert cue.text[a:b] == "很好"  # emphasis still lands on its characters
+
+
+def test_segmenter_loads_lazily_and_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from xiaonuan.subtitles import SentenceTiming as S, cues_from_sentences as c\n"
+            "c([S('Hello world, this is a test.', 0, 1)], 8); assert 'jieba' not in sys.modules\n"
+            "print('|'.join(x.text for x in c([S('本市春季花展今天上午在滨江公园开幕。', 0, 1)], 8)))\n"
+            "assert 'jieba' in sys.modules")
+    env = {**__import__("os").environ, "TMPDIR": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # jieba's "Building prefix dict…" lines are not shown
+    assert list(tmp_path.iterdir()) == []  # and no jieba.cache written to the temp folder
+    assert "公园" in r.stdout

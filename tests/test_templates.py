@@ -116,13 +116,15 @@ def test_news_template_copy_validates(tmp_path: Path) -> None:
 
 
 def test_all_shipped_templates_load_with_previews() -> None:
-    for name in ("news", "explainer", "vertical", "bulletin"):
+    for name in ("news", "explainer", "vertical", "bulletin", "studio"):
         tpl = load_template(name)
         assert tpl.spec.ai_label.text == AI_LABEL_TEXT
         preview = tpl.root / "preview.png"
         assert preview.is_file() and preview.stat().st_size < 300_000
     assert load_template("vertical").height_px == 1920
     assert load_template("bulletin").spec.intro.list_stories
+    video = load_template("studio").spec.background.video  # made by templates/studio/make_loop.py
+    assert video is not None and video.stat().st_size < 500_000
 
 
 def test_unknown_layer_is_named(tmp_path: Path) -> None:
@@ -141,3 +143,15 @@ def test_card_and_ticker_errors_are_named(tmp_path: Path) -> None:
     msg = _error(tmp_path, {**MINIMAL, "intro": {"duration_s": 2, "background": {"top_color": "#000000",
                                                                                 "image": "missing.png"}}})
     assert "intro.background.image" in msg and "does not exist" in msg
+
+
+def test_background_video_that_is_not_a_video_is_named(tmp_path: Path) -> None:
+    from xiaonuan.compose import Compositor
+
+    folder = _write(tmp_path, {**MINIMAL, "background": {"top_color": "#102040", "video": "set.mp4"}})
+    (folder / "set.mp4").write_bytes(b"not a video at all")
+    tpl = load_template("t", tmp_path)  # the file exists inside the folder: the YAML is valid
+    with pytest.raises(TemplateError, match=r"background video .*set\.mp4.*fix"):
+        Compositor(tpl, presenter_size=(300, 300))
+    assert "leaves the template folder" in _error(tmp_path, {**MINIMAL, "background": {
+        "top_color": "#102040", "video": "../set.mp4"}})

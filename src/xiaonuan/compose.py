@@ -39,6 +39,7 @@ from xiaonuan.layers import draw_slide_panel, draw_ticker_static, layout_slide_i
 from xiaonuan.types import RGBA, Frame
 
 if TYPE_CHECKING:
+    from xiaonuan.loopvideo import LoopingVideo
     from xiaonuan.program import Program
 
 SUBTITLE_CACHE_SIZE = 64  # distinct subtitle texts kept rendered
@@ -210,7 +211,9 @@ def _draw_shape(canvas: Image.Image, shape: object, values: Mapping[str, str]) -
 
 def render_background(bg: Background, width_px: int, height_px: int,
                       values: Mapping[str, str] | None = None) -> Image.Image:
-    """Gradient, optional image (cover-scaled), then the decorative shapes, as an RGBA image."""
+    """Gradient, optional image (cover-scaled), then the decorative shapes, as an RGBA image. With a
+    background video the gradient is only a tint (alpha 1 - video_opacity): the clip shows through
+    where nothing else is drawn (see Backdrop)."""
     top = np.array(bg.top_color, np.float32)
     bottom = np.array(bg.bottom_color or bg.top_color, np.float32)
     ys = np.linspace(0.0, 1.0, height_px, dtype=np.float32)[:, None]
@@ -224,6 +227,9 @@ def render_background(bg: Background, width_px: int, height_px: int,
     else:
         t = np.broadcast_to(ys, (height_px, width_px))
     t = t[..., None]
+    if bg.video is not None:
+        top[3] *= 1.0 - bg.video_opacity
+        bottom[3] *= 1.0 - bg.video_opacity
     canvas = Image.fromarray(np.ascontiguousarray((top * (1 - t) + bottom * t + 0.5).astype(np.uint8)), "RGBA")
     if bg.image is not None:
         img = _cover(Image.open(bg.image).convert("RGBA"), width_px, height_px)
@@ -489,12 +495,56 @@ def _placement(box: PresenterBox, src_w: int, src_h: int) -> _Placement:
                       box.x_px + (box.width_px - w) // 2, box.y_px + (box.height_px - h) // 2)
 
 
+def edge_fade(width_px: int, height_px: int, fade_px: int) -> np.ndarray | None:
+    """(height, width) uint8 alpha ramp: 0 at the left, right and bottom edges, rising smoothly
+    (smoothstep) to 255 at fade_px inside them; the top is left alone (the head). None for fade_px 0."""
+    if fade_px <= 0:
+        return None
+
+    def ramp(n: int) -> np.ndarray:
+        d = np.minimum(np.arange(n, dtype=np.float32) + 0.5, n - np.arange(n, dtype=np.float32) - 0.5)
+        t = np.clip(d / fade_px, 0.0, 1.0)
+        return t * t * (3 - 2 * t)
+
+    x = ramp(width_px)[None, :]
+    y = np.clip((height_px - np.arange(height_px, dtype=np.float32) - 0.5) / fade_px, 0.0, 1.0)[:, None]
+    y = y * y * (3 - 2 * y)
+    return np.ascontiguousarray(np.round(x * y * 255).astype(np.uint8))
+
+
+@dataclass(frozen=True, eq=False)
+class Backdrop:
+    """What a scene shows under its moving layers: a static frame drawn once, or, with a background
+    video, the clip's current frame with the static layers (pre-rendered once, premultiplied) over it."""
+
+    base: Frame | None  # (H, W, 3) uint8, the static frame; None with a video
+    video: "LoopingVideo | None" = None
+    premul: np.ndarray | None = None  # (H, W, 3) uint8: the static layers' rgb * alpha / 255
+    inv: np.ndarray | None = None  # (H, W, 3) uint8: 255 - their alpha
+
+    @classmethod
+    def from_rgba(cls, rgba: RGBA, video: "LoopingVideo | None") -> "Backdrop":
+        if video is None:
+            return cls(np.ascontiguousarray(rgba[..., :3]))
+        a = rgba[..., 3:4].astype(np.uint16)
+        premul = ((rgba[..., :3] * a + 127) // 255).astype(np.uint8)
+        return cls(None, video, premul, np.ascontiguousarray(np.repeat(255 - rgba[..., 3:4], 3, axis=2)))
+
+    def draw(self, canvas: Frame, frame_index: int) -> None:
+        """Write the backdrop of program frame `frame_index` into `canvas` (the frame's one full copy)."""
+        if self.video is None:
+            np.copyto(canvas, self.base)
+            return
+        cv2.multiply(self.video.frame(frame_index), self.inv, dst=canvas, scale=1 / 255)  # SIMD, ≈1 ms at 1080p
+        cv2.add(canvas, self.premul, dst=canvas)
+
+
 @dataclass(frozen=True, eq=False)
 class _StoryLayers:
-    """What one story looks like when nothing moves: the base frame, what goes over the presenter
+    """What one story looks like when nothing moves: the backdrop, what goes over the presenter
     inside its box, the lower third and the slide items."""
 
-    base: Frame
+    backdrop: Backdrop
     box_overlay: Overlay
     lower: Overlay | None
     items: tuple[tuple[float, str, int, int, Overlay], ...]  # (start_s, kind, x, y, overlay)
@@ -549,6 +599,7 @@ class Compositor:
         self._mask = self._box_mask()
         self._stories: dict[int, _StoryLayers] = {}
         self._cards: dict[str, object] = {}
+        self._videos: dict[object, "LoopingVideo"] = {}  # background clip → its looping reader
         self._wipe = None
         if spec.transition is not None and spec.transition.kind == "wipe":
             band, self._wipe_slant = make_wipe_band(spec.transition, H)
@@ -610,11 +661,12 @@ class Compositor:
             _draw_headline(above, spec.headline, tpl.fill(spec.headline.text, values),
                            tpl.fill(spec.headline.label, values))
         below = self._below
-        base = np.ascontiguousarray(np.asarray(Image.alpha_composite(below, above))[..., :3])
+        video = self._video(spec.background)
+        backdrop = Backdrop.from_rgba(np.asarray(Image.alpha_composite(below, above)), video)
         box = self._box
         bx, by, bw, bh = box.x_px, box.y_px, box.width_px, box.height_px
         box_over = below.crop((bx, by, bx + bw, by + bh))
-        if box.style == "matte":
+        if box.style == "matte" or video is not None:  # a video shows in the corners: see _paste_presenter
             box_over.putalpha(0)
         else:
             box_over.putalpha(Image.fromarray(255 - self._mask))
@@ -623,7 +675,7 @@ class Compositor:
         if spec.lower_third is not None and values["name"]:
             lower = Overlay.from_rgba(render_lower_third(spec.lower_third, tpl.fill(spec.lower_third.name, values),
                                                          tpl.fill(spec.lower_third.title, values)))
-        layers = _StoryLayers(base, Overlay.from_rgba(np.asarray(box_over)), lower, tuple(items))
+        layers = _StoryLayers(backdrop, Overlay.from_rgba(np.asarray(box_over)), lower, tuple(items))
         self._stories[k] = layers
         return layers
 
@@ -639,17 +691,43 @@ class Compositor:
                            self.template.fill(self.template.spec.logo.subtext, self.values))
             heads = [s.headline for s in self.program.stories if s.headline]
             card = make_card(spec, (self.width_px, self.height_px), self.values, heads, logo)
-            card = (card, Overlay.from_rgba(card.title[2]),
+            tx, ty, title = card.title
+            card = (Backdrop.from_rgba(card.base, self._video(spec.background)), (tx, ty, Overlay.from_rgba(title)),
                     tuple((x, y, Overlay.from_rgba(a), d) for x, y, a, d in card.rest))
             self._cards[which] = card
         return card
 
     @property
     def base(self) -> Frame:
-        """The static layers of the first story (read-only view), e.g. for a preview image."""
-        v = self._story(0).base.view()
+        """The static layers of the first story (read-only), e.g. for a preview image; over the
+        background video's first frame when the template has one (see backdrop_at)."""
+        v = self.backdrop_at(0.0)
         v.flags.writeable = False
         return v
+
+    def backdrop_at(self, t_s: float, story: int = 0) -> Frame:
+        """A story's static layers as they look at program time t_s, without presenter or moving layers."""
+        out = np.empty((self.height_px, self.width_px, 3), np.uint8)
+        self._story(story).backdrop.draw(out, round(t_s * self.fps))
+        return out
+
+    def _video(self, bg: Background) -> "LoopingVideo | None":
+        """The looping reader of a background's video, one per clip (stories and cards share it)."""
+        if bg.video is None:
+            return None
+        reader = self._videos.get(bg.video)
+        if reader is None:
+            from xiaonuan.loopvideo import LoopingVideo
+
+            reader = LoopingVideo(bg.video, (self.width_px, self.height_px), self.fps, bg.video_loop_fade_s)
+            self._videos[bg.video] = reader
+        return reader
+
+    def close(self) -> None:
+        """Stop the background video decoders (stream() does it when it ends)."""
+        for reader in self._videos.values():
+            reader.close()
+        self._videos.clear()
 
     def set_presenter_size(self, presenter_size: tuple[int, int]) -> None:
         """Prepare the crop/resize geometry and buffers for presenter frames of (width, height)."""
@@ -664,10 +742,20 @@ class Compositor:
                                  p.width_px, p.height_px, p.x_px, p.y_px)
         self._resized: Frame = np.empty((p.height_px, p.width_px, 3), np.uint8)
         self._matte_resized = np.empty((p.height_px, p.width_px), np.uint8)
+        # a round or rounded box over a background video: pasted through its mask, as the video shows
+        # in the corners (without a video the static corners are restored by the box overlay instead)
+        ox, oy = p.x_px - self._box.x_px, p.y_px - self._box.y_px
+        under = self._mask[oy:oy + p.height_px, ox:ox + p.width_px]
+        self._under = (np.ascontiguousarray(under) if self.template.spec.background.video is not None
+                       and under.min() < 255 else None)
         if self._box.style == "matte":
             m = cv2.resize(self._mask, (self._box.width_px, self._box.height_px))
             oy, ox = p.y_px - self._box.y_px, p.x_px - self._box.x_px
-            self._soft = np.ascontiguousarray(m[oy:oy + p.height_px, ox:ox + p.width_px])
+            self._fade = edge_fade(p.width_px, p.height_px, self._box.edge_fade_px)
+            self._under = None
+            soft = m[oy:oy + p.height_px, ox:ox + p.width_px]
+            self._soft = np.ascontiguousarray(soft if self._fade is None else cv2.multiply(soft, self._fade,
+                                                                                           scale=1 / 255))
 
     # ------------------------------------------------------------ timing
 
@@ -729,24 +817,27 @@ class Compositor:
             return x, st.center_y_px - ov.height_px // 2
         return x, self.height_px - st.bottom_margin_px - ov.height_px
 
-    def frame(self, presenter: Frame, t_s: float, subtitle=None, matte: np.ndarray | None = None) -> Frame:
+    def frame(self, presenter: Frame, t_s: float, subtitle=None, matte: np.ndarray | None = None,
+              pose: np.ndarray | None = None) -> Frame:
         """The composed canvas at program time `t_s` (RGB uint8, template size). Returns a reused buffer.
 
         `subtitle` is the text (or a subtitles.Cue) shown now; `matte` an optional presenter alpha
-        (H, W) uint8/float in the presenter frame's geometry, used by templates with style 'matte'.
+        (H, W) uint8/float in the presenter frame's geometry, used by templates with style 'matte';
+        `pose` an optional 2x3 transform that moves the presenter frame (and its matte) before it is
+        placed, done in the same resampling as the placement (animate.pose_matrices, issue #7).
         """
         if presenter.shape[1::-1] != self._presenter_size:
             self.set_presenter_size((presenter.shape[1], presenter.shape[0]))
         canvas = self._canvas
         scene = self.scene_at(t_s)
-        self._draw_scene(canvas, scene, presenter, t_s, matte)
+        self._draw_scene(canvas, scene, presenter, t_s, matte, pose)
         tr = self.template.spec.transition
         if self._wipe is not None and tr is not None:
             for b in self._boundaries():
                 if abs(t_s - b) < tr.duration_s / 2:
                     before = self.scene_at(b - 1e-6)
                     if before != scene:
-                        self._draw_scene(self._alt, before, presenter, t_s, matte)
+                        self._draw_scene(self._alt, before, presenter, t_s, matte, pose)
                         self._wipe_between(canvas, self._alt, (t_s - b) / tr.duration_s + 0.5)
                     break
         if subtitle and scene[0] == "story":
@@ -758,14 +849,14 @@ class Compositor:
         return canvas
 
     def _draw_scene(self, canvas: Frame, scene: tuple[str, int], presenter: Frame, t_s: float,
-                    matte: np.ndarray | None) -> None:
+                    matte: np.ndarray | None, pose: np.ndarray | None = None) -> None:
         if scene[0] != "story":
             self._draw_card(canvas, scene[0], t_s)
             return
         k = scene[1]
         layers = self._story(k)
-        np.copyto(canvas, layers.base)
-        self._paste_presenter(canvas, presenter, matte)
+        layers.backdrop.draw(canvas, round(t_s * self.fps))
+        self._paste_presenter(canvas, presenter, matte, pose)
         layers.box_overlay.blend_into(canvas, self._box.x_px, self._box.y_px)
         if self._ticker is not None:
             self._ticker.blend_into(canvas, t_s)
@@ -776,19 +867,21 @@ class Compositor:
                 x = self._lower.x_px - int(round((1.0 - prog) * self._lower.slide_px))
                 layers.lower.blend_into(canvas, x, self._lower.y_px, opacity=prog)
 
-    def _paste_presenter(self, canvas: Frame, presenter: Frame, matte: np.ndarray | None) -> None:
+    def _paste_presenter(self, canvas: Frame, presenter: Frame, matte: np.ndarray | None,
+                         pose: np.ndarray | None = None) -> None:
         p = self._place
-        cv2.resize(presenter[p.src_y, p.src_x], (p.width_px, p.height_px), dst=self._resized,
-                   interpolation=cv2.INTER_LINEAR)
         region = canvas[p.y_px:p.y_px + p.height_px, p.x_px:p.x_px + p.width_px]
-        if self._box.style != "matte":
-            region[...] = self._resized
+        if self._box.style != "matte" and self._under is None:
+            self._resample(presenter, region, pose)  # straight into the canvas (OpenCV writes into the view)
             return
-        if matte is not None:
-            m = matte[p.src_y, p.src_x]
-            if m.dtype != np.uint8:
-                m = (np.clip(m, 0, 1) * 255).astype(np.uint8)
-            cv2.resize(m, (p.width_px, p.height_px), dst=self._matte_resized, interpolation=cv2.INTER_LINEAR)
+        self._resample(presenter, self._resized, pose)
+        if self._box.style != "matte":
+            a = self._under
+        elif matte is not None:
+            m = matte if matte.dtype == np.uint8 else (np.clip(matte, 0, 1) * 255).astype(np.uint8)
+            self._resample(m, self._matte_resized, pose)
+            if self._fade is not None:  # soft sides and bottom (template's edge_fade_px)
+                cv2.multiply(self._matte_resized, self._fade, dst=self._matte_resized, scale=1 / 255)
             a = self._matte_resized
         else:
             a = self._soft
@@ -800,29 +893,45 @@ class Compositor:
         acc >>= 8
         region[...] = acc
 
+    def _resample(self, image: np.ndarray, dst: np.ndarray, pose: np.ndarray | None) -> None:
+        """`image` (presenter geometry) cropped and scaled into `dst` (the placed size); with `pose`, moved by
+        it first in the same warp (one resampling, not a whole-frame warp then a resize: issue #7)."""
+        p = self._place
+        if pose is None:
+            cv2.resize(image[p.src_y, p.src_x], (p.width_px, p.height_px), dst=dst, interpolation=cv2.INTER_LINEAR)
+            return
+        # box pixel u → crop position (u + 0.5)·scale − 0.5 (cv2.resize's convention) → un-posed frame
+        sx = (p.src_x.stop - p.src_x.start) / p.width_px
+        sy = (p.src_y.stop - p.src_y.start) / p.height_px
+        place = np.array([[sx, 0.0, p.src_x.start + 0.5 * sx - 0.5], [0.0, sy, p.src_y.start + 0.5 * sy - 0.5]])
+        back = cv2.invertAffineTransform(np.asarray(pose, np.float64))
+        m = back[:, :2] @ place
+        m[:, 2] += back[:, 2]
+        # BORDER_REFLECT101 as animate._apply_pose and matte.with_matte use for the whole frame
+        cv2.warpAffine(image, m, (p.width_px, p.height_px), dst=dst, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                       borderMode=cv2.BORDER_REFLECT101)
+
     def _draw_items(self, canvas: Frame, layers: _StoryLayers, t_s: float) -> None:
         sp = self.template.spec.slides
         if sp is None:
             return
-        shown = [it for it in layers.items if it[0] <= t_s]
-        last_image = max((i for i, it in enumerate(shown) if it[1] == "image"), default=-1)
-        for i, (start, kind, x, y, ov) in enumerate(shown):
-            if kind == "image" and i != last_image and t_s - shown[last_image][0] >= sp.item_in_s:
-                continue  # covered by a newer image
+        for start, kind, x, y, ov in layers.items:  # each in its own place (layers.layout_slide_items)
+            if start > t_s:
+                continue
             p = ease_out_cubic((t_s - start) / sp.item_in_s)
             ov.blend_into(canvas, x + int(round((1 - p) * sp.item_slide_px)), y, opacity=p)
 
     def _draw_card(self, canvas: Frame, which: str, t_s: float) -> None:
-        card, title, rest = self._card(which)
+        backdrop, (tx, ty, title), rest = self._card(which)
         t = t_s if which == "intro" else t_s - (self.program.intro_s + self.program.speech_s)
-        np.copyto(canvas, card.base)
+        backdrop.draw(canvas, round(t_s * self.fps))
         for x, y, ov, delay in rest:
             p = ease_out_cubic((t - delay) / 0.5)
             if p > 0:
                 ov.blend_into(canvas, x, y + int(round((1 - p) * 30)), opacity=p)
         p = ease_out_cubic((t - 0.15) / 0.7)
         if p > 0:
-            title.blend_into(canvas, card.title[0], card.title[1] + int(round((1 - p) * 60)), opacity=p)
+            title.blend_into(canvas, tx, ty + int(round((1 - p) * 60)), opacity=p)
 
     def _wipe_between(self, canvas: Frame, before: Frame, progress: float) -> None:
         """A slanted band sweeps left → right; the new scene (canvas) is revealed behind it."""
@@ -837,34 +946,46 @@ class Compositor:
             canvas[y0:y0 + step, cut:] = before[y0:y0 + step, cut:]
         band.blend_into(canvas, x, 0)
 
-    def stream(self, faces: Iterable, cues: Sequence = (), keep: int | None = None) -> Iterator[Frame]:
+    def stream(self, faces: Iterable, cues: Sequence = (), keep: int | None = None,
+               poses: Iterable[np.ndarray | None] | None = None) -> Iterator[Frame]:
         """Program frames: the intro card, one frame per presenter frame (subtitles from `cues`, on
-        the program clock), the outro card. Items of `faces` are frames or (frame, matte) pairs.
+        the program clock), the outro card. Items of `faces` are frames or (frame, matte) pairs;
+        `poses`, if given, has one 2x3 transform (or None) per item (see `frame`).
         Frame number `keep` is also composed without its subtitle into `self.kept` (the cover)."""
         from xiaonuan.subtitles import cue_at
 
         fps, prog = self.fps, self.program
         n_intro, n_outro = round(prog.intro_s * fps), round(prog.outro_s * fps)
-        it = iter(faces)
+        it = iter(zip(faces, poses) if poses is not None else ((f, None) for f in faces))
         first = next(it, None)
         if first is None:
             return
-        face, matte = first if isinstance(first, tuple) else (first, None)
+        face, matte, pose = _unpack(first)
         i = 0
-        for _ in range(n_intro):
-            yield self._emit(i, face, matte, None, keep)
-            i += 1
-        for item in itertools.chain([first], it):
-            face, matte = item if isinstance(item, tuple) else (item, None)
-            t = i / fps
-            yield self._emit(i, face, matte, cue_at(cues, t), keep)
-            i += 1
-        for _ in range(n_outro):
-            yield self._emit(i, face, matte, None, keep)
-            i += 1
+        try:
+            for _ in range(n_intro):
+                yield self._emit(i, face, matte, None, keep, pose)
+                i += 1
+            for item in itertools.chain([first], it):
+                face, matte, pose = _unpack(item)
+                t = i / fps
+                yield self._emit(i, face, matte, cue_at(cues, t), keep, pose)
+                i += 1
+            for _ in range(n_outro):
+                yield self._emit(i, face, matte, None, keep, pose)
+                i += 1
+        finally:
+            self.close()  # background video decoders
 
-    def _emit(self, i: int, face: Frame, matte, cue, keep: int | None) -> Frame:
+    def _emit(self, i: int, face: Frame, matte, cue, keep: int | None, pose: np.ndarray | None = None) -> Frame:
         t = i / self.fps
         if i == keep:
-            self.kept = self.frame(face, t, None, matte).copy()
-        return self.frame(face, t, cue, matte)
+            self.kept = self.frame(face, t, None, matte, pose).copy()
+        return self.frame(face, t, cue, matte, pose)
+
+
+def _unpack(item: tuple) -> tuple[Frame, np.ndarray | None, np.ndarray | None]:
+    """(frame, matte, pose) from one (face item, pose) pair of Compositor.stream."""
+    face, pose = item
+    frame, matte = face if isinstance(face, tuple) else (face, None)
+    return frame, matte, pose

@@ -509,13 +509,15 @@ def _stream_durations(path: Path) -> dict[int, float]:
 
 
 def read_frames(path: Path | str, size: tuple[int, int] | None = None, start: int = 0,
-                fps: float = 25) -> Iterator[Frame]:
+                fps: float = 25, filters: str | None = None) -> Iterator[Frame]:
     """Decode a video into RGB uint8 frames, one at a time, from frame `start` (seeking at `fps`).
 
     A generator: close() it to stop early. `size` overrides the size ffmpeg reports (for a
-    normalised clip whose size is known)."""
+    normalised clip whose size is known); `filters` is an ffmpeg -vf chain run in ffmpeg before
+    the frames reach Python (e.g. a scale to `size`)."""
     params = ["-ss", f"{max(start - 0.5, 0) / fps:.6f}"] if start > 0 else None
-    gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24", input_params=params)
+    gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24", input_params=params,
+                                     output_params=["-vf", filters] if filters else None)
     try:
         meta = next(gen)
         w, h = size or meta["size"]

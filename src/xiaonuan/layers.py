@@ -19,6 +19,9 @@ from xiaonuan.types import RGBA, Frame
 ELLIPSIS = "…"
 BULLET_GAP = 0.55  # space between bullets, in bullet font sizes
 LINE_SPACING = 1.3
+CAPTION_SCALE = 0.65  # image caption font, in bullet font sizes
+IMAGE_GAP = 0.6  # space between slide images, in bullet font sizes
+MIN_IMAGE_PX = 60  # a slide image cell smaller than this is not drawn
 
 
 def _rgba(color: Sequence[int]) -> tuple[int, int, int, int]:
@@ -150,7 +153,8 @@ def draw_slide_panel(layer: Image.Image, sp: SlidePanel, title: str) -> int:
 
 
 def layout_slide_items(sp: SlidePanel, items_y_px: int, cues: Sequence[SlideCue]) -> list[PlacedItem]:
-    """Bullets stacked under the title; images in the space left below them (each new image over the last)."""
+    """Bullets stacked under the title; the story's images in a grid in the space left below them
+    (see _image_grid), each in its own cell, so an image never covers an earlier one."""
     pad = sp.padding_px
     x0, inner_w = sp.x_px + pad, sp.width_px - 2 * pad
     bottom = sp.y_px + sp.height_px - pad
@@ -174,40 +178,81 @@ def layout_slide_items(sp: SlidePanel, items_y_px: int, cues: Sequence[SlideCue]
             d.text((dot + 22, line_h * i + line_h // 2), ln, font=font, fill=_rgba(sp.bullet_color), anchor="lm")
         placed.append(PlacedItem(c.start_s, "bullet", x0, y, np.asarray(img)))
         y += h + int(sp.bullet_font_size_px * BULLET_GAP)
-    room = bottom - y
-    for c in images:
-        if room < 60:
-            break
-        placed.append(PlacedItem(c.start_s, "image", *_place_image(c, x0, y, inner_w, room)))
+    placed += _place_images(sp, images, x0, y, inner_w, bottom - y)
     placed.sort(key=lambda p: p.start_s)
     return placed
 
 
-def _place_image(c: SlideCue, x0: int, y0: int, w: int, h: int) -> tuple[int, int, RGBA]:
-    img = Image.open(c.image).convert("RGBA")
-    cap_h = 40 if c.text else 0
-    scale = min(w / img.width, (h - cap_h) / img.height)
+def _place_images(sp: SlidePanel, images: Sequence[SlideCue], x0: int, y0: int, w: int, h: int) -> list[PlacedItem]:
+    """The images (in the order they are spoken) drawn into the cells of _image_grid; rows are as
+    tall as their tallest picture and stacked from the top, a short last row is centred."""
+    opened = [Image.open(c.image).convert("RGBA") for c in images]
+    cap_font = load_font(max(12, round(sp.bullet_font_size_px * CAPTION_SCALE)), "Medium")
+    cap_h = int(cap_font.size * 1.6) if any(c.text for c in images) else 0
+    gap = max(8, round(sp.bullet_font_size_px * IMAGE_GAP))
+    grid = None
+    while opened and grid is None:  # more images than fit: the last ones are left out
+        grid = _image_grid([im.width / im.height for im in opened], w, h - cap_h, gap, cap_h)
+        if grid is None:
+            opened.pop()
+    if grid is None:
+        return []
+    cols, cell_w, cell_h = grid
+    pictures = [_fit_picture(im, cell_w, cell_h) for im in opened]
+    placed, y = [], y0
+    for r in range(0, len(pictures), cols):
+        row = pictures[r:r + cols]
+        row_w = len(row) * cell_w + (len(row) - 1) * gap
+        pic_h = max(pic.height for pic in row)  # pictures centred on the row's middle, captions on one line
+        for k, (c, pic) in enumerate(zip(images[r:r + cols], row)):
+            cell = Image.new("RGBA", (cell_w, pic_h + cap_h), (0, 0, 0, 0))
+            cell.alpha_composite(pic, dest=((cell_w - pic.width) // 2, (pic_h - pic.height) // 2))
+            if c.text:
+                text = wrap_text(c.text, cap_font, cell_w, 1)[0]
+                ImageDraw.Draw(cell).text((cell_w // 2, pic_h + cap_h // 2 + 2), text, font=cap_font,
+                                          fill=(90, 100, 120, 255), anchor="mm")
+            placed.append(PlacedItem(c.start_s, "image", x0 + (w - row_w) // 2 + k * (cell_w + gap), y,
+                                     np.asarray(cell)))
+        y += pic_h + cap_h + gap
+    return placed
+
+
+def _image_grid(aspects: Sequence[float], w: int, h: int, gap: int, cap_h: int) -> tuple[int, int, int] | None:
+    """(columns, cell width, cell picture height) for pictures of these aspect ratios (w/h) in a w x h
+    area: the grid that shows the most picture area in total; None when a cell would be under
+    MIN_IMAGE_PX."""
+    n, best = len(aspects), None
+    for cols in range(1, n + 1):
+        rows = -(-n // cols)
+        cw = (w - gap * (cols - 1)) // cols
+        ch = (h - gap * (rows - 1) - cap_h * (rows - 1)) // rows  # h already has one caption row off
+        if cw < MIN_IMAGE_PX or ch < MIN_IMAGE_PX:
+            continue
+        area = sum(min(cw, ch * a) * min(ch, cw / a) for a in aspects)
+        if best is None or area > best[0] * 1.001:
+            best = (area, cols, cw, ch)
+    return None if best is None else best[1:]
+
+
+def _fit_picture(img: Image.Image, cell_w: int, cell_h: int) -> Image.Image:
+    """A slide image scaled to fit its cell, with rounded corners."""
+    scale = min(cell_w / img.width, cell_h / img.height)
     iw, ih = max(1, int(img.width * scale)), max(1, int(img.height * scale))
     img = img.resize((iw, ih), Image.LANCZOS)
     mask = Image.new("L", (iw, ih), 0)
     ImageDraw.Draw(mask).rounded_rectangle((0, 0, iw - 1, ih - 1), radius=12, fill=255)
     img.putalpha(Image.fromarray(np.minimum(np.asarray(mask), np.asarray(img.getchannel("A")))))
-    out = Image.new("RGBA", (iw, ih + cap_h), (0, 0, 0, 0))
-    out.alpha_composite(img)
-    if c.text:
-        font = load_font(26, "Medium")
-        ImageDraw.Draw(out).text((iw // 2, ih + cap_h // 2 + 4), c.text, font=font, fill=(90, 100, 120, 255),
-                                 anchor="mm")
-    return x0 + (w - iw) // 2, y0, np.asarray(out)
+    return img
 
 
 # ---------------------------------------------------------------- cards
 
 @dataclass(frozen=True, eq=False)
 class CardLayers:
-    """A card's static base (RGB) and its animated pieces: title and the rest, each RGBA at (x, y)."""
+    """A card's static base (RGBA: see compose.Backdrop) and its animated pieces: title and the rest,
+    each RGBA at (x, y)."""
 
-    base: Frame
+    base: RGBA
     title: tuple[int, int, RGBA]
     rest: tuple[tuple[int, int, RGBA, float], ...]  # (x, y, rgba, delay_s)
 
@@ -273,8 +318,7 @@ def make_card(card: Card, size: tuple[int, int], values: Mapping[str, str], head
             d.text((30, h // 2), txt, font=list_font, fill=_rgba(card.list_color), anchor="lm")
             rest.append(((W - lw) // 2, y, np.asarray(img), 0.6 + 0.25 * i))
             y += int(card.list_font_size_px * 1.7)
-    base = np.ascontiguousarray(np.asarray(bg)[..., :3])
-    return CardLayers(base, title, tuple(rest))
+    return CardLayers(np.asarray(bg), title, tuple(rest))
 
 
 # ---------------------------------------------------------------- transitions

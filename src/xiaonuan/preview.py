@@ -31,7 +31,14 @@ def preview_frame(template: str, avatar: str = "default", root: Path | None = No
     cues = tuple(SlideCue("bullet", 1.0 + 1.2 * i, text) for i, text in enumerate(SAMPLE_BULLETS))
     prog = Program(0.0, 60.0, 0.0, (StoryTiming(0.0, 60.0, "", {}, cues),))
     comp = Compositor(tpl, presenter_size=(face.shape[1], face.shape[0]), program=prog)
-    return comp.frame(face, PREVIEW_T_S, Cue(0.0, 1.0, SAMPLE_SUBTITLE, SAMPLE_EMPHASIS)).copy()
+    matte = None
+    if tpl.spec.presenter.style == "matte":  # cut out as a render does, not the soft oval fallback
+        from .matte import still_matte
+
+        matte = still_matte(face)
+    frame = comp.frame(face, PREVIEW_T_S, Cue(0.0, 1.0, SAMPLE_SUBTITLE, SAMPLE_EMPHASIS), matte).copy()
+    comp.close()
+    return frame
 
 
 def write_preview(template: str, out: Path | None = None, avatar: str = "default",

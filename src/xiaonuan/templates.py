@@ -22,6 +22,7 @@ from pydantic.dataclasses import dataclass
 from xiaonuan.errors import TemplateError
 from xiaonuan.fonts import WEIGHTS
 from xiaonuan.paths import templates_dir
+from xiaonuan.yamlnodes import describe_validation, line_of
 
 TEMPLATE_FILE = "template.yaml"
 AI_LABEL_TEXT = "AI生成 / AI-generated"
@@ -186,7 +187,11 @@ class Background:
     gradient: Literal["vertical", "horizontal", "diagonal", "radial"] = "vertical"
     image: AssetPath = None
     image_opacity: Annotated[float, Field(ge=0, le=1)] = 1.0
-    video: AssetPath = None  # a looping background clip (cover-scaled); the shapes are drawn over it
+    # a looping background clip, cover-scaled to the canvas and streamed (loopvideo.py); the gradient
+    # tints it (video_opacity < 1), the image and the shapes are drawn over it
+    video: AssetPath = None
+    video_opacity: Annotated[float, Field(ge=0, le=1)] = 1.0
+    video_loop_fade_s: Annotated[float, Field(ge=0, le=5)] = 0.8  # cross-fade of the clip's end into its start
     shapes: tuple[Shape, ...] = ()
 
 
@@ -224,6 +229,9 @@ class PresenterBox:
     corner_radius_px: Px = 0
     border: Border | None = None
     shadow: Shadow | None = None
+    # style 'matte': the cut-out fades out over this many px towards the sides and bottom of where the
+    # presenter is pasted, so the person never ends in a hard edge where the box ends (0: no fade)
+    edge_fade_px: Px = 72
     # face-aware framing (framing.py): zoom into the avatar's face until its outer eye corners are at
     # least this far apart on the canvas (as far as the head still fits the box); 0 turns it off
     face_px: Px = 160
@@ -636,50 +644,10 @@ def load_template(name: str, root: Path | None = None) -> Template:
     try:
         spec = _SPEC_ADAPTER.validate_python(data, context={"root": folder})
     except ValidationError as e:
-        raise TemplateError(_describe(e, path, node)) from None
+        raise TemplateError(f"{path}: invalid template:\n{describe_validation(e, node)}") from None
     _check_placeholders(spec, path)
     _check_fits(spec, path, node)
     return Template(name=name, root=folder.resolve(), spec=spec)
-
-
-def _describe(err: ValidationError, path: Path, node: yaml.Node | None) -> str:
-    """One line per problem: field path, YAML line, what is wrong, how to fix it."""
-    lines = []
-    for e in err.errors()[:8]:
-        loc = [p for p in e["loc"] if p not in ("function-after", "function-before")]
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        line = _line_of(node, loc)
-        where = f" (line {line})" if line else ""
-        if e["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
-            fix = "remove it or correct its spelling"
-            msg = "unknown key"
-        elif e["type"] in ("missing", "missing_argument"):
-            fix = "add it"
-            msg = "required field missing"
-        else:
-            fix = "correct the value"
-            msg = str(e["msg"]).removeprefix("Value error, ")
-        lines.append(f"  {field}{where}: {msg}; fix: {fix}")
-    more = f"\n  … and {err.error_count() - 8} more" if err.error_count() > 8 else ""
-    return f"{path}: invalid template:\n" + "\n".join(lines) + more
-
-
-def _line_of(node: yaml.Node | None, loc: list[Any]) -> int | None:
-    """1-based line of the YAML node at `loc` (or of its nearest existing parent)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            found = next((v for k, v in node.value if k.value == str(key)), None)
-            key_node = next((k for k, v in node.value if k.value == str(key)), None)
-            if key_node is None:
-                return line
-            node, line = found, key_node.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
 
 
 def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
@@ -688,12 +656,12 @@ def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
     for name in ("presenter", "ticker", "slides"):
         box = getattr(spec, name)
         if box is not None and (box.x_px + box.width_px > W or box.y_px + box.height_px > H):
-            line = _line_of(node, [name])
+            line = line_of(node, [name])
             raise TemplateError(f"{path}: {name} (line {line}): the {box.width_px}x{box.height_px} box at "
                                 f"({box.x_px}, {box.y_px}) does not fit the {W}x{H} canvas; fix its position or size")
     crop = spec.presenter.crop
     if crop[2] <= crop[0] or crop[3] <= crop[1]:
-        raise TemplateError(f"{path}: presenter.crop (line {_line_of(node, ['presenter', 'crop'])}): "
+        raise TemplateError(f"{path}: presenter.crop (line {line_of(node, ['presenter', 'crop'])}): "
                             f"{list(crop)} is empty; fix: [left, top, right, bottom] fractions with left < right, "
                             "top < bottom")
 
