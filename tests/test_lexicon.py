@@ -60,8 +60,8 @@ def test_english_entries_match_whole_words_only():
 def test_layers_later_files_win(tmp_path):
     (tmp_path / "project.yaml").write_text("zh:\n  重庆: chong2 qing4\n  行: xing2\n", encoding="utf-8")
     (tmp_path / "voice.yaml").write_text("zh:\n  行: hang2\n", encoding="utf-8")
-    lex = layered(tmp_path / "project.yaml", tmp_path / "voice.yaml", tmp_path / "absent.yaml",
-                  front_matter={"zh": {"重庆": "zhong4 qing4"}})
+    lex = layered(tmp_path / "project.yaml", tmp_path / "voice.yaml", tmp_path / "absent.yaml").then(
+        parse_lexicon({"zh": {"重庆": "zhong4 qing4"}}))  # the script's own block goes on top
     assert lex.words("zh")["行"].reading == "hang2"
     assert lex.words("zh")["重庆"].reading == "zhong4 qing4"
 
@@ -69,6 +69,7 @@ def test_layers_later_files_win(tmp_path):
 @pytest.mark.parametrize("body,message", [
     ("zh:\n  ok: ni3\n  银行: {pinyin: yin hang}\n", r"lexicon.yaml:3: entry '银行'.*tone digit"),
     ("zh:\n  银行: {pinyin: yin2, say: x}\n", r"lexicon.yaml:2: entry '银行'.*exactly one"),
+    ("zh:\n  单先生: shan xian sheng\n", r"lexicon.yaml:2: entry '单先生'.*without tone digits.*shan4"),
     ("fr:\n  x: y\n", r"unknown section 'fr'"),
     ("zh: [1, 2]\n", r"section 'zh'"),
     ("zh:\n  a: {b: [\n", r"lexicon.yaml:\d+: not valid YAML"),
@@ -77,3 +78,20 @@ def test_errors_name_the_file_line_and_entry(tmp_path, body, message):
     (tmp_path / "lexicon.yaml").write_text(body, encoding="utf-8")
     with pytest.raises(LexiconError, match=message):
         load_lexicon(tmp_path / "lexicon.yaml")
+
+
+def test_a_scripts_front_matter_lexicon_changes_the_phonemes_but_not_the_subtitles():
+    from xiaonuan import subtitles
+    from xiaonuan.render import _lexicon, _sentence_timings
+    from xiaonuan.script import parse_script
+
+    body = "单先生今天讲话。\n"  # the surname 单 is shàn; eSpeak's dictionary says dān
+    plain = parse_script(body)
+    own = parse_script("---\nlexicon:\n  zh:\n    单先生: shan4 xian1 sheng5\n---\n" + body)
+    engine = get_engine("espeak:cmn")
+    before, after = (engine.synthesize([s.text for s in p.sentences], [300], lexicon=_lexicon("default", p))
+                     for p in (plain, own))
+    text = own.sentences[0].text
+    assert before.phonemes[0].value.symbol == "t" and after.phonemes[0].value.symbol == "s."  # dān → shàn
+    cues = subtitles.cues_from_sentences(_sentence_timings(own, after), max_chars=16)
+    assert text == "单先生今天讲话。" and "".join(c.text for c in cues).replace("\n", "") == "单先生今天讲话"  # as written

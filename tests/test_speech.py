@@ -79,3 +79,18 @@ def test_phonemes_point_at_the_word_they_are_spoken_in():
     for p in speech.phonemes:
         w = speech.words[p.value.word_index]
         assert w.start <= p.start < max(w.end, p.start + 1)
+
+
+def test_say_marks_emphasis_with_asterisks_and_writes_a_wav(tmp_path):
+    import wave
+
+    from typer.testing import CliRunner
+
+    from xiaonuan.cli import app
+
+    out = tmp_path / "say.wav"
+    result = CliRunner().invoke(app, ["say", "我们**今天**去公园", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "reads:    我们今天去公园" in result.output and "**" not in result.output
+    with wave.open(str(out)) as w:
+        assert w.getnchannels() == 1 and w.getnframes() > 0.5 * w.getframerate()

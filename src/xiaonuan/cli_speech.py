@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import wave
 from pathlib import Path
 from typing import Optional
@@ -12,13 +13,13 @@ from .errors import InputError, XiaonuanError
 
 
 def say(
-    text: str = typer.Argument(..., help="the line to speak, e.g. \"我去银行还钱\""),
+    text: str = typer.Argument(..., help="the line to speak, e.g. \"我去银行还钱\"; **word** is said with emphasis"),
     voice: Optional[str] = typer.Option(None, help="voice (default: espeak:cmn or espeak:en-us by the text)"),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="write a WAV file"),
     play: bool = typer.Option(False, "--play", help="play it (needs the sounddevice package and a sound device)"),
     rate: Optional[int] = typer.Option(None, help="speed in words per minute"),
     pitch: Optional[int] = typer.Option(None, help="pitch 0..100 (50 is the voice's normal)"),
-    emphasis: bool = typer.Option(False, help="say it with emphasis"),
+    emphasis: bool = typer.Option(False, help="say the whole line with emphasis"),
     lexicon: Optional[Path] = typer.Option(None, help="a lexicon.yaml on top of the project's"),
 ) -> None:
     """Speak TEXT: prints what the voice reads and its phonemes; --out writes a WAV, --play plays it."""
@@ -31,7 +32,9 @@ def say(
         return
     typer.echo(f"reads:    {spoken}")
     typer.echo("phonemes: " + " ".join(p.value.symbol for p in speech.phonemes))
-    typer.echo(f"{speech.duration_s:.2f} s at {speech.rate_hz} Hz ({speech.voice})")
+    typer.echo(f"{speech.duration_s:.2f} s at {speech.rate_hz} Hz ({speech.voice}, timing {speech.timing})")
+    for w in speech.warnings:
+        typer.echo(f"warning: {w}", err=True)
     if out is not None:
         write_wav(speech.samples, speech.rate_hz, out)
         typer.echo(f"wrote {out}")
@@ -47,13 +50,28 @@ def _synthesize(text: str, voice: str | None, rate: int | None, pitch: int | Non
     from .script import detect_language
     from .speech import get_engine
 
+    text, spans = _emphasis_marks(text)
     if not text.strip():
         raise InputError("nothing to say: give a line of text, e.g. xiaonuan say \"你好\"")
     engine = get_engine(voice or DEFAULT_VOICES[detect_language(text)])
     lex = layered(project_root() / LEXICON_FILE, lexicon)
     spoken = engine.spoken_texts([text], lex)[0] if hasattr(engine, "spoken_texts") else text
-    speech = engine.synthesize([text], [200], rate_wpm=rate, pitch=pitch, emphasis=[emphasis], lexicon=lex)
+    speech = engine.synthesize([text], [200], rate_wpm=rate, pitch=pitch,
+                               emphasis=[[(0, len(text))] if emphasis else spans], lexicon=lex)
     return speech, spoken
+
+
+def _emphasis_marks(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`text` without its **…** marks, and the [start, end) spans they marked."""
+    out, spans, pos = [], [], 0
+    for m in re.finditer(r"\*\*(.+?)\*\*", text):
+        out.append(text[pos:m.start()])
+        start = sum(map(len, out))
+        out.append(m.group(1))
+        spans.append((start, start + len(m.group(1))))
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out), spans
 
 
 def write_wav(samples, rate_hz: int, path: Path) -> None:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from .errors import InputError
 from .normalize import Normalized, _Builder, normalize
+from .yamlnodes import line_of
 
 LEXICON_FILE = "lexicon.yaml"
 LANGUAGES = ("zh", "en")
@@ -39,6 +40,7 @@ ENGINE_KINDS: dict[str, frozenset[str]] = {"espeak": frozenset({"pinyin", "say",
                                            "text": frozenset({"say"})}
 
 _PINYIN_SYLLABLE = re.compile(r"[a-zü]+(?:u:)?[1-5]", re.IGNORECASE)
+_TONELESS_PINYIN = re.compile(r"[a-zü]+(?: [a-zü]+)*")  # lower-case letters only: pinyin that lost its tones
 # Masks stand in for lexicon words while the normaliser runs: it copies them as they are.
 _MASKS = ("\ue010", "\ue011")  # not U+E000/E001: script.py marks emphasis with those
 _MASK_RUN = re.compile("\ue010+|\ue011+")
@@ -126,6 +128,10 @@ def _entry(word: Any, value: Any, language: str, origin: str) -> Entry:
         raise LexiconError(f"{origin}: entry {word!r} must be a non-empty word")
     if isinstance(value, str):
         looks_pinyin = language == "zh" and all(_PINYIN_SYLLABLE.fullmatch(s) for s in value.split())
+        if language == "zh" and not looks_pinyin and _TONELESS_PINYIN.fullmatch(value.strip()):
+            # the Mandarin voice would spell these out as Latin letters
+            raise LexiconError(f"{origin}: entry {word!r}: {value.strip()!r} looks like pinyin without tone digits: "
+                               "add them (e.g. 'shan4 xian1 sheng5'), or write {say: …} to have it read as written")
         value = {"pinyin" if looks_pinyin and value.split() else "say": value}
     try:
         model = _EntryModel.model_validate(value)
@@ -136,20 +142,24 @@ def _entry(word: Any, value: Any, language: str, origin: str) -> Entry:
     return Entry(word.strip(), kind, getattr(model, kind).strip(), origin)
 
 
-def parse_lexicon(data: Any, source: str = "lexicon", lines: Mapping[tuple[str, str], int] | None = None) -> Lexicon:
-    """A Lexicon from already-parsed YAML data (`{zh: {word: reading}, en: {...}}`)."""
+def parse_lexicon(data: Any, source: str = "lexicon", node=None) -> Lexicon:
+    """A Lexicon from already-parsed YAML data (`{zh: {word: reading}, en: {...}}`); `node`, the same YAML
+    composed (yaml.compose), gives messages their line numbers."""
     if data is None:
         return EMPTY
     if not isinstance(data, dict):
         raise LexiconError(f"{source}: a lexicon is 'zh:' and/or 'en:' sections of 'word: reading' lines")
     out: dict[str, dict[str, Entry]] = {}
     for language, section in data.items():
+        line = line_of(node, [language]) if node is not None else None
+        where = f"{source}:{line}" if line else source
         if language not in LANGUAGES:
-            raise LexiconError(f"{source}: unknown section {language!r}: use {' or '.join(LANGUAGES)}")
+            raise LexiconError(f"{where}: unknown section {language!r}: use {' or '.join(LANGUAGES)}")
         if not isinstance(section, dict):
-            raise LexiconError(f"{source}: section {language!r} must hold 'word: reading' lines")
+            raise LexiconError(f"{where}: section {language!r} must hold 'word: reading' lines, "
+                               "e.g. '  银行: yin2 hang2' indented under it")
         for word, value in section.items():
-            line = (lines or {}).get((language, str(word)))
+            line = line_of(node, [language, word]) if node is not None else None
             origin = f"{source}:{line}" if line else source
             out.setdefault(language, {})[str(word).strip()] = _entry(word, value, language, origin)
     return Lexicon(out)
@@ -173,30 +183,37 @@ def load_lexicon(path: str | Path) -> Lexicon:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         raise LexiconError(f"{p}{where}: not valid YAML ({getattr(e, 'problem', None) or e})") from e
-    return parse_lexicon(data, str(p), _entry_lines(node))
+    return parse_lexicon(data, str(p), node)
 
 
-def _entry_lines(node) -> dict[tuple[str, str], int]:
-    """(language, word) → 1-based line of the entry, from the YAML node tree."""
+def front_matter_lexicon(data: Any, front_matter: str, source: str) -> Lexicon:
+    """The `lexicon:` block of a script's front matter (`data`, already parsed from the YAML text
+    `front_matter`, which starts on the file's first line); errors name the file and line."""
     import yaml
 
-    lines: dict[tuple[str, str], int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, section in node.value:
-            if isinstance(section, yaml.MappingNode):
-                for word, _ in section.value:
-                    lines[(str(key.value), str(word.value))] = word.start_mark.line + 1
-    return lines
+    if data is None:
+        return EMPTY
+    block = None
+    try:
+        root = yaml.compose(front_matter)
+    except yaml.YAMLError:  # the caller has parsed it already; without lines the messages still name the file
+        root = None
+    if isinstance(root, yaml.MappingNode):
+        block = next((v for k, v in root.value if k.value == "lexicon"), None)
+    if not isinstance(data, dict):
+        line = f":{block.start_mark.line + 1}" if block is not None else ""
+        raise LexiconError(f"{source}{line}: the front matter's lexicon must be zh: and/or en: sections of "
+                           "'word: reading' lines, e.g. lexicon: {zh: {银行: yin2 hang2}}")
+    return parse_lexicon(data, source, block)
 
 
-def layered(*paths: str | Path | None, front_matter: Any = None) -> Lexicon:
-    """Project < avatar/voice < script: each existing file in order, then the script's `lexicon:` block."""
+def layered(*paths: str | Path | None) -> Lexicon:
+    """Each existing file in order, later entries winning (project < avatar/voice); the script's own
+    `lexicon:` block (Script.lexicon) goes on top with `.then()`."""
     lex = EMPTY
     for p in paths:
         if p is not None and Path(p).is_file():
             lex = lex.then(load_lexicon(p))
-    if front_matter:
-        lex = lex.then(parse_lexicon(front_matter, "script front matter (lexicon:)"))
     return lex
 
 

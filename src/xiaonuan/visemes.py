@@ -48,10 +48,10 @@ ENGLISH: dict[str, Viseme] = _table({
     Viseme.A: "p b m",
     Viseme.G: "f v",
     Viseme.H: "l @L n-",
-    Viseme.B: "t d t# s z n N k g h j r r- T D tS dZ S Z ? ; i i: I I# I2 i@",   # i@: near, idea (from i)
-    Viseme.C: "E e@ eI @ @2 3 3: V a# i@3",
-    Viseme.D: "a aa A: A@ aI aI3 aU",                                       # aI3: fire
-    Viseme.E: "0 O: O@ O2 OI oU",                                           # O2: orange
+    Viseme.B: "t d t# t2 s z n N k g h j r r- T D tS dZ S Z ? ; i i: I I# I2 i@",  # t2: flapped t (water)
+    Viseme.C: "E e@ eI @ @2 @- 3 3: V a# i@3",                              # @-: the schwa of "-tion"
+    Viseme.D: "a aa A: A@ aI aI3 aI@ aU",                                   # aI3, aI@: fire, hire
+    Viseme.E: "0 O: O@ O2 OI oU o@",                                        # O2: orange; o@: more, four
     Viseme.F: "u: U U@ w",
 })
 

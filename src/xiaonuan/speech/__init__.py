@@ -19,6 +19,14 @@ from ..timeline import Timeline
 from ..types import Samples
 
 
+# Where a Speech's timing comes from, most trusted first:
+TIMINGS = (
+    "exact",      # the engine's own events (eSpeak) or a model's predicted durations (VITS)
+    "aligned",    # forced alignment of the text to the audio (speech/align.py): phonemes drive the mouth
+    "estimated",  # sentences from pauses, words spread by syllables: no phonemes, the mouth follows the audio
+)
+
+
 @dataclass(frozen=True)
 class Phoneme:
     """One phone as the engine names it (eSpeak mnemonic, stress marks kept), in word `word_index`."""
@@ -46,8 +54,15 @@ class Speech:
     words: Timeline[Word]
     sentences: Timeline[int]  # value: index into the sentence list that was synthesised
     voice: str
-    exact_timing: bool  # False when timing is estimated (recorded voice-over), so it is never faked silently
+    exact_timing: bool  # False when timing is aligned or estimated (a voice-over), so it is never faked silently
     warnings: tuple[str, ...] = ()  # findings a user should see (e.g. a clipped voice-over)
+    timing: str = ""  # where the timing comes from: one of TIMINGS; "" → "exact" or "estimated" by exact_timing
+
+    def __post_init__(self) -> None:
+        if not self.timing:
+            object.__setattr__(self, "timing", "exact" if self.exact_timing else "estimated")
+        if self.timing not in TIMINGS:
+            raise ValueError(f"unknown timing {self.timing!r}: one of {', '.join(TIMINGS)}")
 
     @property
     def duration_s(self) -> float:
@@ -58,7 +73,8 @@ class SpeechEngine(Protocol):
     """Turns sentences into Speech; `pauses_ms[i]` of silence follow sentence i.
 
     Optional keywords every engine accepts (and may ignore): `pitch` (0..100, 50 normal),
-    `emphasis` (one bool per sentence), `lexicon` (a xiaonuan.lexicon.Lexicon).
+    `emphasis` (per sentence, the [start, end) character spans marked **…**), `lexicon`
+    (a xiaonuan.lexicon.Lexicon).
     """
 
     name: str

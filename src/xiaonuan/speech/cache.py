@@ -20,7 +20,7 @@ import numpy as np
 from ..timeline import Timed, Timeline
 from . import Phoneme, Speech, SpeechEngine, Word
 
-FORMAT = 1  # bump when the .npz layout changes
+FORMAT = 2  # bump when the .npz layout changes (2: timing and warnings)
 
 
 def cache_dir() -> Path | None:
@@ -94,7 +94,8 @@ def save_speech(speech: Speech, path: Path) -> None:
     try:
         with open(tmp, "wb") as f:
             np.savez(f, samples=speech.samples.astype(np.float32), rate_hz=speech.rate_hz,
-                     voice=speech.voice, exact_timing=speech.exact_timing,
+                     voice=speech.voice, exact_timing=speech.exact_timing, timing=speech.timing,
+                     warnings=np.array(speech.warnings, dtype=str),
                      ph_span=np.array([(t.start, t.end, t.value.word_index) for t in ph], np.int64).reshape(-1, 3),
                      ph_symbol=np.array([t.value.symbol for t in ph], dtype=str),
                      words=np.array([(t.start, t.end, t.value.sentence_index, t.value.char_start, t.value.char_end)
@@ -113,4 +114,5 @@ def load_speech(path: Path) -> Speech:
         words = tuple(Timed(int(a), int(b), Word(int(si), int(c0), int(c1))) for a, b, si, c0, c1 in z["words"])
         sentences = tuple(Timed(int(a), int(b), int(i)) for a, b, i in z["sentences"])
         return Speech(z["samples"].astype(np.float32), rate, Timeline(rate, phonemes), Timeline(rate, words),
-                      Timeline(rate, sentences), str(z["voice"]), bool(z["exact_timing"]))
+                      Timeline(rate, sentences), str(z["voice"]), bool(z["exact_timing"]),
+                      tuple(str(w) for w in z["warnings"]), timing=str(z["timing"]))

@@ -4,13 +4,19 @@ Voice names:
   coqui:/path/to/model_dir      a local model: config.json + a checkpoint (model.pth, best_model.pth …)
   coqui:tts_models/en/ljspeech/vits   a Coqui model name, downloaded by Coqui where there is internet
 
-Timing: end-to-end models that predict durations (VITS and its relatives) report how many
-decoder frames each input token lasts; those durations time every word exactly (the word's
-tokens are found by tokenising the text up to it). Inside a word, the phonemes are eSpeak's
-transcription of the same words, stretched over the model's word span, so the viseme tables
-apply unchanged. A model without durations gives `exact_timing=False` and no phonemes: the
-mouth then follows the audio (motion/audio.py) and sentences are timed from the audio.
-Forced alignment for such models is not implemented.
+Timing, best first:
+- Models that predict durations (VITS and its relatives) report how many decoder frames each
+  input token lasts; those durations time every word exactly (the word's tokens are found by
+  tokenising the text up to it). Inside a word, the phonemes are eSpeak's transcription of the
+  same words, stretched over the model's word span, so the viseme tables apply unchanged.
+  `timing="exact"`.
+- A model without durations: each sentence's audio is force-aligned with its text
+  (speech/align.py: eSpeak's exact timeline carried over by DTW). `timing="aligned"`,
+  `exact_timing=False`.
+- When that alignment is poor: words are spread over the sentence by syllables and there are no
+  phonemes, so the mouth follows the audio (motion/audio.py). `timing="estimated"`, with a warning.
+
+torchaudio: see `_torchaudio_stand_in` (PyPI has no CPU torchaudio that loads beside torch 2.13).
 """
 
 from __future__ import annotations
@@ -32,7 +38,6 @@ from ..timeline import Timed, Timeline
 from . import Phoneme, Speech, Word, concat
 
 CHECKPOINT_NAMES = ("model.pth", "best_model.pth", "model_file.pth", "checkpoint.pth")
-REFERENCE_VOICES = {"zh": "cmn", "en": "en-us"}  # eSpeak voices whose phonemes fill in each word
 _DEFAULT_RATE_WPM = {"zh": 170, "en": 165}
 _UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z0-9']+")
 _MODELS: dict[str, Any] = {}
@@ -40,12 +45,12 @@ _LOCK = threading.Lock()
 
 
 def _import_torch_and_tts():
-    """Import torch and Coqui TTS, with a small stand-in for torchaudio when it cannot load.
+    """Import torch and Coqui TTS; where torchaudio or torchcodec cannot load, stand-ins take their place.
 
-    PyPI has no CPU torchaudio for torch 2.13 (its 2.11 wheel is the CUDA build and fails to
-    load beside CPU torch). Inference of VITS needs nothing from torchaudio but `transforms.Resample`
-    at construction, so a stand-in doing linear resampling keeps the import working; a real,
-    loadable torchaudio is always preferred.
+    PyPI has no CPU torchaudio for torch 2.13 (its 2.11 wheel is the CUDA build and fails to load
+    beside CPU torch), and coqui-tts refuses to import without both packages being findable.
+    A real, loadable torchaudio is always preferred. The stand-ins stay in `sys.modules` for the
+    rest of the process.
     """
     try:
         import torch
@@ -53,7 +58,7 @@ def _import_torch_and_tts():
         raise SpeechEngineError("Coqui voices need the neural extra: pip install -e '.[neural]'") from e
     try:
         import torchaudio  # noqa: F401
-    except (ImportError, OSError):
+    except (ImportError, OSError, RuntimeError):
         for name in [k for k in sys.modules if k == "torchaudio" or k.startswith("torchaudio.")]:
             del sys.modules[name]
         sys.modules["torchaudio"] = _torchaudio_stand_in(torch)
@@ -62,9 +67,8 @@ def _import_torch_and_tts():
         try:
             import torchcodec  # noqa: F401
         except (ImportError, OSError, RuntimeError):
-            stub = types.ModuleType("torchcodec")  # Coqui only checks that it exists; decoding is never used here
-            stub.__spec__ = importlib.machinery.ModuleSpec("torchcodec", None)
-            sys.modules["torchcodec"] = stub
+            # coqui-tts only checks that torchcodec is findable (torch >= 2.9); it decodes nothing here
+            sys.modules["torchcodec"] = _stand_in_module("torchcodec")
     try:
         import TTS  # noqa: F401
     except ImportError as e:
@@ -72,24 +76,48 @@ def _import_torch_and_tts():
     return torch
 
 
+STAND_IN_HINT = "xiaonuan's torchaudio stand-in covers VITS inference only: install a torchaudio that matches torch"
+
+
+def _stand_in_module(name: str) -> types.ModuleType:
+    """An importable, findable module whose every missing attribute fails with STAND_IN_HINT."""
+    module = types.ModuleType(name)
+    module.__spec__ = importlib.machinery.ModuleSpec(name, None)  # importlib.util.find_spec() finds it
+
+    def __getattr__(attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        raise AttributeError(f"{name}.{attr} is not available: {STAND_IN_HINT}")
+
+    module.__getattr__ = __getattr__
+    return module
+
+
 def _torchaudio_stand_in(torch) -> types.ModuleType:
-    module = types.ModuleType("torchaudio")
-    module.__spec__ = importlib.machinery.ModuleSpec("torchaudio", None)
-    transforms = types.ModuleType("torchaudio.transforms")
-    transforms.__spec__ = importlib.machinery.ModuleSpec("torchaudio.transforms", None)
+    """The part of torchaudio that coqui-tts 0.28 touches on the way to VITS inference, and nothing more.
+
+    - `import torchaudio` at the top of TTS/tts/models/vits.py (TTS/__init__ checks it is findable);
+    - `torchaudio.transforms.Resample(orig_freq=…, new_freq=…)`, built by `Vits.init_upsampling` when
+      the config sets `encoder_sample_rate`; `load_checkpoint(eval=True)` drops it again ("not used in
+      inference time"), so it only has to be constructible;
+    - `torchaudio.load` in the training dataset only.
+    Anything called beyond construction raises with STAND_IN_HINT: a model or code path that needs the
+    real torchaudio fails with a message, never with silently wrong audio.
+    """
+    module = _stand_in_module("torchaudio")
+    transforms = _stand_in_module("torchaudio.transforms")
 
     class Resample(torch.nn.Module):
         def __init__(self, orig_freq: int = 16000, new_freq: int = 16000, **_kw) -> None:
             super().__init__()
-            self.ratio = new_freq / orig_freq
+            self.orig_freq, self.new_freq = orig_freq, new_freq
 
-        def forward(self, x):
-            y = torch.nn.functional.interpolate(x.reshape(-1, 1, x.shape[-1]), scale_factor=self.ratio,
-                                                mode="linear", align_corners=False)
-            return y.reshape(*x.shape[:-1], y.shape[-1])
+        def forward(self, waveform):
+            raise RuntimeError(f"torchaudio.transforms.Resample({self.orig_freq} → {self.new_freq}) was called: "
+                               f"{STAND_IN_HINT}")
 
     def load(*_a, **_kw):
-        raise RuntimeError("torchaudio is not installed: audio files are read by xiaonuan, not through torchaudio")
+        raise RuntimeError(f"torchaudio.load was called: {STAND_IN_HINT} (xiaonuan reads audio files with ffmpeg)")
 
     transforms.Resample = Resample
     module.transforms = transforms
@@ -154,7 +182,7 @@ def load_model(ref: str):
 class CoquiEngine:
     """SpeechEngine over a Coqui TTS model; `rate_wpm` scales the model's durations."""
 
-    version = "coqui-1"
+    version = "coqui-2"
 
     def __init__(self, ref: str) -> None:
         self.ref = ref
@@ -200,16 +228,14 @@ class CoquiEngine:
             parts += [wav, silence]
             offset += n + len(silence)
         samples = concat(parts)
-        speech = Speech(samples, rate, Timeline(rate, tuple(phonemes) if exact else ()),
-                        Timeline(rate, tuple(words) if exact else ()), Timeline(rate, tuple(spans)), self.name,
-                        exact_timing=exact)
-        if not exact:  # time the words from the audio, like a recorded voice-over
-            from .recorded import align
+        if not exact:  # no durations: align the text to the audio, sentence by sentence
+            from .align import timed_recording
 
-            aligned = align(samples, rate, sentences, self.name)
-            speech = Speech(samples, rate, Timeline(rate, ()), aligned.words, Timeline(rate, tuple(spans)),
-                            self.name, exact_timing=False)
-        return speech
+            return timed_recording(samples, rate, sentences, self.name,
+                                   language=self.language or detect_language(" ".join(sentences)), lexicon=lexicon,
+                                   spans=[(s.start, s.end) for s in spans], what=f"the speech of {self.name}")
+        return Speech(samples, rate, Timeline(rate, tuple(phonemes)), Timeline(rate, tuple(words)),
+                      Timeline(rate, tuple(spans)), self.name, exact_timing=True)
 
 
 def _get(config, *keys, default: Any = None) -> Any:
@@ -284,9 +310,9 @@ def _word_spans(model, prepared, frame_ends: np.ndarray, n_samples: int, si: int
 def _reference_phonemes(text: str, lang: str, lexicon, words: list[Timed[Word]], first_word: int,
                         offset: int) -> list[Timed[Phoneme]]:
     """eSpeak's phonemes for the sentence, each eSpeak word's phonemes stretched over the model's span of it."""
-    from .espeak import EspeakEngine
+    from .espeak import VOICE_FOR, EspeakEngine
 
-    ref = EspeakEngine(REFERENCE_VOICES.get(lang, "en-us")).synthesize([text], [0], lead_ms=0, lexicon=lexicon)
+    ref = EspeakEngine(VOICE_FOR.get(lang, "en-us")).synthesize([text], [0], lead_ms=0, lexicon=lexicon)
     out: list[Timed[Phoneme]] = []
     for k, ew in enumerate(ref.words):
         a, b = ew.value.char_start, ew.value.char_end

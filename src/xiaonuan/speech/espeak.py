@@ -21,6 +21,7 @@ from . import Phoneme, Speech, Word, concat
 
 # eSpeak voice name → language of the text it reads.
 VOICES: dict[str, str] = {"cmn": "zh", "en-us": "en"}  # each has a full viseme table
+VOICE_FOR = {language: voice for voice, language in VOICES.items()}  # the voice that reads a language
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INIT_PHONEME_EVENTS = 0x0001
@@ -28,11 +29,13 @@ _INIT_DONT_EXIT = 0x8000
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _PHONEMES = 0x100  # espeakPHONEMES: [[...]] in the text is read as phoneme mnemonics (lexicon entries)
+_SSML = 0x10  # espeakSSML: <prosody> around emphasised words; event positions then count the markup too
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH, _PARAM_RANGE = 1, 2, 3, 4
 DEFAULT_PITCH, DEFAULT_RANGE, DEFAULT_VOLUME = 50, 50, 100  # eSpeak's own defaults (0..100, volume 0..200)
-# An emphasised sentence: a little higher, wider in pitch, louder and slower (a news anchor's stress).
-EMPHASIS_PITCH, EMPHASIS_RANGE, EMPHASIS_VOLUME, EMPHASIS_RATE = 8, 25, 125, 0.9
-VERSION = "espeak-ng/espeakng-loader-0.2.4/xiaonuan-2"  # part of the speech cache key
+# An emphasised word (**…**): higher, wider in pitch, louder and a little slower (a news anchor's stress),
+# as SSML prosody around the word only; its neighbours keep their own.
+EMPHASIS_PROSODY = 'pitch="+20%" range="+50%" volume="+40%" rate="85%"'
+VERSION = "espeak-ng/espeakng-loader-0.2.4/xiaonuan-3"  # part of the speech cache key
 _EV_LIST_TERMINATED, _EV_WORD, _EV_PHONEME = 0, 1, 7
 _DEFAULT_RATE_WPM = {"zh": 170, "en": 165}
 _MAX_SAMPLES = 22050 * 60 * 60  # an hour of audio from one sentence means something went wrong
@@ -101,7 +104,7 @@ class _Library:
         return 0
 
     def synth(self, voice: str, text: str, rate_wpm: int, pitch: int = DEFAULT_PITCH, pitch_range: int = DEFAULT_RANGE,
-              volume: int = DEFAULT_VOLUME) -> tuple[np.ndarray, list[tuple[int, int, int, int, str]]]:
+              volume: int = DEFAULT_VOLUME, ssml: bool = False) -> tuple[np.ndarray, list[tuple[int, int, int, int, str]]]:
         """Samples (int16) and raw (type, sample, text_position, length, symbol) events for one utterance."""
         with self.lock:
             if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
@@ -111,7 +114,8 @@ class _Library:
                 self.lib.espeak_SetParameter(param, int(value), 0)
             self._chunks, self._events = [], []
             data = text.encode("utf-8")
-            err = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _PHONEMES, None, None)
+            flags = _CHARS_UTF8 | _PHONEMES | (_SSML if ssml else 0)
+            err = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, flags, None, None)
             if err != 0:
                 raise SpeechEngineError(f"eSpeak NG failed on {text[:40]!r} (error {err})")
             samples = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
@@ -122,7 +126,8 @@ class EspeakEngine:
     """SpeechEngine over eSpeak NG; one utterance per sentence so sentence spans are exact.
 
     Prosody: `rate_wpm` (speed), `pitch` (0..100, 50 is the voice's normal), pauses after each
-    sentence, and `emphasis[i]` (sentence i said higher, louder and a little slower). The
+    sentence, and `emphasis[i]`: [start, end) character spans of sentence i (the **…** of the
+    script) said higher, louder and a little slower, the rest of the sentence unchanged. The
     lexicon's readings reach eSpeak as pinyin with tone digits or as [[phoneme]] input.
     """
 
@@ -139,11 +144,12 @@ class EspeakEngine:
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *,
                    lead_ms: int = 300, rate_wpm: int | None = None, pitch: int | None = None,
-                   emphasis: Sequence[bool] | None = None, lexicon: Lexicon | None = None) -> Speech:
+                   emphasis: Sequence[Sequence[tuple[int, int]]] | None = None,
+                   lexicon: Lexicon | None = None) -> Speech:
         lib = _Library.get()
         base_rate = rate_wpm or _DEFAULT_RATE_WPM[self.language]
         base_pitch = DEFAULT_PITCH if pitch is None else min(max(int(pitch), 0), 100)
-        emphasis = list(emphasis or ()) + [False] * (len(sentences) - len(emphasis or ()))
+        emphasis = list(emphasis or ()) + [()] * (len(sentences) - len(emphasis or ()))
         rate = lib.rate_hz
         parts = [np.zeros(rate * lead_ms // 1000, np.float32)]
         offset = len(parts[0])
@@ -152,10 +158,11 @@ class EspeakEngine:
         spans: list[Timed[int]] = []
         for si, (text, pause_ms) in enumerate(zip(sentences, pauses_ms, strict=True)):
             spoken = prepare(text, self.language, lexicon)  # lexicon, digits, dates, % …; subtitles keep `text`
-            if emphasis[si]:
-                pcm, events = lib.synth(self.voice, spoken.text, int(base_rate * EMPHASIS_RATE),
-                                        min(base_pitch + EMPHASIS_PITCH, 100), DEFAULT_RANGE + EMPHASIS_RANGE,
-                                        EMPHASIS_VOLUME)
+            marked = _spoken_marks(spoken, emphasis[si])
+            if marked:
+                markup, plain_at = _ssml(spoken.text, marked)
+                pcm, events = lib.synth(self.voice, markup, base_rate, base_pitch, ssml=True)
+                events = _plain_positions(events, plain_at)
             else:
                 pcm, events = lib.synth(self.voice, spoken.text, base_rate, base_pitch)
             n = len(pcm)
@@ -175,6 +182,60 @@ class EspeakEngine:
             offset += n + len(silence)
         return Speech(concat(parts), rate, Timeline(rate, tuple(phonemes)), Timeline(rate, tuple(words)),
                       Timeline(rate, tuple(spans)), self.name, exact_timing=True)
+
+
+def _spoken_marks(spoken, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The emphasised written spans as runs of the spoken text (27% → 百分之二十七 is emphasised whole)."""
+    if not spans:
+        return []
+    flags = [any(a < e and s < b for s, e in spans) for a, b in
+             (spoken.source_span(i, i + 1) for i in range(len(spoken.text)))]
+    runs, start = [], None
+    for i, on in enumerate(flags + [False]):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            runs.append((start, i))
+            start = None
+    return [(a, b) for a, b in runs if spoken.text[a:b].strip()]
+
+
+# "&" as an entity; "<" and ">", which eSpeak leaves unsaid anyway, as spaces (an entity beside a tag
+# made eSpeak spell out the next word)
+_XML_ESCAPES = {"&": "&amp;", "<": " ", ">": " "}
+
+
+def _ssml(text: str, marked: Sequence[tuple[int, int]]) -> tuple[str, list[int]]:
+    """`text` as SSML with EMPHASIS_PROSODY around each marked run, and for every markup
+    character the index of the plain character it stands for (tags count as the next one)."""
+    out: list[str] = []
+    plain_at: list[int] = []
+    opens = {a for a, _ in marked}
+    closes = {b for _, b in marked}
+    for i in range(len(text) + 1):
+        tags = ("</prosody>" if i in closes else "") + (f"<prosody {EMPHASIS_PROSODY}>" if i in opens else "")
+        if tags and i > 0 and text[i - 1] == "]":
+            tags = " " + tags  # after [[phonemes]] a tag needs a space, or eSpeak reads it out ("slash prosody")
+        out.append(tags)
+        plain_at += [i] * len(tags)
+        if i == len(text):
+            break
+        piece = _XML_ESCAPES.get(text[i], text[i])
+        out.append(piece)
+        plain_at += [i] * len(piece)
+    return "".join(out), plain_at
+
+
+def _plain_positions(events, plain_at: list[int]):
+    """Events whose text positions (1-based, in the markup) point into the plain text instead."""
+    out = []
+    for kind, sample, pos, length, sym in events:
+        if pos >= 1 and plain_at:
+            first = plain_at[min(pos - 1, len(plain_at) - 1)]
+            last = plain_at[min(pos - 1 + max(length, 1) - 1, len(plain_at) - 1)]
+            pos, length = first + 1, max(last - first + 1, 1)
+        out.append((kind, sample, pos, length, sym))
+    return out
 
 
 def _timelines(events, n_samples: int, sentence_index: int, first_word: int, text: str):

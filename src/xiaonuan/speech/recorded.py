@@ -1,12 +1,15 @@
-"""A recorded voice-over: the user's WAV/MP3 plus the script text → Speech with estimated timing.
+"""A recorded voice-over: the user's WAV/MP3 plus the script text → Speech timed to the voice.
 
 Voice name: `recorded:/path/to/voice.wav` (any format ffmpeg reads). The recording is the
-timing, so `pauses_ms` and `lead_ms` are ignored. Sentences are aligned to the audio by
-energy: pauses in the recording are found, and the N-1 sentence boundaries are put in the
-pauses that best match where the text's length says the boundaries should fall (a small
-dynamic programme that also prefers longer pauses). Words are spread over the voiced frames
-of their sentence by syllable count. No phonemes: `exact_timing=False`, so the mouth is
-driven from the audio itself (motion/audio.py), never from made-up phonemes.
+timing, so `pauses_ms` and `lead_ms` are ignored. The script is force-aligned to the recording
+(speech/align.py: eSpeak says the same text, DTW maps its exact phonemes and words onto the
+voice), so subtitles follow the words and the mouth follows the phonemes: `timing="aligned"`.
+When the alignment is poor (the recording does not read the script), timing is estimated
+instead: sentence boundaries go into the pauses that best match where the text's length says
+they should fall (a small dynamic programme that also prefers longer pauses), words are spread
+over the voiced frames of their sentence by syllable count, and there are no phonemes, so the
+mouth is driven from the audio itself (motion/audio.py), never from made-up phonemes.
+Either way `exact_timing=False`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ SILENT_PEAK = 10 ** (-50 / 20)  # a recording whose loudest sample is below -50 
 CLIP_LEVEL = 0.999           # a sample at (or past) full scale
 CLIPPED_SHARE = 0.001        # more clipped samples than this is audible distortion
 _UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z0-9']+")
-VERSION = "recorded-1"
+VERSION = "recorded-2"
 
 
 class RecordedEngine:
@@ -50,11 +53,15 @@ class RecordedEngine:
             raise VoiceError(f"voice-over file {str(self.path)!r} does not exist: give recorded:/path/to/voice.wav")
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
-                   rate_wpm: int | None = None, **_ignored) -> Speech:
+                   rate_wpm: int | None = None, lexicon=None, **_ignored) -> Speech:
+        from ..script import detect_language
+        from .align import timed_recording
+
         samples = read_audio(self.path, RATE_HZ)
         warnings = check_level(samples, self.path)
-        speech = align(samples, RATE_HZ, sentences, self.name)
-        return dataclasses.replace(speech, warnings=speech.warnings + warnings)
+        speech = timed_recording(samples, RATE_HZ, sentences, self.name, language=detect_language(" ".join(sentences)),
+                                 lexicon=lexicon, what=f"the voice-over {self.path.name}")
+        return dataclasses.replace(speech, warnings=warnings + speech.warnings)
 
 
 def check_level(samples: np.ndarray, path: Path) -> tuple[str, ...]:
@@ -181,17 +188,23 @@ def _proportional(first: int, last: int, cum_voiced: np.ndarray, expected: np.nd
     return [(a, max(a, b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def align(samples: np.ndarray, rate_hz: int, sentences: Sequence[str], voice: str) -> Speech:
-    """Speech for a recording of `sentences`: sentence and word spans estimated, no phonemes."""
+def estimate_timing(samples: np.ndarray, rate_hz: int, sentences: Sequence[str], voice: str,
+                    spans: Sequence[tuple[int, int]] | None = None) -> Speech:
+    """Speech for a recording of `sentences`: sentence and word spans estimated, no phonemes.
+
+    `spans`: the sentences' [start, end) samples when they are known (then only words are spread).
+    """
     hop = int(rate_hz * HOP_S)
     voiced = voiced_mask(frame_db(samples, rate_hz))
-    spans = choose_boundaries(voiced, _weights(sentences))
+    if spans is None:
+        frames = choose_boundaries(voiced, _weights(sentences))
+        spans = [(a * hop, max(a, b) * hop) for a, b in frames]
     sentence_items, word_items = [], []
     for si, ((a, b), text) in enumerate(zip(spans, sentences)):
-        sentence_items.append(Timed(a * hop, max(a, b) * hop, si))
-        word_items += _spread_words(text, si, voiced, a, b, hop)
+        sentence_items.append(Timed(a, b, si))
+        word_items += _spread_words(text, si, voiced, a // hop, -(-b // hop), hop)
     return Speech(samples.astype(np.float32), rate_hz, Timeline(rate_hz, ()), Timeline(rate_hz, tuple(word_items)),
-                  Timeline(rate_hz, tuple(sentence_items)), voice, exact_timing=False)
+                  Timeline(rate_hz, tuple(sentence_items)), voice, exact_timing=False, timing="estimated")
 
 
 def _spread_words(text: str, si: int, voiced: np.ndarray, a: int, b: int, hop: int) -> list[Timed[Word]]:
