@@ -70,3 +70,75 @@ def test_slide_images_may_not_leave_the_script_folder(tmp_path):
     for ref in ("../x.png", "/etc/passwd", "missing.png"):
         with pytest.raises(ScriptError, match="slide image"):
             parse_script(f"![x]({ref})\n今天开幕。", base_dir=tmp_path)
+
+
+def test_expression_marker_sets_the_following_sentences():
+    s = parse_script("---\nexpression: serious\n---\n第一句。[expression warm]第二句。第三句。\n\n"
+                     "[expression neutral]\n\n第四句。")
+    assert [x.text for x in s.sentences] == ["第一句。", "第二句。", "第三句。", "第四句。"]
+    assert [x.expression for x in s.sentences] == ["", "warm", "warm", "neutral"]  # "": the default (serious)
+    assert s.fields["expression"] == "serious"
+
+
+def test_expression_marker_inside_a_sentence_applies_from_the_next():
+    """The face changes only in a pause: a marker after a sentence's first word waits for the next sentence."""
+    s = parse_script("Good morning [EXPRESSION Warm] everyone. Here is the news.\n今天天气[expression serious]很好。")
+    assert [x.text for x in s.sentences] == ["Good morning everyone.", "Here is the news.", "今天天气很好。"]
+    assert [x.expression for x in s.sentences] == ["", "warm", "warm"]
+    assert parse_script("第一句。第二句[expression warm]").sentences[1].text == "第二句"
+
+
+def test_story_expression_attribute_holds_for_its_story_only():
+    s = parse_script("# 要闻\n\n开场。\n\n## 花展开幕 {name: 李明, expression: warm}\n花展开幕。\n"
+                     "[expression serious] 请注意安全。\n\n## 天气\n明天有雨。\n")
+    assert [x.expression for x in s.sentences] == ["", "warm", "serious", ""]
+    assert [x.story for x in s.sentences] == [0, 1, 1, 2]
+    assert s.stories[1].fields == {"name": "李明"} and s.stories[1].headline == "花展开幕"
+
+
+@pytest.mark.parametrize("text,where", [
+    ("---\nname: 小暖\n---\n第一句。\n第二句。[expression happy]", r"line 5: \[expression happy\]"),
+    ("第一句。[expression]", r"line 1: \[expression\]"),
+    ("# 要闻\n\n## 花展 {expression: happy}\n花展开幕。", "line 3: story heading '花展 {expression: happy}'"),
+    ("---\nexpression: grumpy\n---\n你好。", "front matter expression"),
+    ("# 要闻\n\n## 花展 [expression warm]\n花展开幕。", "line 3: a heading sets its expression as an attribute"),
+])
+def test_unknown_expression_names_the_marker_line_and_choices(text, where):
+    with pytest.raises(ScriptError, match=where) as err:
+        parse_script(text)
+    assert "neutral, warm, serious" in str(err.value) or "{expression: warm}" in str(err.value)
+
+
+FRONT_MATTER_LEXICON = """\
+---
+name: 小暖
+lexicon:
+  zh:
+    行长: hang2 zhang3
+  en:
+    Xiaonuan: {say: Show nwahn}
+---
+行长今天讲话。
+"""
+
+
+def test_front_matter_lexicon_is_the_scripts_own_and_not_a_template_field():
+    s = parse_script(FRONT_MATTER_LEXICON)
+    assert s.fields == {"name": "小暖"}  # not shown anywhere as a template variable
+    assert s.lexicon.words("zh")["行长"].reading == "hang2 zhang3"
+    assert s.lexicon.words("en")["Xiaonuan"].kind == "say"
+    assert parse_script("你好。").lexicon is None
+
+
+@pytest.mark.parametrize("block,message", [
+    ("lexicon:\n  zh:\n    行长: {pinyin: hang zhang}\n", r"story.md:4: entry '行长'.*tone digit 1-5, e.g. 'yin2 hang2'"),
+    ("lexicon:\n  zh:\n    行长: {pinyin: hang2 zhang3, say: 航长}\n", r"story.md:4: entry '行长'.*exactly one of"),
+    ("lexicon:\n  jp:\n    行長: x\n", r"story.md:3: unknown section 'jp': use zh or en"),
+    ("lexicon:\n  zh: [行长]\n", r"story.md:3: section 'zh' must hold 'word: reading' lines"),
+    ("lexicon: 行长 hang2\n", r"story.md:2: the front matter's lexicon must be zh: and/or en: sections"),
+])
+def test_front_matter_lexicon_errors_name_the_line_and_the_fix(block, message):
+    from xiaonuan.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        parse_script(f"---\n{block}---\n行长今天讲话。\n", source="story.md")

@@ -3,8 +3,9 @@
 No audio, no video: just text, language and the pauses between sentences. The markup authors use:
 
     ---                                   front matter (YAML): template variables
-    name: 小暖                             (name, title, date, ticker, channel …) and `voice`
-    ticker: 今日天气晴 · 明日有小雨
+    name: 小暖                             (name, title, date, ticker, channel …), `voice` and
+    ticker: 今日天气晴 · 明日有小雨             `expression` (the default preset: neutral, warm or serious)
+    lexicon: {zh: {单先生: shan4 xian1 sheng5}}  this script's pronunciations (lexicon.yaml's format; Script.lexicon)
     ---
     # 本周要闻                              the title: shown as the headline, not read aloud
     ## 花展开幕 {name: 李明, title: 记者}     a story: its own headline (and lower-third fields)
@@ -12,8 +13,14 @@ No audio, no video: just text, language and the pauses between sentences. The ma
     > The flower show opened today.        English line for the sentence(s) above (bilingual subtitles)
     - 一百多个品种                           a bullet: spoken, and shown on the slide panel as it is spoken
     ![展区地图](map.png)                    a slide image (relative to the script file), shown with the next sentence
+    ## 获奖名单 {expression: warm}           a story in its own expression preset
+    [expression serious] 下面是一则提醒。    the expression from here on (to the next marker or story heading)
 
 In plain text, a short first line followed by a blank line is the title.
+
+Expressions change only between sentences (the face eases in the pause before one): a marker before a
+sentence's first word sets that sentence, a marker after it (mid-sentence or at its end) the next one.
+Each `##` story starts again from its `{expression: …}` or the default (front matter, else the template).
 """
 
 from __future__ import annotations
@@ -22,11 +29,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import yaml
 
 from .errors import ScriptError
+
+if TYPE_CHECKING:
+    from .lexicon import Lexicon
 
 SENTENCE_PAUSE_MS = 350    # silence after a sentence: long enough for the mouth to close (> 0.2 s)
 PARAGRAPH_PAUSE_MS = 650   # silence after a paragraph
@@ -40,6 +50,8 @@ _SENTENCE_END = re.compile(r"([。！？；…]+[”’」』）)]*|[.!?]+[\"'�
 # An English full stop after these does not end a sentence.
 _ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|e\.g|i\.e|No|Fig)|\b[A-Z])\.$")
 _PAUSE = re.compile(r"\[pause\s+(\d+(?:\.\d+)?)\s*(ms|s)?\]", re.IGNORECASE)
+_EXPRESSION = re.compile(r"\[expression\b([^\]]*)\]", re.IGNORECASE)  # [expression warm]; the name is checked
+_EXPRESSION_SPACED = re.compile(r"(\s*)(?:\[expression\b[^\]]*\])+(\s*)", re.IGNORECASE)  # markers, for removal
 _MARKDOWN_INLINE = re.compile(r"(\*\*|__|\*|`)")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -48,7 +60,7 @@ _EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _STORY_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")
 _BULLET = re.compile(r"^(?:[-*+]|\d{1,2}[.)])\s+")
 EMPH_OPEN, EMPH_CLOSE = "\ue000", "\ue001"  # private-use marks that carry **emphasis** through splitting
-STORY_FIELDS = frozenset({"name", "title", "headline"})  # what a `## story {…}` may set
+STORY_FIELDS = frozenset({"name", "title", "headline", "expression"})  # what a `## story {…}` may set
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class Sentence:
     emphasis: tuple[tuple[int, int], ...] = ()  # [start, end) character spans of text marked **…**
     translation: str = ""  # the English line given with `> …` (bilingual subtitles)
     bullet: bool = False  # spoken from a `- ` list item: also a bullet on the slide panel
+    expression: str = ""  # preset from [expression …] or the story's {expression: …}; "" = the default
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,7 @@ class Script:
     sentences: tuple[Sentence, ...]
     fields: Mapping[str, str] = field(default_factory=dict)
     stories: tuple[Story, ...] = ()  # at least one after parse_script (the whole script when it has no ##)
+    lexicon: "Lexicon | None" = None  # the front matter's `lexicon:` block: this script's pronunciations
 
     @property
     def bilingual(self) -> bool:
@@ -126,18 +140,29 @@ def parse_script(text: str, *, source: str = "script", base_dir: str | Path | No
         raise ScriptError(f"{source} has {len(text)} characters, more than the limit of {MAX_CHARS}: "
                           "split it into several videos")
     fields, body = _front_matter(text, source)
-    title, blocks, heads = _title_and_blocks(body, source)
+    lexicon = _front_matter_lexicon(fields.pop("lexicon", None), text, source)
+    if "expression" in fields:
+        _check_expression(fields["expression"], f"{source}: front matter expression", "expression: warm")
+    first_line = text[:len(text) - len(body)].count("\n") + 1 if text.endswith(body) else 1
+    title, blocks, heads = _title_and_blocks(body, source, first_line)
+    story_expressions = [""] + [attrs.get("expression", "") for _, attrs in heads]
     sentences: list[Sentence] = []
     pending: dict[int, list[SlideItem]] = {}
+    story, expression = -1, ""
     for b in blocks:
+        if b.story != story:  # each story starts from its own {expression: …} or the default
+            story, expression = b.story, story_expressions[b.story]
         if b.images:
             pending.setdefault(b.story, []).extend(
                 SlideItem("image", len(sentences), cap, _slide_path(src, base_dir, source)) for cap, src in b.images)
         new = _split_paragraph(b.text, b.paragraph) if b.text else []
         en = _split_translation(b.translation, len(new))
         for j, s in enumerate(new):
-            clean, spans = _strip_emphasis(s.text)
-            sentences.append(Sentence(clean, s.pause_after_ms, b.paragraph, b.story, spans, en[j], b.bullet))
+            text, here, expression = _take_expressions(s.text, expression)
+            clean, spans = _strip_emphasis(text)
+            sentences.append(Sentence(clean, s.pause_after_ms, b.paragraph, b.story, spans, en[j], b.bullet, here))
+        if not new:  # a block of markers only: they apply from the next sentence on
+            _, _, expression = _take_expressions(b.text, expression)
     # a paragraph's last sentence gets the longer pause
     for i, s in enumerate(sentences):
         if i + 1 == len(sentences) or sentences[i + 1].paragraph != s.paragraph:
@@ -148,7 +173,7 @@ def parse_script(text: str, *, source: str = "script", base_dir: str | Path | No
     title = title or str(fields.get("headline", "")) or _shorten(sentences[0].text)
     stories = _stories(heads, sentences, pending, title)
     return Script(title, detect_language(" ".join(s.text for s in sentences)), tuple(sentences),
-                  {k: str(v) for k, v in fields.items()}, stories)
+                  {k: str(v) for k, v in fields.items()}, stories, lexicon)
 
 
 @dataclass
@@ -179,7 +204,7 @@ def _stories(heads: list[tuple[str, dict]], sentences: list[Sentence], pending: 
                   if s.story == old and s.bullet]
         items.sort(key=lambda it: it.sentence)
         stories.append(Story(attrs.get("headline", headline or title), first,
-                             {k: v for k, v in attrs.items() if k != "headline"}, tuple(items)))
+                             {k: v for k, v in attrs.items() if k not in ("headline", "expression")}, tuple(items)))
     for i, s in enumerate(sentences):
         sentences[i] = replace(s, story=remap[s.story])
     return tuple(stories)
@@ -262,8 +287,17 @@ def _front_matter(text: str, source: str) -> tuple[dict, str]:
     return data, parts[1].split("\n", 1)[1] if "\n" in parts[1] else ""
 
 
-def _title_and_blocks(body: str, source: str) -> tuple[str, list[_Block], list[tuple[str, dict]]]:
-    """Title, the text blocks (with paragraph and story numbers) and the `##` story headings."""
+def _front_matter_lexicon(data, text: str, source: str) -> "Lexicon | None":
+    """The front matter's `lexicon:` block (same format as lexicon.yaml), checked; errors give the line."""
+    from .lexicon import front_matter_lexicon
+
+    return None if data is None else front_matter_lexicon(data, text.split("\n---", 1)[0][3:], source)
+
+
+def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str, list[_Block], list[tuple[str, dict]]]:
+    """Title, the text blocks (with paragraph and story numbers) and the `##` story headings.
+
+    `first_line`: the body's line number in the file (after any front matter), for error messages."""
     raw = body.replace("\r\n", "\n").split("\n")
     title = ""
     blocks: list[_Block] = []
@@ -281,15 +315,21 @@ def _title_and_blocks(body: str, source: str) -> tuple[str, list[_Block], list[t
         if new_paragraph and blocks and blocks[-1].paragraph == paragraph:
             paragraph += 1
 
-    for line in raw:
+    for number, line in enumerate(raw, first_line):
         stripped = line.strip()
+        where = f"{source}, line {number}"
+        for m in _EXPRESSION.finditer(stripped):
+            _check_expression(_expression_name(m), f"{where}: {m.group(0)}", "[expression warm]")
         if stripped.startswith("#"):
             heading = stripped.lstrip("#").strip()
+            if _EXPRESSION.search(heading):
+                raise ScriptError(f"{where}: a heading sets its expression as an attribute: "
+                                  "## 标题 {expression: warm}")
             if not title and stripped.startswith("# "):
                 title = _clean(heading).replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "")
             elif heading:  # a story heading (##) starts a new story; it is shown, not read
                 flush()
-                heads.append(_story_heading(heading, source))
+                heads.append(_story_heading(heading, where))
             continue
         if stripped.startswith(">"):
             flush(new_paragraph=False)
@@ -340,18 +380,52 @@ def _story_heading(heading: str, source: str) -> tuple[str, dict]:
         if bad:
             raise ScriptError(f"{source}: story heading {heading!r} sets {', '.join(sorted(map(str, bad)))}; "
                               f"a story may set only {', '.join(sorted(STORY_FIELDS))}")
+        if "expression" in attrs:
+            _check_expression(attrs["expression"], f"{source}: story heading {heading!r}", "## 标题 {expression: warm}")
         heading = heading[:m.start()]
     text = _clean(heading).replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "").strip()
     return text, {k: str(v) for k, v in attrs.items()}
 
 
+def _check_expression(name: object, what: str, example: str) -> None:
+    """ScriptError naming `what` when `name` is not an expression preset."""
+    from .motion.expression import EXPRESSIONS  # the presets' one table
+
+    if name not in EXPRESSIONS:
+        raise ScriptError(f"{what}: {name!r} is not an expression; use one of {', '.join(EXPRESSIONS)}, "
+                          f"e.g. {example}")
+
+
+def _expression_name(m: re.Match) -> str:
+    return m.group(1).strip().lower()
+
+
+def _take_expressions(text: str, current: str) -> tuple[str, str, str]:
+    """`text` without its [expression …] markers, the expression it is said in, and the one from the next
+    sentence on. A marker before the first word sets this sentence; one after it, the next (the face
+    changes only in the pause between sentences, never mid-word)."""
+    blanked = _EXPRESSION.sub(lambda m: " " * len(m.group(0)), text)
+    first_word = next((i for i, ch in enumerate(blanked) if ch.isalnum()), len(text))
+    here, after = current, None
+    for m in _EXPRESSION.finditer(text):
+        if m.start() < first_word:
+            here = _expression_name(m)
+        else:
+            after = _expression_name(m)
+    clean = _EXPRESSION_SPACED.sub(lambda m: m.group(1) or m.group(2), text).strip()
+    return clean, here, after or here
+
+
 def _looks_like_title(line: str) -> bool:
-    return len(line) <= MAX_TITLE_CHARS and not _SENTENCE_END.search(line) and not line.endswith(("，", ","))
+    return (len(line) <= MAX_TITLE_CHARS and not _SENTENCE_END.search(line) and not line.endswith(("，", ","))
+            and not _EXPRESSION.search(line))
 
 
 def _clean(line: str) -> str:
     """Drop Markdown inline marks, images, control characters and symbols no voice can read (emoji)."""
-    line = _IMAGE.sub("", line.replace("\t", " "))  # a tab is a space; other control characters go
+    # a tab, a no-break or ideographic space (any Unicode space) is a plain space; other control characters go
+    line = _IMAGE.sub("", "".join(" " if ch == "\t" or unicodedata.category(ch).startswith("Z") else ch
+                                  for ch in line))
     line = _LINK.sub(r"\1", line)
     line = _EMPHASIS.sub(lambda m: EMPH_OPEN + (m.group(1) or m.group(2)) + EMPH_CLOSE, line)
     line = _MARKDOWN_INLINE.sub("", line)
@@ -365,15 +439,23 @@ def _speakable(ch: str) -> bool:
 
 def _split_paragraph(para: str, paragraph: int) -> list[Sentence]:
     out: list[Sentence] = []
+    marks = ""  # [expression …] markers of pieces without words: they go with the next sentence's text
     for chunk_text, pause_ms in _pause_chunks(para):
         pieces = _SENTENCE_END.split(chunk_text)
         # split() with one group alternates text, terminator, text, terminator, ...
         texts = ["".join(pieces[i:i + 2]).strip() for i in range(0, len(pieces), 2)]
-        texts = _merge_abbreviations([t for t in texts if t])
-        texts = [t for t in texts if _has_words(t)]
-        for j, t in enumerate(texts):
-            last = j == len(texts) - 1
+        worded = []
+        for t in _merge_abbreviations([t for t in texts if t]):
+            if _has_words(_EXPRESSION.sub("", t)):
+                worded.append(marks + t)
+                marks = ""
+            else:
+                marks += "".join(m.group(0) for m in _EXPRESSION.finditer(t))
+        for j, t in enumerate(worded):
+            last = j == len(worded) - 1
             out.append(Sentence(t, pause_ms if last and pause_ms else SENTENCE_PAUSE_MS, paragraph))
+    if marks and out:  # after the paragraph's last words: from the next sentence on
+        out[-1] = replace(out[-1], text=out[-1].text + marks)
     return out
 
 

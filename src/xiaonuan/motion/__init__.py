@@ -21,23 +21,26 @@ __all__ = ["EXPRESSIONS", "MotionFrame", "MotionTrack", "plan_motion"]
 
 
 def plan_motion(speech: Speech, language: str, fps: int, seed: int = 0, *, expression: str = "neutral",
+                sentence_expressions: Sequence[str] = (),
                 emphasis: Sequence[Sequence[tuple[int, int]]] = ()) -> MotionTrack:
     """Per-frame face parameters for `speech` at `fps`; deterministic for a given seed.
 
-    `expression`: neutral, warm or serious (motion/expression.py). `emphasis[k]`: the [start, end)
-    character spans of sentence k marked **…**; their words get a brow raise and no blink.
+    `expression`: neutral, warm or serious (motion/expression.py); `sentence_expressions[k]` overrides it
+    for sentence k ("" or missing: `expression`), eased in the pause before it. `emphasis[k]`: the
+    [start, end) character spans of sentence k marked **…**; their words get a brow raise and no blink.
     """
     n = n_frames_for(len(speech.samples), speech.rate_hz, fps)
     rng = np.random.default_rng(seed)
-    if speech.exact_timing and len(speech.phonemes):
+    if len(speech.phonemes):  # exact, or force-aligned to a voice-over (speech.timing says which)
         lips = lip_curves(visemes_from_phonemes(speech.phonemes, language), n, fps)
-    else:  # recorded voice-over or a voice without timing: the mouth follows the audio itself
+    else:  # estimated timing (no trustworthy phonemes): the mouth follows the audio itself
         from .audio import audio_lip_curves
 
         lips = audio_lip_curves(speech.samples, speech.rate_hz, n, fps)
     starts_s = [s.start / speech.rate_hz for s in speech.sentences]
     stressed = _stressed_spans_s(speech, emphasis)
-    smile, brow_bias = expression_curves(expression, n)
+    smile, brow_bias = expression_curves(expression, n, fps,
+                                         sentences=_sentence_expressions(speech, sentence_expressions))
     return MotionTrack(
         fps=fps,
         jaw_open=lips["jaw_open"], lip_width=lips["lip_width"], lip_round=lips["lip_round"],
@@ -49,6 +52,12 @@ def plan_motion(speech: Speech, language: str, fps: int, seed: int = 0, *, expre
         head_pose_deg=head_motion(n, fps, starts_s, rng),
         breath=breathing(n, fps, rng),       # drawn last: the other curves keep their seeds
     )
+
+
+def _sentence_expressions(speech: Speech, names: Sequence[str]) -> list[tuple[float, float, str]]:
+    """(start_s, end_s, preset) of each spoken sentence; "" where `names` gives none (the default)."""
+    rate = speech.rate_hz
+    return [(s.start / rate, s.end / rate, names[s.value] if s.value < len(names) else "") for s in speech.sentences]
 
 
 def _emphasis_spans_s(speech: Speech, emphasis: Sequence[Sequence[tuple[int, int]]]) -> list[tuple[float, float]]:
