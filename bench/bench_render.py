@@ -4,6 +4,7 @@ ceiling, peak memory for a short and a long script, time to a UI preview, and a 
     .venv/bin/python bench/bench_render.py                      # everything (~15-25 min on 2 cores)
     .venv/bin/python bench/bench_render.py --skip-long          # without the 600 s memory render
     .venv/bin/python bench/bench_render.py --seconds 20 --skip-long --no-write   # a quick look
+    .venv/bin/python bench/bench_render.py --cpu 60             # CPU per frame by stage, and the CPU ratio
 
 Every measurement runs in its own child process, so its peak RSS (and its ffmpeg's) is its own.
 Speech is synthesised for real (a fresh, empty speech cache). "Encode-only" feeds the frames of
@@ -133,6 +134,92 @@ def child_render(script_path: str, out: str, height: str, profile: str, variant:
             "stage_s": dict(result.stage_s), "load": [load0, os.getloadavg()[0]], **_usage()}
 
 
+def child_cpu(script_path: str, out: str, height: str) -> dict:
+    """A render with the frame loop's CPU time split by stage (main-thread CPU time, which the
+    neighbours on a shared machine move far less than wall time): face (presenter frames), compose,
+    write (the copy into the writer's queue); `other_threads` is mostly the writer thread's pipe."""
+    import importlib
+
+    import xiaonuan
+    from xiaonuan import encode
+
+    pipeline = importlib.import_module("xiaonuan.render")
+    cpu = {"face": 0.0, "compose": 0.0, "write": 0.0}
+    timed, write = pipeline._timed, encode.VideoWriter.write
+
+    def cpu_timed(items, timings, stage):
+        it = timed(items, timings, stage)
+        while True:
+            t0 = time.thread_time()
+            item = next(it, _END)
+            cpu[stage] += time.thread_time() - t0
+            if item is _END:
+                return
+            yield item
+
+    def cpu_write(self, frame):
+        t0 = time.thread_time()
+        write(self, frame)
+        cpu["write"] += time.thread_time() - t0
+
+    pipeline._timed, encode.VideoWriter.write = cpu_timed, cpu_write
+    load0 = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    result = xiaonuan.render(Path(script_path), out=out, template=TEMPLATE, height_px=int(height) or None)
+    wall = time.perf_counter() - t0
+    cpu["compose"] -= cpu["face"]  # the compositor pulls each face frame from inside its own step
+    usage = _usage()
+    main_s = time.thread_time()
+    return {"wall_s": wall, "video_s": result.duration_s, "n_frames": result.n_frames, "cpu": cpu,
+            "stage_s": dict(result.stage_s), "main_other_s": main_s - sum(cpu.values()),
+            "other_threads_s": usage["cpu_s"] - main_s, "load": [load0, os.getloadavg()[0]], **usage}
+
+
+_END = object()
+
+
+def cpu_table(seconds: float, heights: list[int]) -> str:
+    """CPU per frame of the frame loop by stage, of the writer and of ffmpeg, in a render and in the
+    encode-only run of its frames; their CPU ratio is what end-to-end / encode-only can reach on 2
+    busy cores whatever the neighbours do (the wall-clock ratio also depends on them)."""
+    res = {}
+    with tempfile.TemporaryDirectory(prefix="xiaonuan-cpu-") as tmp:
+        work = Path(tmp)
+        env = {**os.environ, "XIAONUAN_CACHE": str(work / "cache")}
+        script = work / "cpu.md"
+        script.write_text(make_script(seconds), encoding="utf-8")
+        for h in heights:
+            print(f"cpu: render {seconds:g} s at {h}p …", file=sys.stderr, flush=True)
+            r = run_child("cpu", str(script), str(work / f"cpu_{h}.mp4"), str(h), env=env)
+            raw = work / f"frames_{h}.rgb"
+            decode_raw(work / f"cpu_{h}.mp4", raw)
+            w = raw.stat().st_size // (r["n_frames"] * 3 * h)
+            print(f"cpu: encode-only {r['n_frames']} frames at {w}x{h} …", file=sys.stderr, flush=True)
+            e = run_child("encode", str(raw), f"{w}x{h}", str(r["n_frames"]), str(work / f"enc_{h}.mp4"), env=env)
+            raw.unlink()
+            res[h] = (r, e)
+    rows = ["| ms CPU per frame | " + " | ".join(f"{h}p" for h in heights) + " |", "|---|" + "---|" * len(heights)]
+
+    def row(name, fn):
+        rows.append(f"| {name} | " + " | ".join(fn(*res[h]) for h in heights) + " |")
+
+    ms = lambda r, s: f"{1000 * s / r['n_frames']:.2f}"  # noqa: E731
+    row("render: face (animate)", lambda r, e: ms(r, r["cpu"]["face"]))
+    row("render: compose", lambda r, e: ms(r, r["cpu"]["compose"]))
+    row("render: **frame making** (face + compose)", lambda r, e: f"**{ms(r, r['cpu']['face'] + r['cpu']['compose'])}**")
+    row("render: write (copy into the writer's queue)", lambda r, e: ms(r, r["cpu"]["write"]))
+    row("render: other threads (writer's pipe to ffmpeg, library pools)", lambda r, e: ms(r, r["other_threads_s"]))
+    row("render: main thread outside the loop (imports, speech, motion, layers)", lambda r, e: ms(r, r["main_other_s"]))
+    row("render: python / ffmpeg", lambda r, e: f"{ms(r, r['cpu_s'])} / {ms(r, r['ffmpeg_cpu_s'])}")
+    row("encode-only: python / ffmpeg", lambda r, e: f"{ms(r, e['cpu_s'])} / {ms(r, e['ffmpeg_cpu_s'])}")
+    row("**CPU ratio** encode-only / render (python + ffmpeg)", lambda r, e: "**{:.0%}**".format(
+        (e["cpu_s"] + e["ffmpeg_cpu_s"]) / (r["cpu_s"] + r["ffmpeg_cpu_s"])))
+    row("frames; load (1 min) render / encode-only", lambda r, e: "{}; {:.1f}→{:.1f} / {:.1f}→{:.1f}".format(
+        r["n_frames"], *r["load"], *e["load"]))
+    return (f"CPU per frame, {seconds:g} s script (`bench/bench_render.py --cpu {seconds:g}`), "
+            f"{dt.datetime.now():%Y-%m-%d %H:%M}:\n\n" + "\n".join(rows))
+
+
 def child_encode(raw: str, size: str, n_frames: str, out: str) -> dict:
     """The decoded frames of a render, through the render's own writer and settings, nothing else."""
     import numpy as np
@@ -202,7 +289,7 @@ def measure_height(height: int, seconds: float, work: Path, env: dict) -> dict:
     script.write_text(make_script(seconds), encoding="utf-8")
     out = work / f"render_{height}.mp4"
     print(f"render {seconds:g} s at {height}p …", file=sys.stderr, flush=True)
-    r = run_child("render", str(script), str(out), str(height), "", env=env)
+    r = run_child("cpu", str(script), str(out), str(height), env=env)  # a render, with CPU by stage
     raw = work / f"frames_{height}.rgb"
     decode_raw(out, raw)
     w = raw.stat().st_size // (r["n_frames"] * 3 * height)
@@ -298,6 +385,8 @@ def report(args: argparse.Namespace, res: dict) -> tuple[str, str]:
         f"({m['render']['video_s'] / m['encode']['wall_s']:.2f}×)")
     row("**end-to-end / encode-only throughput**", lambda m: f"**{m['encode']['wall_s'] / m['render']['wall_s']:.0%}**",
         "≥ 70 %")
+    row("CPU ms per frame: face / compose (the frame loop's main thread)", lambda m: "{:.2f} / {:.2f}".format(
+        *(1000 * m["render"]["cpu"][k] / m["render"]["n_frames"] for k in ("face", "compose"))))
     row("CPU s per video s: python / ffmpeg (render)", lambda m: f"{m['render']['cpu_s'] / m['render']['video_s']:.2f}"
         f" / {m['render']['ffmpeg_cpu_s'] / m['render']['video_s']:.2f}")
     row("CPU s per video s: python / ffmpeg (encode-only)", lambda m: f"{m['encode']['cpu_s'] / m['render']['video_s']:.2f}"
@@ -309,9 +398,10 @@ def report(args: argparse.Namespace, res: dict) -> tuple[str, str]:
     row("peak RSS python / ffmpeg", lambda m: f"{m['render']['peak_rss_mb']:.0f} / {m['render']['peak_ffmpeg_rss_mb']:.0f} MB")
     row("load average render / encode-only", lambda m: "{:.1f}→{:.1f} / {:.1f}→{:.1f}".format(
         *m["render"]["load"], *m["encode"]["load"]))
-    lines += ["", "`face` is producing presenter frames (animate: warp, mouth, blend, head pose), `compose` the "
-              "template over them, `encode` the time the frame loop waits on the writer plus ffmpeg's final flush "
-              "and the audio mux; ffmpeg itself runs in parallel in its own process.", ""]
+    lines += ["", "`face` is producing presenter frames (animate: warp, mouth, blend), `compose` the template "
+              "over them (with a portrait's head pose, applied in the warp that places it), `encode` the time "
+              "the frame loop waits on the writer plus ffmpeg's final flush and the audio mux; ffmpeg itself "
+              "runs in parallel in its own process.", ""]
     summary = {}
     if "1080" in h:
         m = h["1080"]
@@ -412,17 +502,23 @@ def main() -> None:
     ap.add_argument("--ab", type=float, default=0, metavar="SECONDS",
                     help="only a before/after comparison: renders of SECONDS at 1080p and 720p with the BLAS "
                          "thread limit and the shown-size portrait switched off and on, alternating")
+    ap.add_argument("--cpu", type=float, default=0, metavar="SECONDS",
+                    help="only the CPU table: per-frame CPU of face, compose, writer and ffmpeg in renders of "
+                         "SECONDS, and the end-to-end / encode-only ratio that CPU allows on 2 cores")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         kind, *rest = args.child
         global _FFMPEG
         _FFMPEG = FfmpegPeak()
-        fn = {"render": child_render, "encode": child_encode, "preview": child_preview}[kind]
+        fn = {"render": child_render, "encode": child_encode, "preview": child_preview, "cpu": child_cpu}[kind]
         print(json.dumps(fn(*rest)))
         return
     if args.ab:
         before_after(args.ab)
+        return
+    if args.cpu:
+        print(cpu_table(args.cpu, [int(x) for x in args.heights.split(",") if x]))
         return
     res: dict = {}
     with tempfile.TemporaryDirectory(prefix="xiaonuan-bench-") as tmp:

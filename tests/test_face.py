@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -68,3 +69,98 @@ def test_mouth_fill_is_dark_inside_the_lips(avatar):
 def test_feather_mask_ramps_from_border():
     m = feather_mask(100, 80)
     assert m.shape == (80, 100, 1) and m[0, 50, 0] == 0 and m[40, 0, 0] == 0 and m[40, 50, 0] == 256
+
+
+def _reference_warp(src: np.ndarray, wm, target: np.ndarray, region) -> np.ndarray:
+    """The warp by definition: every pixel of `region` takes the source position given by the barycentric
+    coordinates of the target triangle around it, sampled bilinearly by cv2.remap. Where triangles
+    overlap (the mouth and eye strips under the mesh's own) the later one wins, as in the warper."""
+    ys, xs = region
+    gy, gx = np.mgrid[ys, xs].astype(np.float64)
+    map_xy = np.stack([gx, gy], axis=2)
+    for tri in wm.triangles:
+        (ax, ay), (bx, by), (cx, cy) = target[tri].astype(np.float64)
+        det = (bx - ax) * (cy - ay) - (cx - ax) * (by - ay)
+        if abs(det) < 1e-9:
+            continue
+        u = ((gx - ax) * (cy - ay) - (cx - ax) * (gy - ay)) / det       # weight of b
+        v = ((bx - ax) * (gy - ay) - (gx - ax) * (by - ay)) / det       # weight of c
+        inside = (u >= -1e-9) & (v >= -1e-9) & (u + v <= 1 + 1e-9)
+        s = wm.points_px[tri].astype(np.float64)
+        map_xy[inside] = (s[0] + u[inside, None] * (s[1] - s[0]) + v[inside, None] * (s[2] - s[0]))
+    return cv2.remap(src, map_xy.astype(np.float32), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def test_warp_matches_the_piecewise_affine_definition(avatar):
+    # issue #7 rewrote the per-pixel maths (closed-form affines, row gathers); the result must not move
+    from xiaonuan.animate import build_rig
+
+    rig = build_rig(avatar)
+    wm = rig.warp_mesh
+    src = np.ascontiguousarray(avatar.image[wm.box.slices])
+    lm = rig.base + 0.8 * rig.shapes["jaw"] + 0.6 * rig.shapes["blink"] + 0.5 * rig.shapes["round"]
+    target = np.concatenate([lm - [wm.box.x0, wm.box.y0], wm.points_px[mesh.N_LANDMARKS:]]).astype(np.float32)
+    out = src.copy()
+    region = PiecewiseAffineWarper(wm).warp(src, target, out)
+    diff = np.abs(out[region].astype(int) - _reference_warp(src, wm, target, region)).max(axis=2)
+    # off the triangles' edges the two agree (to rounding); on an edge the rasteriser may give a pixel
+    # to the neighbour, whose map extrapolated one pixel can differ (the stretched mouth strips)
+    edges = np.zeros(src.shape[:2], np.uint8)
+    for tri in wm.triangles:
+        cv2.polylines(edges, [np.round(target[tri] * 16).astype(np.int32)], True, 1, 1, cv2.LINE_8, 4)
+    on_edge = cv2.dilate(edges, np.ones((3, 3), np.uint8))[region] > 0
+    assert diff[~on_edge].max() <= 1 and (diff > 1).mean() < 0.01
+
+
+def test_ring_triangulation_matches_scipy_delaunay(avatar):
+    # face.warp triangulates with OpenCV so that scipy is not imported at render time (issue #7)
+    from scipy.spatial import Delaunay
+
+    from xiaonuan.face.warp import _delaunay
+
+    rng = np.random.default_rng(7)
+    for scale in (1.0, 0.685, 0.5):
+        wm = build_warp_mesh(avatar.landmarks * scale, (round(720 * scale), round(720 * scale)))
+        ring = wm.points_px[np.concatenate([np.array(mesh.FACE_OVAL), mesh.N_LANDMARKS + np.arange(wm.n_anchors)])]
+        oval = len(mesh.FACE_OVAL)         # the anchors stay on the crop's border, as they always are
+        for pts in (ring, np.concatenate([ring[:oval] + rng.normal(0, 1.5, (oval, 2)), ring[oval:]]).astype(np.float32)):
+            ours = sorted(tuple(sorted(t)) for t in _delaunay(pts).tolist())
+            theirs = sorted(tuple(sorted(t)) for t in Delaunay(pts.astype(np.float64)).simplices.tolist())
+            assert ours == theirs
+
+
+def test_mesh_edges_without_importing_mediapipe():
+    # the tessellation table is read on its own: importing mediapipe cost ~0.6 s of CPU per render (#7)
+    import subprocess
+    import sys
+
+    code = ("import sys; from xiaonuan.face import mesh; e = mesh.mesh_edges(); "
+            "assert 'mediapipe' not in sys.modules; "
+            "from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION as T; "
+            "assert e.tolist() == sorted(sorted(x) for x in {tuple(sorted(x)) for x in T}); print(len(e))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) > 1000
+
+
+@pytest.mark.parametrize("region", [None, (slice(0, 80), slice(0, 100)), (slice(5, 70), slice(30, 60)),
+                                    (slice(0, 4), slice(10, 90)), (slice(20, 30), slice(95, 100))])
+@pytest.mark.parametrize("feather_px", [12, 0, 60])
+def test_blend_crop_equals_the_weighted_formula(region, feather_px):
+    # blend_crop copies where the mask is at full weight and mixes only the strips near the border (#7)
+    from xiaonuan.face.blend import blend_crop
+    from xiaonuan.face.warp import CropBox
+
+    rng = np.random.default_rng(3)
+    crop, base = (rng.integers(0, 256, (80, 100, 3), dtype=np.uint8) for _ in range(2))
+    frame = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    box = CropBox(30, 20, 130, 100)
+    mask = feather_mask(100, 80, feather_px)
+    expected = frame.copy()
+    window = expected[box.slices]
+    window[...] = base
+    r = region or (slice(0, 80), slice(0, 100))
+    mixed = (crop[r].astype(np.uint32) * mask[r] + base[r].astype(np.uint32) * (256 - mask[r]) + 128) >> 8
+    window[r] = mixed.astype(np.uint8)
+    blend_crop(frame, crop, base, box, mask, region)
+    assert np.array_equal(frame, expected)

@@ -35,8 +35,41 @@ def blend_crop(frame: Frame, crop: Frame, base: Frame, box: CropBox, mask: np.nd
     ys, xs = box.slices
     dst = frame[ys, xs]
     dst[...] = base
-    if region is not None:
-        dst, crop, base, mask = dst[region], crop[region], base[region], mask[region]
-    a = mask
-    mixed = crop.astype(np.uint16) * a + base.astype(np.uint16) * ((1 << ALPHA_BITS) - a) + (1 << (ALPHA_BITS - 1))
-    dst[...] = (mixed >> ALPHA_BITS).astype(np.uint8)
+    h, w = crop.shape[:2]
+    ry, rx = region if region is not None else (slice(0, h), slice(0, w))
+    y0, y1, x0, x1 = ry.start, ry.stop, rx.start, rx.stop
+    cy0, cy1, cx0, cx1 = _full_weight_box(mask)
+    # where the mask is at full weight the blend is a plain copy (issue #7: most of the region);
+    # only the strips of the region outside that box are mixed
+    iy0, iy1, ix0, ix1 = max(y0, cy0), min(y1, cy1), max(x0, cx0), min(x1, cx1)
+    if iy0 >= iy1 or ix0 >= ix1:
+        _mix(dst, crop, base, mask, (slice(y0, y1), slice(x0, x1)))
+        return
+    dst[iy0:iy1, ix0:ix1] = crop[iy0:iy1, ix0:ix1]
+    for strip in ((slice(y0, iy0), slice(x0, x1)), (slice(iy1, y1), slice(x0, x1)),
+                  (slice(iy0, iy1), slice(x0, ix0)), (slice(iy0, iy1), slice(ix1, x1))):
+        if strip[0].start < strip[0].stop and strip[1].start < strip[1].stop:
+            _mix(dst, crop, base, mask, strip)
+
+
+def _mix(dst: Frame, crop: Frame, base: Frame, mask: np.ndarray, region: tuple[slice, slice]) -> None:
+    """dst = (crop·a + base·(256 − a) + 128) >> 8 over `region`, a = mask (0..256)."""
+    a = mask[region]
+    mixed = crop[region].astype(np.uint16) * a + base[region].astype(np.uint16) * ((1 << ALPHA_BITS) - a)
+    mixed += 1 << (ALPHA_BITS - 1)
+    dst[region] = (mixed >> ALPHA_BITS).astype(np.uint8)
+
+
+def _full_weight_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1): a box where `mask` is at full weight (256); empty when it has none.
+    Read off the middle row and column (a feather mask is separable), then checked."""
+    full = 1 << ALPHA_BITS
+    h, w = mask.shape[:2]
+    rows = np.flatnonzero(mask[:, w // 2, 0] == full)
+    cols = np.flatnonzero(mask[h // 2, :, 0] == full)
+    if len(rows) == 0 or len(cols) == 0:
+        return 0, 0, 0, 0
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if mask[y0:y1, x0:x1].min() != full:
+        return 0, 0, 0, 0
+    return y0, y1, x0, x1

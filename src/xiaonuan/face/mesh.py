@@ -84,9 +84,20 @@ def eye_distance_px(landmarks: Landmarks) -> float:
 @functools.lru_cache(maxsize=1)
 def mesh_edges() -> np.ndarray:
     """(E, 2) int32 undirected edges of MediaPipe's face tessellation (468 points)."""
-    from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
+    import importlib.util
+    import sys
 
-    edges = sorted({tuple(sorted(e)) for e in FACEMESH_TESSELATION})
+    # that module is plain constants: read it without importing the mediapipe package (~0.6 s of CPU
+    # at every render, for a table; issue #7), unless mediapipe is loaded anyway
+    name = "mediapipe.python.solutions.face_mesh_connections"
+    module = sys.modules.get(name)
+    if module is None:
+        root = importlib.util.find_spec("mediapipe").submodule_search_locations[0]
+        spec = importlib.util.spec_from_file_location(
+            "_face_mesh_connections", f"{root}/python/solutions/face_mesh_connections.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    edges = sorted({tuple(sorted(e)) for e in module.FACEMESH_TESSELATION})
     return np.array(edges, dtype=np.int32)
 
 
