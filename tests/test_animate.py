@@ -73,3 +73,46 @@ def test_outside_the_face_crop_is_untouched_without_head_pose(rendered):
     for i in (REST, OPEN, PRESSED, BLINK):
         assert np.array_equal(frames[i][outside], av.image[outside])
     assert not np.array_equal(frames[POSED][outside], av.image[outside])   # head pose moves the whole frame
+
+
+def test_pose_false_leaves_the_pose_to_pose_matrices():
+    # render() asks for un-posed frames and lets the compositor apply pose_matrices (issue #7)
+    import cv2
+
+    from xiaonuan.animate import pose_matrices
+
+    av = load_avatar("default")
+    posed = [f.copy() for f in animate(av, _track())]
+    still = [f.copy() for f in animate(av, _track(), pose=False)]
+    moves = list(pose_matrices(av, _track()))
+    assert moves[REST] is None and moves[POSED] is not None
+    for f, p, m in zip(still, posed, moves):
+        expected = f if m is None else cv2.warpAffine(f, m, av.size, flags=cv2.INTER_LINEAR,
+                                                      borderMode=cv2.BORDER_REFLECT101)
+        assert np.array_equal(expected, p)
+
+
+def test_a_face_that_barely_moves_is_not_redrawn():
+    from xiaonuan.animate import FACE_STILL_PX, build_rig
+
+    av = load_avatar("default")
+    rig = build_rig(av)
+    per_unit = float(np.abs(rig.shapes["jaw"]).max())            # px a landmark moves per unit of jaw_open
+    n = 4
+    z = [np.zeros(n, np.float32) for _ in range(6)]
+    jaw = z[0]
+    jaw[:] = [0.3, 0.3 + 0.5 * FACE_STILL_PX / per_unit, 0.3 + 0.9 * FACE_STILL_PX / per_unit, 0.4]
+    track = MotionTrack(25, jaw, *z[1:5], np.ones(n, np.float32), z[5], np.zeros((n, 3), np.float32))
+    frames = [f.copy() for f in animate(av, track, pose=False)]
+    assert np.array_equal(frames[0], frames[1]) and np.array_equal(frames[0], frames[2])   # < FACE_STILL_PX
+    assert not np.array_equal(frames[2], frames[3])
+
+
+def test_unconsented_label_is_stamped_on_a_copy():
+    from xiaonuan.animate import label_unconsented
+
+    frames = [np.full((200, 300, 3), v, np.uint8) for v in (10, 200)]
+    originals = [f.copy() for f in frames]
+    labelled = [f.copy() for f in label_unconsented(iter(frames))]
+    assert all(np.array_equal(f, o) for f, o in zip(frames, originals))      # the inputs are left alone
+    assert all(not np.array_equal(f, o) for f, o in zip(labelled, originals))

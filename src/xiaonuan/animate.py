@@ -8,7 +8,10 @@ frame, with the clip's own mouth as rest, and per frame they are rotated and sca
 frame's (temporally smoothed) landmarks; the warp runs on a crop box that follows the face and never
 moves points above the nose base. jaw_open means the same lip gap as on a portrait, so a clip whose
 rest mouth is parted (sun.mp4 smiles with her teeth showing) closes its lips below that opening
-(pauses, p/b/m) and opens beyond it. Frames without a face are passed through untouched.
+(pauses, p/b/m) and opens beyond it. A clip whose presenter talks (its mouth moves: enrol.py) has its
+own mouth replaced instead: the lips' target is absolute (the rig's closed rest mouth plus the track's
+shape, carried onto the frame by the similarity fit) and the mouth's pixels come from the clip's own
+samples (face/samples.py). Frames without a face are passed through untouched.
 
 Each motion parameter is a blend shape: a displacement of the 478 landmarks at full strength, set
 by hand on a few driving landmarks (lips, chin, lids, brows) and spread smoothly over the rest of
@@ -19,6 +22,7 @@ shape, then piecewise-affine warp of the face crop, mouth interior, feathered bl
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -53,6 +57,8 @@ NECK_BELOW_CHIN = 0.5       # roll pivot, below the chin (eye distances)
 YAW_SHIFT_PER_DEG = 0.012   # horizontal shift per degree of yaw (eye distances)
 PITCH_SHIFT_PER_DEG = 0.010  # vertical shift per degree of pitch (eye distances)
 POSE_EPS_DEG = 1e-3
+FACE_STILL_PX = 0.1         # no landmark moved more than this since the face was drawn: it is not redrawn
+                            # (pauses, slow drifts: about a fifth of a talk's frames; issue #7)
 BREATH_LIFT = 0.02          # breath = 1 lifts the neck by this (eye distances) ...
 BREATH_BOTTOM_SHARE = 0.5   # ... and the frame's bottom edge by this share of it (the chest rises less)
 
@@ -70,16 +76,24 @@ class FaceRig:
     rest_jaw: float = 0.0              # the rest mouth's own lip gap, in jaw_open units (clips; 0 = closed)
 
 
-def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0) -> Iterator[Frame]:
+def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0, pose: bool = True) -> Iterator[Frame]:
     """Yield one RGB frame (avatar size) per motion frame.
 
     The same buffer is yielded every time and overwritten by the next frame: copy a frame to keep
-    it. `seed` is accepted for pipeline symmetry; the output depends only on avatar and motion.
+    it, and do not change it. pose=False leaves a portrait's head pose and breathing out, for a
+    caller that applies pose_matrices(avatar, motion) itself (the compositor folds it into the
+    resampling that places the presenter, issue #7); a clip has no generated pose either way.
+    `seed` is accepted for pipeline symmetry; the output depends only on avatar and motion.
     """
     del seed
     if avatar.is_clip:
         yield from _animate_clip(avatar, motion)
         return
+    yield from _animate_portrait(avatar, motion, pose)
+
+
+def _animate_portrait(avatar: Avatar, motion: MotionTrack, pose: bool) -> Iterator[Frame]:
+    """A still portrait driven by the whole track: lips, lids, brows, then (pose=True) head pose."""
     rig = build_rig(avatar)
     box = rig.warp_mesh.box
     ys, xs = box.slices
@@ -92,14 +106,17 @@ def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0) -> Iterator[Fram
     anchors = rig.warp_mesh.points_px[mesh.N_LANDMARKS:]
     offset = np.array([box.x0, box.y0], np.float32)
     upper, lower = list(mesh.LIPS_INNER_UPPER), list(mesh.LIPS_INNER_LOWER)
-    for i in range(motion.n_frames):
-        mf = motion.frame(i)
-        target = target_landmarks(rig, mf) - offset
-        crop[...] = src_crop
-        region = warper.warp(src_crop, np.concatenate([target, anchors]), crop)
-        mouth_region = fill_mouth(crop, target[upper], target[lower], rig.eye_px, rig.mouth)
-        blend_crop(frame, crop, src_crop, box, feather, _union(region, mouth_region))
-        yield _apply_pose(frame, posed, rig, mf.head_pose_deg, mf.breath)
+    shown = None                        # the target landmarks the frame's face shows now
+    moves = pose_matrices(avatar, motion) if pose else itertools.repeat(None)
+    for i, m in zip(range(motion.n_frames), moves):
+        target = target_landmarks(rig, motion.frame(i)) - offset
+        if shown is None or np.abs(target - shown).max() > FACE_STILL_PX:   # else the face stays (#7)
+            crop[...] = src_crop
+            region = warper.warp(src_crop, np.concatenate([target, anchors]), crop)
+            mouth_region = fill_mouth(crop, target[upper], target[lower], rig.eye_px, rig.mouth)
+            blend_crop(frame, crop, src_crop, box, feather, _union(region, mouth_region))
+            shown = target
+        yield _apply_pose(frame, posed, m) if pose else frame
 
 
 def target_landmarks(rig: FaceRig, mf: MotionFrame) -> Landmarks:
@@ -238,8 +255,12 @@ def _lip_members(lm: Landmarks) -> tuple[np.ndarray, np.ndarray]:
     corners = {mesh.MOUTH_CORNER_RIGHT, mesh.MOUTH_CORNER_LEFT, mesh.INNER_CORNER_RIGHT, mesh.INNER_CORNER_LEFT}
     up = [i for i in inside(mesh.LIPS_OUTER_UPPER, mesh.LIPS_INNER_UPPER) if i not in corners]
     lo = [i for i in inside(mesh.LIPS_OUTER_LOWER, mesh.LIPS_INNER_LOWER) if i not in corners and i not in up]
-    up = sorted(set(up) | set(mesh.LIPS_OUTER_UPPER[1:-1]) | set(mesh.LIPS_INNER_UPPER[1:-1]))
-    lo = sorted((set(lo) | set(mesh.LIPS_OUTER_LOWER[1:-1]) | set(mesh.LIPS_INNER_LOWER[1:-1])) - set(up))
+    # the named contours decide for their own points: with closed lips (a talking clip's neutral frame)
+    # the inner contours coincide and the polygon test alone would give the lower one to the upper lip
+    upper_contours = set(mesh.LIPS_OUTER_UPPER[1:-1]) | set(mesh.LIPS_INNER_UPPER[1:-1])
+    lower_contours = set(mesh.LIPS_OUTER_LOWER[1:-1]) | set(mesh.LIPS_INNER_LOWER[1:-1])
+    up = sorted((set(up) - lower_contours) | upper_contours)
+    lo = sorted((set(lo) - set(up)) | lower_contours)
     return np.array(up), np.array(lo)
 
 
@@ -360,13 +381,11 @@ def _union(a: tuple[slice, slice] | None, b: tuple[slice, slice] | None) -> tupl
             slice(min(a[1].start, b[1].start), max(a[1].stop, b[1].stop)))
 
 
-def _apply_pose(frame: Frame, out: Frame, rig: FaceRig, pose_deg: tuple[float, float, float],
-                breath: float = 0.0) -> Frame:
-    """Small head motion as a similarity transform of the whole frame: roll about the neck, yaw/pitch as shifts."""
-    h, w = frame.shape[:2]
-    m = pose_matrix(rig.neck_px, rig.eye_px, h, pose_deg, breath)
+def _apply_pose(frame: Frame, out: Frame, m: np.ndarray | None) -> Frame:
+    """Small head motion: the whole frame moved by a pose_matrix (written to `out`; None: `frame` as it is)."""
     if m is None:
         return frame
+    h, w = frame.shape[:2]
     cv2.warpAffine(frame, m, (w, h), dst=out, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
     return out
 
@@ -389,10 +408,10 @@ def pose_matrix(neck_px: tuple[float, float], eye_px: float, height_px: int,
 
 
 def pose_matrices(avatar: Avatar, motion: MotionTrack) -> Iterator[np.ndarray | None]:
-    """The transform animate() applies to each portrait frame, for layers that must move with it (matte.py).
+    """The transform animate() applies to each portrait frame (the same matrices), for whoever moves the
+    frame or a layer with it: the compositor when animate(pose=False), the matte (matte.py).
 
-    The pivot comes from the measured landmarks rather than the rig's closed-mouth base (no rig to
-    build): the chin differs by under a pixel, which moves the result by a few hundredths of a pixel.
+    The pivot comes from the measured landmarks, not the rig's closed-mouth base (no rig to build).
     """
     lm = avatar.landmarks.astype(np.float32)
     eye = mesh.eye_distance_px(lm)
@@ -408,6 +427,9 @@ STABLE_POINTS = (mesh.RIGHT_EYE_OUTER, mesh.RIGHT_EYE_INNER, mesh.LEFT_EYE_INNER
                  *mesh.NOSE_BRIDGE, 10, 151, 234, 454)     # rigid points: how the head sits in a frame
 CLIP_SHAPES = ("jaw", "press", "width", "round", "smile")   # the clip keeps its own blinks and brows
 INTERIOR_FADE_EYE = 0.06    # the drawn mouth interior fades in over this much extra opening (eye distances)
+SWITCH_OPACITY = 0.5        # a talking clip's new mouth sample shows at this opacity over the old one for a frame ...
+DISSOLVE_MAX_GAP = 0.04     # ... when their inner-lip gaps differ by less than this (eye distances); else it cuts
+SAMPLE_STRETCH_EYE = 0.05   # a mouth sample is opened this much further (eye distances) before the drawing fades in
 
 
 def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -455,18 +477,9 @@ def _animate_clip(avatar: Avatar, motion: MotionTrack) -> Iterator[Frame]:
     from xiaonuan.loop import calmness_cost, plan_steps
 
     clip = avatar.clip
-    rig = build_rig(avatar, close=False)
-    blinks = clip_blinks_per_min(clip) < MIN_OWN_BLINKS_PER_MIN     # a clip that never blinks gets the track's
-    ref = rig.base
-    ref_stable = ref[list(STABLE_POINTS)]
+    lips = _ClipLips(avatar, motion)
     steps = plan_steps(avatar.loop, motion.n_frames, calmness_cost(clip.landmarks, clip.found))
-    box0 = rig.warp_mesh.box
-    bw, bh = box0.width_px, box0.height_px
     w, h = avatar.size
-    anchors = rig.warp_mesh.points_px[mesh.N_LANDMARKS:]
-    warper = PiecewiseAffineWarper(rig.warp_mesh)
-    feather = feather_mask(bw, bh)
-    upper, lower = list(mesh.LIPS_INNER_UPPER), list(mesh.LIPS_INNER_LOWER)
     frame = np.empty((h, w, 3), np.uint8)
     reader_a = ClipReader(clip.video, avatar.size, clip.fps)
     reader_b = ClipReader(clip.video, avatar.size, clip.fps)
@@ -481,52 +494,139 @@ def _animate_clip(avatar: Avatar, motion: MotionTrack) -> Iterator[Frame]:
                 lm = clip.landmarks[st.a]
                 has_face = bool(clip.found[st.a])
             if has_face:
-                _move_lips(frame, lm.astype(np.float32), motion.frame(i), rig, ref_stable, warper, anchors,
-                           feather, (upper, lower), blinks)
+                lips.move(frame, lm.astype(np.float32), i)
             yield frame
     finally:
         reader_a.close()
         reader_b.close()
 
 
-def _move_lips(frame: Frame, lm: Landmarks, mf: MotionFrame, rig: FaceRig, ref_stable: np.ndarray,
-               warper: PiecewiseAffineWarper, anchors: np.ndarray, feather: np.ndarray, lips,
-               blinks: bool = False) -> None:
-    """Warp one clip frame's lips (in place) by the motion frame's weights, transferred onto its landmarks."""
-    weights = _clip_weights(mf, blinks, rig.rest_jaw)
-    disp = np.zeros_like(rig.base)
-    for name, wgt in weights.items():
-        if wgt != 0.0:
-            disp += wgt * rig.shapes[name]
-    if not np.any(np.abs(disp) > 1e-3):
-        return                                              # the clip's own mouth at rest: frame untouched
-    m = _similarity(ref_stable, lm[list(STABLE_POINTS)])
-    disp = disp @ m.T
-    box0 = rig.warp_mesh.box
-    h, w = frame.shape[:2]
-    shift = np.round(lm[list(STABLE_POINTS)].mean(0) - ref_stable.mean(0)).astype(int)
-    x0 = int(np.clip(box0.x0 + shift[0], 0, w - box0.width_px))
-    y0 = int(np.clip(box0.y0 + shift[1], 0, h - box0.height_px))
-    box = CropBox(x0, y0, x0 + box0.width_px, y0 + box0.height_px)
-    src_crop = np.ascontiguousarray(frame[box.slices])
-    crop = src_crop.copy()
-    local = lm - np.array([x0, y0], np.float32)
-    target = local + disp
-    region = warper.warp(src_crop, np.concatenate([target, anchors]), crop,
-                         src_px=np.concatenate([local, anchors]))
-    upper, lower = lips
-    src_gap = float(np.linalg.norm(local[mesh.INNER_LIP_TOP] - local[mesh.INNER_LIP_BOTTOM]))
-    tgt_gap = float(np.linalg.norm(target[mesh.INNER_LIP_TOP] - target[mesh.INNER_LIP_BOTTOM]))
-    alpha = float(np.clip((tgt_gap - src_gap) / (INTERIOR_FADE_EYE * rig.eye_px), 0.0, 1.0))
-    mouth_region = None
-    if alpha > 0:
+def mouth_sample_frames(avatar: Avatar, motion: MotionTrack) -> np.ndarray | None:
+    """Source frame of the mouth sample a talking clip shows in each output frame (None: the avatar has
+    no mouth samples, and its mouth is moved and drawn instead)."""
+    if not avatar.is_clip:
+        return None
+    lips = _ClipLips(avatar, motion)
+    return None if lips.sampler is None else lips.sampler.bank.frames[lips.choice]
+
+
+class _ClipLips:
+    """Per-render state of a clip's lip-sync: the rig, warpers, buffers and, for a talking clip, its
+    mouth samples and their choice for every output frame."""
+
+    def __init__(self, avatar: Avatar, motion: MotionTrack) -> None:
+        self.motion = motion
+        self.rig = rig = build_rig(avatar, close=False)
+        self.blinks = clip_blinks_per_min(avatar.clip) < MIN_OWN_BLINKS_PER_MIN   # a clip that never blinks gets the track's
+        self.ref_stable = rig.base[list(STABLE_POINTS)]
+        self.anchors = rig.warp_mesh.points_px[mesh.N_LANDMARKS:]
+        self.warper = PiecewiseAffineWarper(rig.warp_mesh)
+        self.feather = feather_mask(rig.warp_mesh.box.width_px, rig.warp_mesh.box.height_px)
+        self.sampler = self.choice = self.abs_weight = None
+        bank = avatar.clip.mouth_bank() if avatar.clip.talking else None
+        if bank is not None:
+            from xiaonuan.face.samples import SampleMouth, choose_samples, mouth_shape
+
+            self.sampler = SampleMouth(bank, rig.warp_mesh.triangles, rig.base, rig.eye_px)
+            self.abs_weight = _absolute_weight(rig)
+            targets = np.array([mouth_shape(rig.base + self.displacement(motion.frame(i)))
+                                for i in range(motion.n_frames)], np.float32).reshape(motion.n_frames, bank.shapes.shape[1])
+            self.choice = choose_samples(bank.shapes, targets)
+            self.neutral_gap_eye = float(mouth_shape(rig.base)[1])
+
+    def displacement(self, mf: MotionFrame) -> np.ndarray:
+        """(478, 2) displacement of the rig's base (neutral frame px) for one motion frame."""
+        disp = np.zeros_like(self.rig.base)
+        for name, wgt in _clip_weights(mf, self.blinks, self.rig.rest_jaw).items():
+            if wgt != 0.0:
+                disp += wgt * self.rig.shapes[name]
+        return disp
+
+    def move(self, frame: Frame, lm: Landmarks, i: int) -> None:
+        """Warp one clip frame's lips (in place) to output frame i's target, transferred onto its landmarks."""
+        rig = self.rig
+        disp = self.displacement(self.motion.frame(i))
+        if self.sampler is None and not np.any(np.abs(disp) > 1e-3):
+            return                                              # the clip's own mouth at rest: frame untouched
+        m = _similarity(self.ref_stable, lm[list(STABLE_POINTS)])
+        box = self._box(lm, frame.shape)
+        off = np.array([box.x0, box.y0], np.float32)
+        src_crop = np.ascontiguousarray(frame[box.slices])
+        crop = src_crop.copy()
+        local = lm - off
+        target = local + disp @ m.T if self.sampler is None else self._talking_target(lm, disp, m) - off
+        tgt = np.concatenate([target, self.anchors])
+        region = self.warper.warp(src_crop, tgt, crop, src_px=np.concatenate([local, self.anchors]))
+        if self.sampler is None:                                # the frame's own mouth, moved
+            eye = rig.eye_px
+            shown_gap = float(np.linalg.norm(local[mesh.INNER_LIP_TOP] - local[mesh.INNER_LIP_BOTTOM]))
+        else:                                                   # a mouth sample, pasted
+            eye = rig.eye_px * float(np.sqrt(abs(np.linalg.det(m))))
+            pasted, tgt, shown_gap = self._paste_sample(crop, tgt, i, eye)
+            region = _union(region, pasted)
+        region = _union(region, self._interior(crop, tgt, shown_gap, eye))
+        blend_crop(frame, crop, src_crop, box, self.feather, region)
+
+    def _paste_sample(self, crop: Frame, tgt: np.ndarray, i: int, eye_px: float):
+        """Paste output frame i's mouth sample onto the crop: (region changed, the target as the sample's lips
+        reshaped it, the gap it shows in px plus what it can be stretched by)."""
+        sampler = self.sampler
+        k, before = int(self.choice[i]), int(self.choice[max(i - 1, 0)])
+        dissolve = before != k and abs(sampler.gap_eye(k) - sampler.gap_eye(before)) < DISSOLVE_MAX_GAP
+        region = None
+        if dissolve:                  # a switch between like mouths dissolves over one frame (no pop of teeth, light)
+            region = sampler.paste(crop, sampler.lips_target(tgt, before), before)
+        tgt = sampler.lips_target(tgt, k)
+        region = _union(region, sampler.paste(crop, tgt, k, SWITCH_OPACITY if dissolve else 1.0))
+        return region, tgt, (sampler.gap_eye(k) + SAMPLE_STRETCH_EYE) * eye_px   # a real mouth stretches well
+
+    def _talking_target(self, lm: Landmarks, disp: np.ndarray, m: np.ndarray) -> Landmarks:
+        """A talking clip's target: absolute at the lips (the rig's rest mouth + our shape, carried onto
+        the frame by the similarity fit), relative further out with the source's own jaw drop undone."""
+        rig = self.rig
+        own = np.linalg.norm(lm[mesh.INNER_LIP_TOP] - lm[mesh.INNER_LIP_BOTTOM]) / (
+            rig.eye_px * float(np.sqrt(abs(np.linalg.det(m)))))
+        src_jaw = float(np.clip((own - self.neutral_gap_eye) / LIP_GAP_MAX, 0.0, 1.0))
+        relative = lm + (disp - src_jaw * rig.shapes["jaw"]) @ m.T
+        c_ref, c_now = self.ref_stable.mean(0), lm[list(STABLE_POINTS)].mean(0)
+        absolute = c_now + (rig.base + disp - c_ref) @ m.T
+        return relative + self.abs_weight[:, None] * (absolute - relative)
+
+    def _box(self, lm: Landmarks, shape: tuple[int, ...]) -> CropBox:
+        """The rig's crop box moved (whole pixels) with the face, inside the frame."""
+        box0 = self.rig.warp_mesh.box
+        h, w = shape[:2]
+        shift = np.round(lm[list(STABLE_POINTS)].mean(0) - self.ref_stable.mean(0)).astype(int)
+        x0 = int(np.clip(box0.x0 + shift[0], 0, w - box0.width_px))
+        y0 = int(np.clip(box0.y0 + shift[1], 0, h - box0.height_px))
+        return CropBox(x0, y0, x0 + box0.width_px, y0 + box0.height_px)
+
+    def _interior(self, crop: Frame, tgt: np.ndarray, shown_gap_px: float, eye_px: float
+                  ) -> tuple[slice, slice] | None:
+        """The drawn mouth interior, faded in as the target opens beyond what the pixels show."""
+        upper, lower = tgt[list(mesh.LIPS_INNER_UPPER)], tgt[list(mesh.LIPS_INNER_LOWER)]
+        tgt_gap = float(np.linalg.norm(tgt[mesh.INNER_LIP_TOP] - tgt[mesh.INNER_LIP_BOTTOM]))
+        alpha = float(np.clip((tgt_gap - shown_gap_px) / (INTERIOR_FADE_EYE * eye_px), 0.0, 1.0))
+        if alpha <= 0:
+            return None
         warped = crop.copy()
-        mouth_region = fill_mouth(crop, target[upper], target[lower], rig.eye_px, rig.mouth)
-        if mouth_region is not None and alpha < 1.0:
+        region = fill_mouth(crop, upper, lower, self.rig.eye_px, self.rig.mouth)
+        if region is not None and alpha < 1.0:
             a = alpha * alpha * (3 - 2 * alpha)
-            r = mouth_region
-            crop[r] = (warped[r] * (1 - a) + crop[r] * a + 0.5).astype(np.uint8)
-    blend_crop(frame, crop, src_crop, box, feather, _union(region, mouth_region))
+            crop[region] = (warped[region] * (1 - a) + crop[region] * a + 0.5).astype(np.uint8)
+        return region
+
+
+def _absolute_weight(rig: FaceRig) -> np.ndarray:
+    """(478,) how absolute a talking clip's target is per landmark: 1 on the lips, 0 on the face oval and
+    above the nose base, harmonic in between (so the skin between them blends smoothly)."""
+    graph = _MeshGraph(rig.base)
+    axes = _FaceAxes(rig.base, rig.eye_px)
+    one = np.array([1.0, 0.0])
+    known = {int(i): one for i in (*graph.upper_lip, *graph.lower_lip, *_CORNERS)}
+    known |= {int(i): np.zeros(2) for i in mesh.FACE_OVAL}
+    w = graph.spread(known, 10 * rig.eye_px, pinned=axes.v < axes.v[mesh.NOSE_BOTTOM])[:, 0]
+    return np.clip(w, 0.0, 1.0).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- consent label
@@ -536,15 +636,18 @@ LABEL_HEIGHT_SHARE = 0.045      # label text height, share of the presenter fram
 
 
 def label_unconsented(frames: Iterator[Frame]) -> Iterator[Frame]:
-    """Stamp a visible "未经授权 / unconsented" label on every presenter frame (render --allow-unconsented)."""
-    overlay = None
+    """Stamp a visible "未经授权 / unconsented" label on every presenter frame (render --allow-unconsented).
+
+    The label goes on a copy (one reused buffer): animate() may yield a frame it keeps and reuses."""
+    overlay = out = None
     for f in frames:
-        if overlay is None:
-            overlay = _label_overlay(f.shape[1], f.shape[0])
+        if overlay is None or out.shape != f.shape:
+            overlay, out = _label_overlay(f.shape[1], f.shape[0]), np.empty_like(f)
+        np.copyto(out, f)
         rgb, a, (x, y) = overlay
-        roi = f[y:y + rgb.shape[0], x:x + rgb.shape[1]]
+        roi = out[y:y + rgb.shape[0], x:x + rgb.shape[1]]
         roi[...] = (roi * (1 - a) + rgb * a + 0.5).astype(np.uint8)
-        yield f
+        yield out
 
 
 def _label_overlay(width: int, height: int):

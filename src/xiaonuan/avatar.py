@@ -11,6 +11,9 @@ A pack is a still portrait or a recorded clip (enrolled by `xiaonuan avatar add`
     neutral_frame: 123            # clip only: index of the reference frame
     face_box: [x0, y0, x1, y1]    # clip only: the union of the face's boxes over the clip (px)
     loop: {mode, loop_start, loop_end, seam_jump, median_motion, crossfade}   # clip only, see loop.py
+    mouth: {moves: true, gap_p5: 0.0, gap_p95: 0.19, samples: mouths.npz, n_samples: 64}
+                                  # clip only: does the presenter talk in it (its inner-lip gap spans
+                                  # > MOUTH_MOVES_EYE), and its mouth samples (face/samples.py)
     source / attribution / licence: free text
     consent: {by: "Sun Li", date: "2025-01-31", file: consent.pdf}   # or free text for a documented basis
     quality: ["…"]                # the enrolment report's warnings, in plain language
@@ -32,10 +35,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from xiaonuan.errors import AvatarError, FaceNotFound
 from xiaonuan.paths import avatars_dir
 from xiaonuan.types import Frame, Landmarks
+from xiaonuan.yamlnodes import describe_validation
 
 MANIFEST = "avatar.yaml"
 DEFAULT_LANDMARKS_FILE = "landmarks.npz"
 SMOOTH_SIGMA_FRAMES = 1.2     # temporal smoothing of a clip's landmark track (mouth patch must not shimmer)
+MOUTH_MOVES_EYE = 0.05        # a clip whose inner-lip gap spans more than this (p5..p95, eye distances) talks
+MOUTHS_FILE = "mouths.npz"
 
 
 class _Consent(BaseModel):
@@ -60,6 +66,7 @@ class _Manifest(BaseModel):
     neutral_frame: int = 0
     face_box: list[int] | None = None
     loop: dict | None = None
+    mouth: dict | None = None
     source: str = ""
     source_sha256: str | None = None
     attribution: str = ""
@@ -90,10 +97,32 @@ class ClipTrack:
     landmarks: np.ndarray         # (F, 478, 2) float32, temporally smoothed; NaN where no face
     raw: np.ndarray               # (F, 478, 2) float32 as measured; NaN where no face
     found: np.ndarray             # (F,) bool: a face was found in that frame
+    talking: bool = False         # the presenter talks in it: its own mouth is replaced, not moved
+    mouths: Path | None = None    # the pack's mouth samples of a talking clip (face/samples.py)
+    neutral_frame: int = 0
 
     @property
     def n_frames(self) -> int:
         return len(self.found)
+
+    def mouth_bank(self):
+        """The clip's mouth samples (face.samples.MouthBank), built from the video and cached in the pack
+        when the file is missing (packs enrolled before samples existed); None if not a talking clip."""
+        from xiaonuan.face.samples import build_bank, load_bank, save_bank
+
+        if not self.talking or self.mouths is None:
+            return None
+        if self.mouths.is_file():
+            try:
+                return load_bank(self.mouths)
+            except (OSError, ValueError, KeyError):
+                pass                                      # unreadable: build it again
+        bank = build_bank(self.video, self.fps, self.raw, self.found, self.neutral_frame)
+        try:
+            save_bank(self.mouths, bank)
+        except OSError:
+            pass                                          # read-only pack: keep it in memory for this render
+        return bank
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,8 +210,10 @@ def load_avatar(name: str, root: Path | None = None) -> Avatar:
 
 
 def read_manifest(path: Path) -> _Manifest:
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise AvatarError(f"{path} is not valid YAML ({e}); fix the syntax.") from e
     if not isinstance(data, dict):
@@ -190,8 +221,7 @@ def read_manifest(path: Path) -> _Manifest:
     try:
         return _Manifest.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(f"field {'.'.join(str(p) for p in err['loc']) or '?'}: {err['msg']}" for err in e.errors())
-        raise AvatarError(f"{path} is invalid — {problems}. Fix these fields.") from e
+        raise AvatarError(f"{path}: invalid avatar pack:\n{describe_validation(e, node)}") from e
 
 
 def _read_portrait(path: Path, manifest_path: Path) -> Frame:
@@ -231,8 +261,13 @@ def _load_clip(folder: Path, manifest: _Manifest, manifest_path: Path):
             save_track(cache, m)
         except OSError:
             pass
+    from xiaonuan.face.samples import mouth_moves
+
+    mouth = manifest.mouth or {}
+    talking = bool(mouth["moves"]) if "moves" in mouth else mouth_moves(raw, found, MOUTH_MOVES_EYE)
     clip = ClipTrack(video=video, fps=int(manifest.fps or 25), landmarks=smooth_track(raw, found), raw=raw,
-                     found=found)
+                     found=found, talking=talking, mouths=folder / str(mouth.get("samples") or MOUTHS_FILE),
+                     neutral_frame=manifest.neutral_frame)
     plan = LoopPlan.from_dict(manifest.loop) if manifest.loop else plan_loop(clip.landmarks, found)
     return clip, plan
 

@@ -46,6 +46,8 @@ def add(
         if r.loop:
             typer.echo(f"  loop: {r.loop['mode']} {r.loop['loop_start']}–{r.loop['loop_end']}, seam jump "
                        f"{r.loop['seam_jump']:.5f} vs median motion {r.loop['median_motion']:.5f} (eye distances)")
+    for note in r.notes:
+        typer.echo(f"  note: {note.message}")
     for w in r.warnings:
         typer.echo(f"  warning: {w.message}")
     if consent is None and consent_by is None:

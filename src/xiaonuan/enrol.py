@@ -64,6 +64,7 @@ class QualityIssue:
 
     code: str          # no_face | two_faces | face_small | turned | face_lost | dark | blurred | mouth_open | …
     severity: str      # "error" (the pack is not written) | "warning" (written, listed in avatar.yaml)
+                       # | "info" (said at enrolment, nothing to fix)
     message: str
 
 
@@ -83,6 +84,10 @@ class EnrolReport:
     @property
     def warnings(self) -> list[QualityIssue]:
         return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def notes(self) -> list[QualityIssue]:
+        return [i for i in self.issues if i.severity == "info"]
 
 
 @dataclass(frozen=True)
@@ -224,11 +229,30 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
     _write_png(out / "reference.png", ref)
     save_track(out / "landmarks.npz", m)
     box = _face_box(m, size)
+    t = time.perf_counter()
+    mouth = _mouth_samples(out, m, fps, int(neutral))
+    timings["mouths_s"] = time.perf_counter() - t
     fields = {"kind": "clip", "portrait": "reference.png", "video": "source.mp4", "landmarks": "landmarks.npz",
               "fps": fps, "frames": int(len(m.found)), "size": [int(size[0]), int(size[1])],
-              "neutral_frame": int(neutral), "face_box": box, "loop": plan.to_dict()}
+              "neutral_frame": int(neutral), "face_box": box, "loop": plan.to_dict(), "mouth": mouth}
     report = EnrolReport(tuple(issues), len(m.found), int(m.found.sum()), _median_eye(m), int(neutral), plan.to_dict())
     return report, fields
+
+
+def _mouth_samples(out: Path, m: Measurement, fps: int, neutral: int) -> dict:
+    """Does the presenter talk in the clip? If so, cut its mouth samples (face/samples.py) into the pack."""
+    from xiaonuan.avatar import MOUTH_MOVES_EYE, MOUTHS_FILE
+    from xiaonuan.face.samples import MID_GAP, build_bank, mouth_moves, mouth_shape, save_bank
+
+    gap = mouth_shape(m.landmarks[m.found])[:, MID_GAP]
+    p5, p95 = (float(v) for v in np.percentile(gap, [5, 95]))
+    moves = mouth_moves(m.landmarks, m.found, MOUTH_MOVES_EYE)
+    info = {"moves": moves, "gap_p5": round(p5, 4), "gap_p95": round(p95, 4)}
+    if moves:
+        bank = build_bank(out / "source.mp4", fps, m.landmarks, m.found, neutral)
+        save_bank(out / MOUTHS_FILE, bank)
+        info |= {"samples": MOUTHS_FILE, "n_samples": bank.n_samples}
+    return info
 
 
 def normalise_video(src: Path, dst: Path) -> tuple[tuple[int, int], int, int]:
@@ -334,7 +358,7 @@ def _face_light(frame: Frame, lm: np.ndarray) -> tuple[float, float]:
 
 def save_track(path: Path, m: Measurement) -> None:
     """The landmark cache of a clip, written byte-for-byte reproducibly (fixed zip timestamps)."""
-    _write_npz(path, landmarks=m.landmarks, found=m.found, n_faces=m.n_faces)
+    write_npz(path, landmarks=m.landmarks, found=m.found, n_faces=m.n_faces)
 
 
 # --------------------------------------------------------------------------- image
@@ -367,7 +391,7 @@ def _enrol_image(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict
         return report, {}
     _write_png(out / "portrait.png", img)
     digest = hashlib.sha256((out / "portrait.png").read_bytes()).hexdigest()
-    _write_npz(out / "landmarks.npz", landmarks=lm.astype(np.float32), portrait_sha256=np.array(digest))
+    write_npz(out / "landmarks.npz", landmarks=lm.astype(np.float32), portrait_sha256=np.array(digest))
     return report, {"kind": "portrait", "portrait": "portrait.png", "landmarks": "landmarks.npz"}
 
 
@@ -415,13 +439,21 @@ def quality_issues(m: Measurement, fps: int) -> list[QualityIssue]:
     if np.isfinite(sharp) and sharp < MIN_SHARPNESS:
         issues.append(QualityIssue("blurred", "warning", f"The face is blurred (sharpness {sharp:.1f}; at least "
                                    f"{MIN_SHARPNESS:.0f} is needed) — focus on the face and avoid motion blur."))
+    from xiaonuan.avatar import MOUTH_MOVES_EYE
+    from xiaonuan.face.samples import mouth_moves
+
     lm = m.landmarks[m.found]
     gap = np.linalg.norm(lm[:, mesh.INNER_LIP_TOP] - lm[:, mesh.INNER_LIP_BOTTOM], axis=1) / _eyes(lm)
     if not still and np.mean(gap > MOUTH_OPEN_GAP) > MOUTH_OPEN_SHARE:
         issues.append(QualityIssue("mouth_open", "warning",
-                                   f"The mouth is open in most frames ({np.mean(gap > MOUTH_OPEN_GAP) * 100:.0f} %); "
-                                   "the presenter should keep the mouth closed and not speak while recording, "
-                                   "or the lip-sync will look doubled."))
+                                   f"The mouth is open in most frames ({np.mean(gap > MOUTH_OPEN_GAP) * 100:.0f} %), "
+                                   "so no calm closed-mouth frame is left to rest on; include a few seconds with "
+                                   "the mouth closed (talking in the rest of the clip is fine)."))
+    elif not still and mouth_moves(m.landmarks, m.found, MOUTH_MOVES_EYE):
+        issues.append(QualityIssue("mouth_moves", "info",
+                                   f"The presenter talks in the clip (mouth open in "
+                                   f"{np.mean(gap > MOUTH_OPEN_GAP) * 100:.0f} % of frames); fine: the lip-sync "
+                                   "replaces the mouth, reusing these open-mouth frames as samples."))
     return issues
 
 
@@ -489,7 +521,7 @@ def _write_png(path: Path, image: Frame) -> None:
     Image.fromarray(image).save(path, format="PNG", optimize=False)
 
 
-def _write_npz(path: Path, **arrays: np.ndarray) -> None:
+def write_npz(path: Path, **arrays: np.ndarray) -> None:
     """np.savez_compressed with fixed member timestamps, so equal arrays give equal bytes."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for key, arr in arrays.items():
