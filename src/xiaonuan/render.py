@@ -39,6 +39,7 @@ class RenderResult:
     warnings: tuple[str, ...] = ()
     cover: Path | None = None  # JPG of a calm frame with the headline
     vtt: Path | None = None  # the subtitles as WebVTT
+    timing: str = "exact"  # of the speech: "exact" (the engine's own), "aligned" (to a voice-over) or "estimated"
 
 
 def render(script: Script | Path | str, *, template: str = "news", avatar: str = "default",
@@ -56,19 +57,83 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
     stage_s holds seconds per stage: script, speech, motion, then, inside the frame loop, face
     (presenter frames), compose and encode (waiting on the encoder, and its final flush and mux).
     """
-    from . import animate, avatar as avatars, compose, framing, cover, encode, mix, motion, program, speech, subtitles, templates
+    from . import compose, cover, encode, subtitles
 
     report = on_progress or ignore
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = timings.get(stage, 0.0) + now - clock
-        clock = now
-
+    watch = _Stopwatch()
     report(Progress("script", 0, 1, 0.0, "reading the script"))
+    job = _prepare(script, template, avatar, voice, out, fields, allow_unconsented, height_px)
+    watch.lap("script")
+    report(Progress("speech", 0, 1, 0.02, f"synthesising {len(job.script.sentences)} sentences with {job.voice}"))
+    spoken = _speak(job, rate_wpm)
+    watch.lap("speech")
+    report(Progress("motion", 0, 1, 0.08, "planning lip-sync and expressions"))
+    plan = _plan(job, spoken, seed)
+    audio = _soundtrack(job, spoken, plan, seed)
+    rate_hz, timing = spoken.rate_hz, spoken.timing
+    spoken = None  # so no full-length array stays in memory while frames are made (#7)
+    watch.lap("motion")
+
+    tpl, n = job.template, plan.n_frames
+    comp = compose.Compositor(tpl, fields=job.values, presenter_size=job.avatar.size, program=plan.program)
+    faces, poses, metadata = _presenter(job, plan.track, seed)
+    faces = watch.timed(faces, "face")
+    watch.lap("compose")  # the compositor's setup: static layers drawn once
+    with _one_blas_thread(), _one_cv2_thread(), encode.VideoWriter(
+            job.out, size=(tpl.width_px, tpl.height_px), fps=tpl.fps, audio=audio, rate_hz=rate_hz,
+            metadata=metadata, preset=preset or encode.PRESET) as writer:
+        watch.lap("encode")  # starting ffmpeg (the soundtrack is already in the writer's WAV)
+        audio = None
+        frames = comp.stream(faces, plan.cues, keep=plan.cover_frame, poses=poses)
+        for i, frame in enumerate(watch.timed(frames, "compose")):
+            with watch.adding("encode"):
+                writer.write(frame)
+            if i % PROGRESS_EVERY_FRAMES == 0 or i == n - 1:
+                report(Progress("video", i + 1, n, 0.1 + 0.88 * (i + 1) / n, f"frame {i + 1} of {n}"))
+        watch.restart()
+    watch.lap("encode")  # ffmpeg finishing the last frames, then the audio mux
+    watch.timings["compose"] -= watch.timings["face"]  # the compositor pulls each face frame inside its own step
+
+    srt, vtt, jpg = (job.out.with_suffix(ext) for ext in (".srt", ".vtt", ".jpg"))
+    subtitles.write_srt(plan.cues, srt)
+    subtitles.write_vtt(plan.cues, vtt)
+    cover.write_cover(comp.kept if comp.kept is not None else frame, jpg)
+    report(Progress("done", 1, 1, 1.0, f"wrote {job.out}"))
+    return RenderResult(job.out, srt, n / tpl.fps, n, tpl.fps, job.voice, template, avatar, watch.timings,
+                        tuple(job.warnings), cover=jpg, vtt=vtt, timing=timing)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Everything a render needs, resolved and checked before anything is written."""
+
+    script: Script
+    voice: str
+    engine: object        # a speech engine (speech.cached), ready to synthesise
+    template: object      # templates.Template, at the render's size and framed on the presenter's face
+    values: Mapping[str, str]
+    avatar: object        # avatar.Avatar, at the size it is shown
+    out: Path
+    warnings: list[str]   # grows as the render goes (speech, consent)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The render's timelines: motion per frame, the running order, subtitle cues, frame counts."""
+
+    track: object         # motion.MotionTrack
+    program: object       # program.Program
+    cues: list
+    n_intro: int
+    n_frames: int         # intro + speech + outro
+    cover_frame: int      # the calm frame the cover is made from
+
+
+def _prepare(script, template: str, avatar: str, voice: str | None, out, fields, allow_unconsented: bool,
+             height_px: int | None) -> _Job:
+    """Parse the script and resolve voice, template, avatar and output path (InputError on any problem)."""
+    from . import avatar as avatars, framing, speech, templates
+
     parsed = script if isinstance(script, Script) else (
         load_script(script) if isinstance(script, Path) else parse_script(script))
     voice_name = voice or parsed.fields.get("voice") or DEFAULT_VOICES[parsed.language]
@@ -83,75 +148,100 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
     tpl = framing.frame_presenter(tpl, av)  # zoom into a small face (fixed crop, from the pack's landmarks)
     av = _shown_size(av, tpl.spec.presenter)  # a portrait warped at the size it is shown (720p, previews)
     avatars.require_consent(av, allow_unconsented)  # AvatarError unless the pack records consent
-    out_path = _output_path(out)
     warnings = []
     if engine.language and engine.language != parsed.language:  # "" speaks anything (a recorded voice-over)
         warnings.append(f"voice {voice_name} speaks {engine.language} but the script looks like {parsed.language}")
-    lap("script")
+    return _Job(parsed, voice_name, engine, tpl, values, av, _output_path(out), warnings)
 
-    report(Progress("speech", 0, 1, 0.02, f"synthesising {len(parsed.sentences)} sentences with {voice_name}"))
-    spoken = engine.synthesize([s.text for s in parsed.sentences], [s.pause_after_ms for s in parsed.sentences],
-                               rate_wpm=rate_wpm, emphasis=[bool(s.emphasis) for s in parsed.sentences],
-                               lexicon=_lexicon(avatar))
-    warnings += spoken.warnings
-    lap("speech")
 
-    report(Progress("motion", 0, 1, 0.08, "planning lip-sync and expressions"))
-    track = motion.plan_motion(spoken, engine.language or parsed.language, tpl.fps, seed=seed,
+def _speak(job: _Job, rate_wpm: int | None):
+    """The script said by the job's voice (Speech), its warnings added to the job's."""
+    sentences = job.script.sentences
+    spoken = job.engine.synthesize([s.text for s in sentences], [s.pause_after_ms for s in sentences],
+                                   rate_wpm=rate_wpm, emphasis=[s.emphasis for s in sentences],
+                                   lexicon=_lexicon(job.avatar.name, job.script))
+    job.warnings.extend(spoken.warnings)
+    return spoken
+
+
+def _plan(job: _Job, spoken, seed: int) -> _Plan:
+    """Motion, running order (intro card, stories, outro card) and subtitle cues on the program clock."""
+    from . import cover, motion, program, subtitles
+
+    parsed, tpl, fps = job.script, job.template, job.template.fps
+    track = motion.plan_motion(spoken, job.engine.language or parsed.language, fps, seed=seed,
                                expression=parsed.fields.get("expression") or tpl.spec.presenter.expression,
+                               sentence_expressions=[s.expression for s in parsed.sentences],
                                emphasis=[s.emphasis for s in parsed.sentences])
-    # the running order (intro card, stories, outro card) on the program clock; cues follow it
     prog = program.plan_program(parsed, [(s.start / spoken.rate_hz, s.end / spoken.rate_hz) for s in spoken.sentences],
-                                track.n_frames / tpl.fps, round(tpl.intro_s * tpl.fps) / tpl.fps,
-                                round(tpl.outro_s * tpl.fps) / tpl.fps)
+                                track.n_frames / fps, round(tpl.intro_s * fps) / fps, round(tpl.outro_s * fps) / fps)
     cues = subtitles.shifted(subtitles.cues_from_sentences(_sentence_timings(parsed, spoken),
                                                            max_chars=tpl.subtitle_max_chars), prog.intro_s)
-    n_intro, _, n_outro = prog.frame_counts(tpl.fps, track.n_frames)
-    n = n_intro + track.n_frames + n_outro
-    audio = mix.soundtrack(spoken.samples, spoken.rate_hz, n_intro * spoken.rate_hz // tpl.fps,
-                           n * spoken.rate_hz // tpl.fps, tpl.spec.music, seed=seed)
-    lap("motion")
+    n_intro, _, n_outro = prog.frame_counts(fps, track.n_frames)
+    calm = cover.calm_frame(track, first_story_frames=round((prog.stories[0].end_s - prog.intro_s) * fps))
+    return _Plan(track, prog, cues, n_intro, n_intro + track.n_frames + n_outro, n_intro + calm)
 
-    comp = compose.Compositor(tpl, fields=values, presenter_size=av.size, program=prog)
-    keep = n_intro + cover.calm_frame(track, first_story_frames=round((prog.stories[0].end_s - prog.intro_s) * tpl.fps))
+
+def _soundtrack(job: _Job, spoken, plan: _Plan, seed: int):
+    """The speech placed after the intro card, with the template's music ducked under it, as long as the video."""
+    from . import mix
+
+    rate, fps = spoken.rate_hz, job.template.fps
+    return mix.soundtrack(spoken.samples, rate, plan.n_intro * rate // fps, plan.n_frames * rate // fps,
+                          job.template.spec.music, seed=seed)
+
+
+def _presenter(job: _Job, track, seed: int):
+    """(presenter frames, their head-pose transforms or None, the MP4's metadata): the avatar animated,
+    labelled when unconsented, cut out for matte templates."""
+    from . import animate
+
+    av, tpl = job.avatar, job.template
     label = tpl.spec.ai_label.text
-    metadata = {"comment": label, "description": f"{label}: {parsed.title}", "title": parsed.title}
-    faces = animate.animate(av, track, seed=seed)
+    metadata = {"comment": label, "description": f"{label}: {job.script.title}", "title": job.script.title}
+    # a portrait's head pose is applied by the compositor, in the resampling that places it (#7)
+    poses = None if av.is_clip else animate.pose_matrices(av, track)
+    faces = animate.animate(av, track, seed=seed, pose=False)
     if not av.consented:                       # allowed by allow_unconsented: say so on screen and in the file
         faces = animate.label_unconsented(faces)
         metadata["comment"] = f"{label}; {animate.UNCONSENTED_LABEL}"
-        warnings.append(f"avatar {av.name!r} has no consent record; the video is labelled {animate.UNCONSENTED_LABEL}")
+        job.warnings.append(f"avatar {av.name!r} has no consent record; the video is labelled "
+                            f"{animate.UNCONSENTED_LABEL}")
     if tpl.spec.presenter.style == "matte":    # the person cut out over the template's own background
         from . import matte
 
-        faces = matte.with_matte(faces, still=None if av.is_clip else av.image,
-                                 transforms=None if av.is_clip else animate.pose_matrices(av, track),
+        faces = matte.with_matte(faces, still=None if av.is_clip else av.image,  # moved with its frame by `poses`
                                  opaque=None if av.consented else matte.stamp_box(animate.label_unconsented, av.size))
-    timings.update(face=0.0, compose=0.0, encode=0.0)
-    faces = _timed(faces, timings, "face")
-    lap("compose")  # the compositor's setup: static layers drawn once
-    with _one_blas_thread(), encode.VideoWriter(out_path, size=(tpl.width_px, tpl.height_px), fps=tpl.fps,
-                                                audio=audio, rate_hz=spoken.rate_hz, metadata=metadata,
-                                                preset=preset or encode.PRESET) as writer:
-        lap("encode")  # starting ffmpeg (the soundtrack is already in the writer's WAV)
-        audio = spoken = None  # so no full-length array stays in memory while frames are made (#7)
-        for i, frame in enumerate(_timed(comp.stream(faces, cues, keep=keep), timings, "compose")):
-            t0 = time.perf_counter()
-            writer.write(frame)
-            timings["encode"] += time.perf_counter() - t0
-            if i % PROGRESS_EVERY_FRAMES == 0 or i == n - 1:
-                report(Progress("video", i + 1, n, 0.1 + 0.88 * (i + 1) / n, f"frame {i + 1} of {n}"))
-        clock = time.perf_counter()
-    lap("encode")  # ffmpeg finishing the last frames, then the audio mux
-    timings["compose"] -= timings["face"]  # the compositor pulls each face frame from inside its own step
+    return faces, poses, metadata
 
-    srt, vtt, jpg = out_path.with_suffix(".srt"), out_path.with_suffix(".vtt"), out_path.with_suffix(".jpg")
-    subtitles.write_srt(cues, srt)
-    subtitles.write_vtt(cues, vtt)
-    cover.write_cover(comp.kept if comp.kept is not None else frame, jpg)
-    report(Progress("done", 1, 1, 1.0, f"wrote {out_path}"))
-    return RenderResult(out_path, srt, n / tpl.fps, n, tpl.fps, voice_name, template, avatar, timings,
-                        tuple(warnings), cover=jpg, vtt=vtt)
+
+class _Stopwatch:
+    """Seconds per stage: `lap(stage)` books the time since the last lap; `timed` and `adding` book
+    time spent inside the frame loop."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {"face": 0.0, "compose": 0.0, "encode": 0.0}
+        self.clock = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self.clock
+        self.clock = now
+
+    def restart(self) -> None:
+        self.clock = time.perf_counter()
+
+    @contextlib.contextmanager
+    def adding(self, stage: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] += time.perf_counter() - t0
+
+    def timed(self, items, stage: str):
+        """`items` passed through, with the seconds spent producing each one added to timings[stage]."""
+        return _timed(items, self.timings, stage)
 
 
 def _timed(items, timings: dict[str, float], stage: str):
@@ -206,12 +296,27 @@ def _one_blas_thread():
     return threadpool_limits(1, user_api="blas")
 
 
-def _lexicon(avatar: str):
-    """Pronunciations: the project's lexicon.yaml, then the avatar pack's lexicon.yaml (later wins)."""
+@contextlib.contextmanager
+def _one_cv2_thread():
+    """OpenCV on one thread while frames are made: its pool woke a second thread for every warp and
+    resize, on the core ffmpeg keeps busy, for about 0.5 ms of extra CPU a frame at 1080p (issue #7)."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
+
+
+def _lexicon(avatar: str, parsed: Script):
+    """Pronunciations: the project's lexicon.yaml < the avatar pack's lexicon.yaml < the script's
+    front-matter `lexicon:` block (later wins)."""
     from .lexicon import LEXICON_FILE, layered
     from .paths import avatars_dir, project_root
 
-    return layered(project_root() / LEXICON_FILE, avatars_dir() / avatar / LEXICON_FILE)
+    return layered(project_root() / LEXICON_FILE, avatars_dir() / avatar / LEXICON_FILE).then(parsed.lexicon)
 
 
 def _output_path(out: str | Path) -> Path:
