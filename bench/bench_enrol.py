@@ -71,7 +71,7 @@ def main() -> None:
     out = ROOT / "bench" / "results.md"
     text = out.read_text(encoding="utf-8") if out.is_file() else "# Benchmarks\n\n"
     pattern = re.compile(re.escape(HEADING) + r".*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(block.rstrip("\n"), text) if HEADING in text else text.rstrip("\n") + "\n\n" + block
+    text = pattern.sub(lambda _: block.rstrip("\n") + "\n", text) if HEADING in text else text.rstrip("\n") + "\n\n" + block
     out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 

@@ -172,6 +172,20 @@ def test_circle_presenter_and_music_ducking() -> None:
     assert quiet > 0.008 and ducked < quiet * 0.5
 
 
+def test_soundtrack_without_music_or_lead_is_the_speech_itself() -> None:
+    """A 10-minute script's samples are not copied into a second full-length track (peak memory, #7)."""
+    from xiaonuan.mix import soundtrack
+    from xiaonuan.speech import concat
+
+    pcm = [np.array([16384, -32768], np.int16), np.zeros(3, np.int16), np.array([8192], np.int16)]
+    speech = concat(pcm, 1 / 32768)
+    assert speech.dtype == np.float32 and speech.tolist() == [0.5, -1.0, 0, 0, 0, 0.25]
+    track = soundtrack(speech, 16000, 0, 4, None)
+    assert np.shares_memory(track, speech) and track.tolist() == speech[:4].tolist()  # cut to the video
+    led = soundtrack(speech, 16000, 2, 10, None)  # behind an intro card: placed on a track of its own
+    assert led.tolist() == [0, 0, 0.5, -1.0, 0, 0, 0, 0.25, 0, 0]
+
+
 def test_slide_images_accumulate_side_by_side(tmp_path) -> None:
     """Each image of a story gets its own cell of the panel's image area: a new image never covers an
     earlier one, and an image's cell stays empty until its sentence is spoken."""

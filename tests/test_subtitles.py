@@ -195,3 +195,23 @@ def test_segmenter_loads_lazily_and_quietly(tmp_path: Path) -> None:
     assert r.stderr == ""  # jieba's "Building prefix dict…" lines are not shown
     assert list(tmp_path.iterdir()) == []  # and no jieba.cache written to the temp folder
     assert "公园" in r.stdout
+
+
+def test_segmenter_dictionary_is_cached_and_a_broken_cache_is_only_slower(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("from xiaonuan.subtitles import SentenceTiming as S, cues_from_sentences as c\n"
+            "print('|'.join(x.text for x in c([S('本市春季花展今天上午在滨江公园开幕。', 0, 1)], 8)))")
+    env = {**__import__("os").environ, "XIAONUAN_CACHE": str(tmp_path)}
+    runs = []
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        runs.append(r.stdout)
+    (cached,) = tmp_path.glob("jieba-*.marshal")
+    assert cached.stat().st_size > 1_000_000 and runs[0] == runs[1] and "公园" in runs[0]
+    cached.write_bytes(b"not marshal data")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0 and r.stdout == runs[0]
+    assert cached.stat().st_size > 1_000_000  # rebuilt and written again

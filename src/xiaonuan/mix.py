@@ -89,7 +89,12 @@ def speech_envelope(speech: Samples, rate_hz: int) -> np.ndarray:
 
 def soundtrack(speech: Samples, rate_hz: int, lead_samples: int, n_samples: int,
                music: Music | None, seed: int = 0) -> Samples:
-    """Speech delayed by lead_samples on an n_samples track, plus ducked music; clipped to [-1, 1]."""
+    """Speech delayed by lead_samples on an n_samples track, plus ducked music (then clipped to [-1, 1]).
+
+    Without music or lead the speech itself is returned, not a copy (the writer pads or cuts the track
+    to the video's length when it muxes), so a long script's samples are not held twice (#7)."""
+    if music is None and lead_samples == 0:
+        return speech[:n_samples]
     voice = np.zeros(n_samples, np.float32)
     end = min(n_samples, lead_samples + len(speech))
     if end > lead_samples:

@@ -198,9 +198,8 @@ def _split_overlong(tokens: list[_Token], text: str, max_columns: int) -> list[_
 
 
 def _segmenter():
-    """jieba's tokenizer, built once per process on first use (about 0.5 s, 55 MB) from the dictionary
-    inside the wheel. Built in memory: jieba's own initialize() logs to stderr and writes a cache file
-    to the temp folder, and its cache saves nothing measurable here (0.43 s vs 0.44 s)."""
+    """jieba's tokenizer, built once per process on first use (55 MB) from the dictionary inside the
+    wheel, not by jieba's own initialize(), which logs to stderr and writes to the temp folder."""
     global _SEGMENTER
     with _SEGMENTER_LOCK:
         if _SEGMENTER is None:
@@ -212,10 +211,42 @@ def _segmenter():
                 import jieba
             logging.getLogger("jieba").setLevel(logging.WARNING)
             tk = jieba.Tokenizer()
-            tk.FREQ, tk.total = tk.gen_pfdict(tk.get_dict_file())  # closes the file
+            tk.FREQ, tk.total = _prefix_dict(tk, jieba.__version__)
             tk.initialized = True
             _SEGMENTER = tk
     return _SEGMENTER
+
+
+def _prefix_dict(tk, version: str) -> tuple[dict, int]:
+    """jieba's prefix dictionary: parsed from its text file (0.5 s CPU), or read back from the cache
+    (0.15 s; XIAONUAN_CACHE, marshal keyed by jieba's and Python's versions). A cache that cannot be
+    read or written is only slower, never an error."""
+    import marshal
+    import sys
+
+    from .paths import cache_root
+
+    root = cache_root()
+    path = None if root is None else root / f"jieba-{version}-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
+    if path is not None and path.is_file():
+        try:
+            freq, total = marshal.loads(path.read_bytes())
+            return freq, total
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+    freq, total = tk.gen_pfdict(tk.get_dict_file())  # closes the file
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = temp_beside(path, ".tmp")
+            try:
+                tmp.write_bytes(marshal.dumps((freq, total)))
+                publish(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+    return freq, total
 
 
 def _break_lines(tokens: list[_Token], text: str, max_columns: int) -> list[list[_Token]]:

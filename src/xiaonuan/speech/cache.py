@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..paths import cache_root
 from ..timeline import Timed, Timeline
 from . import Phoneme, Speech, SpeechEngine, Word
 
@@ -24,11 +24,8 @@ FORMAT = 2  # bump when the .npz layout changes (2: timing and warnings)
 
 
 def cache_dir() -> Path | None:
-    env = os.environ.get("XIAONUAN_CACHE", "")
-    if env.lower() in ("off", "0", "none", "false"):
-        return None
-    root = Path(env).expanduser() if env else Path.home() / ".cache" / "xiaonuan"
-    return root / "speech"
+    root = cache_root()
+    return None if root is None else root / "speech"
 
 
 class CachedEngine:

@@ -151,7 +151,7 @@ class EspeakEngine:
         base_pitch = DEFAULT_PITCH if pitch is None else min(max(int(pitch), 0), 100)
         emphasis = list(emphasis or ()) + [()] * (len(sentences) - len(emphasis or ()))
         rate = lib.rate_hz
-        parts = [np.zeros(rate * lead_ms // 1000, np.float32)]
+        parts = [np.zeros(rate * lead_ms // 1000, np.int16)]  # PCM, scaled to float once at the end
         offset = len(parts[0])
         phonemes: list[Timed[Phoneme]] = []
         words: list[Timed[Word]] = []
@@ -176,11 +176,11 @@ class EspeakEngine:
                 phonemes.append(Timed(p.start + offset, p.end + offset, Phoneme(p.value.symbol, len(words) + k)))
             words += [Timed(w.start + offset, w.end + offset, w.value) for w in wd]
             spans.append(Timed(offset, offset + n, si))
-            parts.append(pcm.astype(np.float32) / 32768.0)
-            silence = np.zeros(rate * pause_ms // 1000, np.float32)
+            parts.append(pcm)
+            silence = np.zeros(rate * pause_ms // 1000, np.int16)
             parts.append(silence)
             offset += n + len(silence)
-        return Speech(concat(parts), rate, Timeline(rate, tuple(phonemes)), Timeline(rate, tuple(words)),
+        return Speech(concat(parts, 1 / 32768), rate, Timeline(rate, tuple(phonemes)), Timeline(rate, tuple(words)),
                       Timeline(rate, tuple(spans)), self.name, exact_timing=True)
 
 
