@@ -367,9 +367,11 @@ def report(args: argparse.Namespace, res: dict) -> tuple[str, str]:
     lines = ["## Render (bench/bench_render.py)", "",
              f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} on {machine()}.", f"Command: {cmd}", "",
              "Template `news`, avatar `default` (a still portrait: lips, blinks and head motion are generated), "
-             "voice `espeak:cmn` with a cold speech cache, x264 preset `veryfast` CRF 20 (`encode.PRESET`, "
+             "voice `espeak:cmn`, x264 preset `veryfast` CRF 20 (`encode.PRESET`, "
              "`encode.CRF`), AAC 128k. Load average (1 min) is read at the start and end of each measurement: "
-             "this machine is shared, so compare the ratios, not the seconds.", "",
+             "this machine is shared, so compare the ratios, not the seconds. The bench's renders share one "
+             "cache folder that starts empty, as a user's does: the preview fills it with the word segmenter's "
+             "dictionary, the first render of the script with its speech.", "",
              "| figure | 1080p25 (1920x1080) | 720p25 (1280x720) | target |", "|---|---|---|---|"]
     h = {k: res[k] for k in ("1080", "720") if k in res}
 
