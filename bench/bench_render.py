@@ -7,9 +7,9 @@ ceiling, peak memory for a short and a long script, time to a UI preview, and a 
     .venv/bin/python bench/bench_render.py --cpu 60             # CPU per frame by stage, and the CPU ratio
 
 Every measurement runs in its own child process, so its peak RSS (and its ffmpeg's) is its own.
-Speech is synthesised for real (a fresh, empty speech cache). "Encode-only" feeds the frames of
-the rendered video, decoded beforehand to a raw file, through the same VideoWriter with the same
-x264 settings: the physical limit of this pipeline on the machine. Absolute times on a shared
+Speech is synthesised for real (the bench's cache folder starts empty). "Encode-only" feeds the
+render's own frames (kept raw by a second, identical render: renders are deterministic) through the
+same VideoWriter with the same x264 settings: the physical limit of this pipeline on the machine. Absolute times on a shared
 machine drift, so the figures to compare are the ratios within one run (render / video length,
 render / encode-only); the load average during each measurement is recorded beside it.
 Results are printed and written under "## Render" (and "## Summary") in bench/results.md.
@@ -192,7 +192,7 @@ def cpu_table(seconds: float, heights: list[int]) -> str:
             print(f"cpu: render {seconds:g} s at {h}p …", file=sys.stderr, flush=True)
             r = run_child("cpu", str(script), str(work / f"cpu_{h}.mp4"), str(h), env=env)
             raw = work / f"frames_{h}.rgb"
-            decode_raw(work / f"cpu_{h}.mp4", raw)
+            run_child("capture", str(script), str(raw), str(h), env=env)
             w = raw.stat().st_size // (r["n_frames"] * 3 * h)
             print(f"cpu: encode-only {r['n_frames']} frames at {w}x{h} …", file=sys.stderr, flush=True)
             e = run_child("encode", str(raw), f"{w}x{h}", str(r["n_frames"]), str(work / f"enc_{h}.mp4"), env=env)
@@ -220,8 +220,29 @@ def cpu_table(seconds: float, heights: list[int]) -> str:
             f"{dt.datetime.now():%Y-%m-%d %H:%M}:\n\n" + "\n".join(rows))
 
 
+def child_capture(script_path: str, raw: str, height: str) -> dict:
+    """The same render as `child_cpu`'s (renders are deterministic), with every frame also written to `raw`
+    exactly as it is handed to the writer: the frames encode-only encodes. (Decoded copies of the MP4, used
+    before 2026-11-29, are smoothed by the first encode and cost x264 about 15 % less than the real frames.)"""
+    import numpy as np
+
+    import xiaonuan
+    from xiaonuan import encode
+
+    write = encode.VideoWriter.write
+    with open(raw, "wb") as f:
+        def tee(self, frame):
+            f.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
+            write(self, frame)
+
+        encode.VideoWriter.write = tee
+        result = xiaonuan.render(Path(script_path), out=str(Path(raw).with_suffix(".mp4")), template=TEMPLATE,
+                                 height_px=int(height) or None)
+    return {"n_frames": result.n_frames}
+
+
 def child_encode(raw: str, size: str, n_frames: str, out: str) -> dict:
-    """The decoded frames of a render, through the render's own writer and settings, nothing else."""
+    """The render's frames, through the render's own writer and settings, nothing else."""
     import numpy as np
 
     from xiaonuan.encode import VideoWriter
@@ -277,13 +298,6 @@ def run_child(*args: str, env: dict) -> dict:
 
 # ---------------------------------------------------------------- the parent
 
-def decode_raw(video: Path, raw: Path) -> None:
-    from xiaonuan.encode import ffmpeg_exe
-
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(video), "-an", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                    str(raw)], check=True)
-
-
 def measure_height(height: int, seconds: float, work: Path, env: dict) -> dict:
     script = work / f"script_{seconds:g}.md"
     script.write_text(make_script(seconds), encoding="utf-8")
@@ -291,7 +305,8 @@ def measure_height(height: int, seconds: float, work: Path, env: dict) -> dict:
     print(f"render {seconds:g} s at {height}p …", file=sys.stderr, flush=True)
     r = run_child("cpu", str(script), str(out), str(height), env=env)  # a render, with CPU by stage
     raw = work / f"frames_{height}.rgb"
-    decode_raw(out, raw)
+    c = run_child("capture", str(script), str(raw), str(height), env=env)  # the same frames, kept raw
+    assert c["n_frames"] == r["n_frames"], (c, r)
     w = raw.stat().st_size // (r["n_frames"] * 3 * height)
     print(f"encode-only {r['n_frames']} frames at {w}x{height} …", file=sys.stderr, flush=True)
     e = run_child("encode", str(raw), f"{w}x{height}", str(r["n_frames"]), str(work / f"enc_{height}.mp4"), env=env)
@@ -515,7 +530,8 @@ def main() -> None:
         kind, *rest = args.child
         global _FFMPEG
         _FFMPEG = FfmpegPeak()
-        fn = {"render": child_render, "encode": child_encode, "preview": child_preview, "cpu": child_cpu}[kind]
+        fn = {"render": child_render, "encode": child_encode, "preview": child_preview, "cpu": child_cpu,
+              "capture": child_capture}[kind]
         print(json.dumps(fn(*rest)))
         return
     if args.ab:
