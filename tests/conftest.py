@@ -46,6 +46,34 @@ def decode_frames(path: Path, indices: set[int]) -> dict[int, np.ndarray]:
     return out
 
 
+def write_wav(path: Path, samples: np.ndarray, rate_hz: int) -> Path:
+    """`samples` (float, -1..1) as a 16-bit mono WAV at `path`."""
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate_hz)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def write_video(path: Path, frames, fps: int = 25) -> Path:
+    """RGB frames (all one size, sides multiples of 16) as an H.264 MP4 at `path`, with no audio."""
+    import imageio_ffmpeg
+
+    frames = iter(frames)
+    first = np.ascontiguousarray(next(frames))
+    w = imageio_ffmpeg.write_frames(str(path), (first.shape[1], first.shape[0]), fps=fps, quality=9,
+                                    macro_block_size=16, ffmpeg_log_level="error")
+    w.send(None)
+    w.send(first)
+    for f in frames:
+        w.send(np.ascontiguousarray(f))
+    w.close()
+    return path
+
+
 def loudness_per_frame(audio: np.ndarray, rate_hz: int, fps: int) -> np.ndarray:
     """RMS loudness in dB of each video frame's span of audio (as avsync measures it)."""
     hop = rate_hz // fps

@@ -15,6 +15,7 @@ import yaml
 import xiaonuan
 from xiaonuan.errors import InputError
 from xiaonuan.script import parse_script
+from conftest import write_wav
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -238,18 +239,6 @@ def test_very_long_clip_uses_its_start_and_says_so(tmp_path, monkeypatch):
     assert result.report.n_frames == 50  # 2 s at 25 fps: only the start was decoded
 
 
-def _wav(path: Path, samples: np.ndarray, rate_hz: int) -> Path:
-    import wave
-
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate_hz)
-        w.writeframes(pcm.tobytes())
-    return path
-
-
 def _speechlike(rate_hz: int, seconds: float, gain: float) -> np.ndarray:
     t = np.arange(int(rate_hz * seconds)) / rate_hz
     return gain * np.sin(2 * np.pi * 150 * t) * (np.sin(2 * np.pi * 1.5 * t) > 0)
@@ -263,7 +252,7 @@ def _speechlike(rate_hz: int, seconds: float, gain: float) -> np.ndarray:
 def test_voiceover_that_cannot_drive_a_face(tmp_path, name, samples, rate, message):
     from xiaonuan.errors import VoiceError
 
-    path = _wav(tmp_path / name, samples, rate) if samples is not None else _write(tmp_path / name, b"not audio")
+    path = write_wav(tmp_path / name, samples, rate) if samples is not None else _write(tmp_path / name, b"not audio")
     out = tmp_path / "out" / "v.mp4"
     with pytest.raises(VoiceError, match=message):
         xiaonuan.render("一二三。", voice=f"recorded:{path}", out=out)
@@ -273,10 +262,10 @@ def test_voiceover_that_cannot_drive_a_face(tmp_path, name, samples, rate, messa
 def test_clipped_and_odd_rate_voiceovers_render_with_a_warning(tmp_path):
     from xiaonuan.encode import probe
 
-    clipped = _wav(tmp_path / "clipped.wav", 4 * _speechlike(16000, 2.0, 1.0), 16000)
+    clipped = write_wav(tmp_path / "clipped.wav", 4 * _speechlike(16000, 2.0, 1.0), 16000)
     result = xiaonuan.render("一二三。", voice=f"recorded:{clipped}", out=tmp_path / "a.mp4")
     assert any("clipped" in w for w in result.warnings)
-    odd = _wav(tmp_path / "odd.wav", _speechlike(7000, 2.0, 0.5), 7000)  # 7 kHz: resampled, no complaint
+    odd = write_wav(tmp_path / "odd.wav", _speechlike(7000, 2.0, 0.5), 7000)  # 7 kHz: resampled, no complaint
     result = xiaonuan.render("一二三。", voice=f"recorded:{odd}", out=tmp_path / "b.mp4")
     # a tone, not the words 一二三: only the alignment's fallback speaks up (speech/align.py), not the rate
     assert all("could not be aligned" in w for w in result.warnings)

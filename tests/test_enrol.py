@@ -3,7 +3,6 @@ faces, no face), their report messages, pass-through of face-less frames, loop p
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from xiaonuan.avatar import Avatar, available_avatars, load_avatar, require_consent
 from xiaonuan.errors import AvatarError
 from xiaonuan.paths import avatars_dir
+from conftest import write_video
 
 FPS = 25
 SIZE = 320            # synthesised clips are SIZE x SIZE
@@ -38,18 +38,6 @@ def _paste(bg: np.ndarray, img: np.ndarray, x: int, y: int) -> np.ndarray:
     return bg
 
 
-def _write(path: Path, frames: list[np.ndarray]) -> Path:
-    import imageio_ffmpeg
-
-    w = imageio_ffmpeg.write_frames(str(path), (SIZE, SIZE), fps=FPS, quality=9, macro_block_size=16,
-                                    ffmpeg_log_level="error")
-    w.send(None)
-    for f in frames:
-        w.send(np.ascontiguousarray(f))
-    w.close()
-    return path
-
-
 def _moving_face(face, n=40, gap=None):
     frames = []
     for i in range(n):
@@ -66,11 +54,11 @@ def clips(tmp_path_factory, face):
     d = tmp_path_factory.mktemp("clips")
     small = face[::2, ::2]
     return {
-        "moving": _write(d / "moving.mp4", _moving_face(face)),
-        "gap": _write(d / "gap.mp4", _moving_face(face, n=40, gap=(15, 25))),
-        "two": _write(d / "two.mp4", [_paste(_paste(_background(i), small, 20, 100), small, 180, 100)
-                                      for i in range(20)]),
-        "none": _write(d / "none.mp4", [_background(i) for i in range(20)]),
+        "moving": write_video(d / "moving.mp4", _moving_face(face)),
+        "gap": write_video(d / "gap.mp4", _moving_face(face, n=40, gap=(15, 25))),
+        "two": write_video(d / "two.mp4", [_paste(_paste(_background(i), small, 20, 100), small, 180, 100)
+                                           for i in range(20)]),
+        "none": write_video(d / "none.mp4", [_background(i) for i in range(20)]),
     }
 
 

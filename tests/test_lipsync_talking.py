@@ -6,7 +6,6 @@ closing its mouth, pasted into a still frame."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from xiaonuan.avatar import load_avatar
 from xiaonuan.face import mesh
 from xiaonuan.motion.track import MotionTrack
+from conftest import write_video
 
 FPS = 25
 SIZE = 400             # the synthesised clip is SIZE x SIZE ...
@@ -47,18 +47,6 @@ def _measured_gaps(frames) -> np.ndarray:
     return np.array(out)
 
 
-def _write(path: Path, frames) -> Path:
-    import imageio_ffmpeg
-
-    w = imageio_ffmpeg.write_frames(str(path), (SIZE, SIZE), fps=FPS, quality=9, macro_block_size=16,
-                                    ffmpeg_log_level="error")
-    w.send(None)
-    for f in frames:
-        w.send(np.ascontiguousarray(f))
-    w.close()
-    return path
-
-
 @pytest.fixture(scope="module")
 def talking(tmp_path_factory):
     """(avatars root, enrolment result): the synthesised talking clip, enrolled as 'talker'."""
@@ -76,7 +64,7 @@ def talking(tmp_path_factory):
         bg = np.full((SIZE, SIZE, 3), (70, 90, 120), np.uint8)
         bg[off:off + FACE, off:off + FACE] = cv2.resize(f, (FACE, FACE), interpolation=cv2.INTER_AREA)
         frames.append(bg)
-    clip = _write(d / "talker.mp4", frames)
+    clip = write_video(d / "talker.mp4", frames)
     root = d / "avatars"
     return root, enrol(clip, "talker", root=root, consent=parse_consent_by("Test Person, 2025-01-31"))
 
@@ -156,7 +144,7 @@ def test_idle_clip_keeps_its_own_mouth_as_rest(talking, tmp_path):
     off = (SIZE - FACE) // 2
     still[off:off + FACE, off:off + FACE] = cv2.resize(load_avatar("default").image, (FACE, FACE),
                                                        interpolation=cv2.INTER_AREA)
-    clip = _write(tmp_path / "idle.mp4", [still] * 20)
+    clip = write_video(tmp_path / "idle.mp4", [still] * 20)
     r = enrol(clip, "idle", root=tmp_path / "avatars")
     av = load_avatar("idle", root=tmp_path / "avatars")
     assert not av.clip.talking and not (r.folder / "mouths.npz").exists() and not r.report.notes

@@ -3,7 +3,6 @@
 The target audio is eSpeak itself in another voice, speed and pitch, with longer or shorter
 pauses, so the true word boundaries are known exactly (the target's own events)."""
 
-import wave
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from xiaonuan.speech import get_engine
 from xiaonuan.speech.align import MIN_CONFIDENCE, force_align
 from xiaonuan.speech.espeak import EspeakEngine
+from conftest import write_wav
 
 EN = ["The flower show opened this morning in the riverside park.",
       "More than a hundred kinds of tulips are on display.", "It runs until the end of May."]
@@ -57,19 +57,11 @@ def test_word_boundaries_follow_another_voice(voice, variant, sentences, languag
     assert [p.value.symbol for p in aligned.phonemes][:5] == [p.value.symbol for p in target.phonemes][:5]
 
 
-def _write_wav(path, samples, rate):
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
-
-
 @pytest.fixture(scope="module")
 def voiceover(tmp_path_factory):
     target = _other_voice("en-us", "en-us+f3", EN, 140, 35, [600, 900, 400])
     path = tmp_path_factory.mktemp("vo") / "voice.wav"
-    _write_wav(path, target.samples, target.rate_hz)
+    write_wav(path, target.samples, target.rate_hz)
     return path, target
 
 

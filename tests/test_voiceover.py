@@ -1,18 +1,10 @@
-import wave
 
 import numpy as np
 import pytest
 
 from xiaonuan.speech import get_engine
 from xiaonuan.speech.recorded import RATE_HZ
-
-
-def _write_wav(path, samples, rate):
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
+from conftest import write_wav
 
 
 def _syllables(n, rate, rng):
@@ -30,7 +22,7 @@ def test_sentences_are_aligned_to_the_pauses_of_a_recording(tmp_path):
     audio = np.concatenate([pause, _syllables(4, rate, rng), pause, _syllables(4, rate, rng),
                             0.001 * rng.standard_normal(int(0.2 * rate)), _syllables(4, rate, rng), pause,
                             _syllables(2, rate, rng), pause])
-    _write_wav(tmp_path / "vo.wav", audio, rate)
+    write_wav(tmp_path / "vo.wav", audio, rate)
     speech = get_engine(f"recorded:{tmp_path / 'vo.wav'}").synthesize(
         ["今天天气。", "我们一起去，公园散步。", "好的。"], [300, 300, 300])
     assert not speech.exact_timing and len(speech.phonemes) == 0 and speech.rate_hz == RATE_HZ
