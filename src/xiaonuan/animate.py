@@ -72,7 +72,6 @@ class FaceRig:
     warp_mesh: WarpMesh
     mouth: MouthStyle
     eye_px: float
-    neck_px: tuple[float, float]       # roll pivot in frame px
     rest_jaw: float = 0.0              # the rest mouth's own lip gap, in jaw_open units (clips; 0 = closed)
 
 
@@ -166,10 +165,8 @@ def build_rig(avatar: Avatar, close: bool = True) -> FaceRig:
         shapes["close"] = closing
         gap = float(np.linalg.norm(src[mesh.INNER_LIP_TOP] - src[mesh.INNER_LIP_BOTTOM])) / eye
         rest_jaw = float(np.clip(gap / LIP_GAP_MAX, 0.0, 1.0))
-    chin = base[mesh.CHIN] + axes.down * NECK_BELOW_CHIN * eye
     return FaceRig(base=base, shapes=shapes, warp_mesh=build_warp_mesh(src, avatar.size),
-                   mouth=mouth_style(avatar.image, src), eye_px=eye, neck_px=(float(chin[0]), float(chin[1])),
-                   rest_jaw=rest_jaw)
+                   mouth=mouth_style(avatar.image, src), eye_px=eye, rest_jaw=rest_jaw)
 
 
 # --------------------------------------------------------------------------- geometry helpers
@@ -425,7 +422,6 @@ def pose_matrices(avatar: Avatar, motion: MotionTrack) -> Iterator[np.ndarray | 
 
 STABLE_POINTS = (mesh.RIGHT_EYE_OUTER, mesh.RIGHT_EYE_INNER, mesh.LEFT_EYE_INNER, mesh.LEFT_EYE_OUTER,
                  *mesh.NOSE_BRIDGE, 10, 151, 234, 454)     # rigid points: how the head sits in a frame
-CLIP_SHAPES = ("jaw", "press", "width", "round", "smile")   # the clip keeps its own blinks and brows
 INTERIOR_FADE_EYE = 0.06    # the drawn mouth interior fades in over this much extra opening (eye distances)
 SWITCH_OPACITY = 0.5        # a talking clip's new mouth sample shows at this opacity over the old one for a frame ...
 DISSOLVE_MAX_GAP = 0.04     # ... when their inner-lip gaps differ by less than this (eye distances); else it cuts

@@ -100,12 +100,10 @@ def render_options(kind: str, template: str) -> dict[str, Any]:
 
 
 def warm_up() -> None:
-    """Import the render stages (cv2, scipy, the face rig …: ~1-2 s) while the page loads, so the
+    """Import the render stages (cv2, the face rig …: ~1-2 s) while the page loads, so the
     first Preview is as quick as later ones (#7). Runs in a background thread; failures are left
     for render() to report."""
     try:
-        import scipy.spatial  # noqa: F401  (the face mesh's Delaunay, imported lazily by face.warp)
-
         from . import animate, compose, encode, mix, motion, program, render, speech, subtitles  # noqa: F401
     except Exception:  # pragma: no cover - render() says what is wrong when it is used
         pass
