@@ -12,8 +12,9 @@ can step over), so a pause never swallows the start of the next word. eSpeak's b
 carried through the path; a word runs from its first phoneme to its last. Known sentence spans
 (`spans`, from a model that says each sentence separately) anchor each sentence on its own.
 
-`confidence` (0..1) is 1 - cost of the path / cost of the same alignment with the reference said
-backwards (its frames in reverse order: the same sounds, the wrong text). Under MIN_CONFIDENCE the
+`confidence` (0..1) is 1 - cost of the path / the cheapest cost of the same alignment with the
+reference made into wrong texts of the same sounds (said backwards, and rotated by a third and by two
+thirds: see `_wrong_texts`). Under MIN_CONFIDENCE the
 alignment is not used: `timed_recording` falls back to timing estimated from pauses, and the mouth
 follows the audio.
 """
@@ -53,7 +54,7 @@ class Alignment:
     phonemes: Timeline[Phoneme]
     words: Timeline[Word]
     sentences: Timeline[int]
-    confidence: float  # 0..1: how much cheaper the match is than the reference said backwards
+    confidence: float  # 0..1: how much cheaper the match is than with the reference made a wrong text
 
     @property
     def ok(self) -> bool:
@@ -232,7 +233,7 @@ def match(ref: np.ndarray, ref_rate: int, target: np.ndarray, rate_hz: int, gaps
     guide finds the way, a fine one at 10 ms inside a narrow band around it places the boundaries.
     `gaps`: reference frames (word starts) where the speaker may pause though eSpeak does not;
     both passes may match a pause there to an optional silence. The confidence compares the
-    coarse path's cost with that of the reference said backwards.
+    coarse path's cost with the cheapest of the reference's wrong texts (`_wrong_texts`).
     """
     fr, ft = features(ref, ref_rate), features(target, rate_hz)
     if len(fr) < 2 * COARSE or len(ft) < 2 * COARSE:
