@@ -445,6 +445,8 @@ LIMITS = """- **Jitter on the idle clip (sun): about 2.1× the clip's own, again
   from frames with the head in other poses; the spline aligns them, but a sample taken with the head
   turned keeps its own perspective. The drawn interior never shows on presenter_man (its samples open
   up to 0.287 eye distances); on a talking clip with fewer open frames it would fade in.
+- Undoing a talking clip's own jaw drop moves his beard line up over the neck; in some frames a faint
+  lighter band shows under the beard where the neck skin is stretched (zh_man frames 40-60 at full size).
 - Framing upscales a small recorded face (sun: ×2.1, man: ×1.4), so the clip renders are softer than the
   portrait's."""
 
