@@ -45,7 +45,7 @@ from typing import Any, Callable, Iterable, Mapping
 import yaml
 
 from .errors import InputError, XiaonuanError
-from .fileio import publish, temp_beside
+from .fileio import write_atomic
 from .paths import avatars_dir, templates_dir
 
 STATE_DIR = ".xiaonuan"
@@ -354,13 +354,7 @@ def up_to_date(item: Item, out_dir: Path, digest: str) -> bool:
 
 def write_json_atomic(path: Path, data: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_beside(path, ".tmp")
-    try:
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-        return publish(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    return write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
 
 
 def remove_stale_temps(out_dir: Path, names: Iterable[str]) -> list[Path]:

@@ -20,6 +20,18 @@ def temp_beside(path: Path, suffix: str = ".part") -> Path:
     return Path(name)
 
 
+def write_atomic(path: Path, data: bytes) -> Path:
+    """`data` written to `path` through a temporary file beside it: a reader sees the old file or the
+    whole new one, never part of it; nothing is left behind if writing fails."""
+    tmp = temp_beside(path, ".tmp")
+    try:
+        tmp.write_bytes(data)
+        return publish(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def publish(tmp: Path, path: Path) -> Path:
     """Move a finished temporary file into place with ordinary permissions (mkstemp makes it 0600)."""
     umask = os.umask(0)

@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .fileio import publish, temp_beside
+from .fileio import write_atomic
 
 MAX_LINES = 2  # lines per cue
 WIDE_COLUMNS = 2  # display columns of a CJK / full-width character
@@ -238,12 +238,7 @@ def _prefix_dict(tk, version: str) -> tuple[dict, int]:
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = temp_beside(path, ".tmp")
-            try:
-                tmp.write_bytes(marshal.dumps((freq, total)))
-                publish(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            write_atomic(path, marshal.dumps((freq, total)))
         except OSError:
             pass
     return freq, total
@@ -542,26 +537,15 @@ def format_vtt(cues: Sequence[Cue]) -> str:
 
 def write_srt(cues: Sequence[Cue], path: Path | str) -> Path:
     """Write cues as UTF-8 SRT, atomically (temp file then os.replace)."""
-    return _write_atomic(Path(path), format_srt(cues))
+    return write_atomic(Path(path), format_srt(cues).encode("utf-8"))
 
 
 def write_vtt(cues: Sequence[Cue], path: Path | str) -> Path:
     """Write cues as UTF-8 WebVTT, atomically (temp file then os.replace)."""
-    return _write_atomic(Path(path), format_vtt(cues))
+    return write_atomic(Path(path), format_vtt(cues).encode("utf-8"))
 
 
 WRITERS = {"srt": write_srt, "vtt": write_vtt}
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    tmp = temp_beside(path, ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        publish(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def cue_at(cues: Sequence[Cue], t_s: float) -> Cue | None:
