@@ -139,11 +139,11 @@ def parse_script(text: str, *, source: str = "script", base_dir: str | Path | No
     if len(text) > MAX_CHARS:
         raise ScriptError(f"{source} has {len(text)} characters, more than the limit of {MAX_CHARS}: "
                           "split it into several videos")
-    fields, body = _front_matter(text, source)
-    lexicon = _front_matter_lexicon(fields.pop("lexicon", None), text, source)
+    fields, body, front = _front_matter(text, source)
+    lexicon = _front_matter_lexicon(fields.pop("lexicon", None), front, source)
     if "expression" in fields:
         _check_expression(fields["expression"], f"{source}: front matter expression", "expression: warm")
-    first_line = text[:len(text) - len(body)].count("\n") + 1 if text.endswith(body) else 1
+    first_line = text.count("\n", 0, len(text) - len(body)) + 1  # the body's first line in the file
     title, blocks, heads = _title_and_blocks(body, source, first_line)
     story_expressions = [""] + [attrs.get("expression", "") for _, attrs in heads]
     sentences: list[Sentence] = []
@@ -268,9 +268,10 @@ def detect_language(text: str) -> str:
     return "zh" if cjk and cjk * 3 >= latin else "en"
 
 
-def _front_matter(text: str, source: str) -> tuple[dict, str]:
+def _front_matter(text: str, source: str) -> tuple[dict, str, str]:
+    """(fields, body, the front matter's YAML text) of a script; ({}, text, "") without front matter."""
     if not text.startswith("---"):
-        return {}, text
+        return {}, text, ""
     parts = text.split("\n---", 1)
     if len(parts) != 2:
         raise ScriptError(f"{source}: front matter starts with '---' but never ends: add a closing '---' line")
@@ -284,14 +285,15 @@ def _front_matter(text: str, source: str) -> tuple[dict, str]:
                           "fix it or remove it") from e
     if not isinstance(data, dict):
         raise ScriptError(f"{source}: front matter must be 'key: value' lines")
-    return data, parts[1].split("\n", 1)[1] if "\n" in parts[1] else ""
+    return data, parts[1].split("\n", 1)[1] if "\n" in parts[1] else "", parts[0][3:]
 
 
-def _front_matter_lexicon(data, text: str, source: str) -> "Lexicon | None":
-    """The front matter's `lexicon:` block (same format as lexicon.yaml), checked; errors give the line."""
+def _front_matter_lexicon(data, front: str, source: str) -> "Lexicon | None":
+    """The front matter's `lexicon:` block (same format as lexicon.yaml), checked; errors give the line
+    (`front`: the front matter's YAML text, which starts on the file's first line)."""
     from .lexicon import front_matter_lexicon
 
-    return None if data is None else front_matter_lexicon(data, text.split("\n---", 1)[0][3:], source)
+    return None if data is None else front_matter_lexicon(data, front, source)
 
 
 def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str, list[_Block], list[tuple[str, dict]]]:
