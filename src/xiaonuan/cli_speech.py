@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import wave
 from pathlib import Path
 from typing import Optional
@@ -47,31 +46,18 @@ def _synthesize(text: str, voice: str | None, rate: int | None, pitch: int | Non
     from .lexicon import LEXICON_FILE, layered
     from .paths import project_root
     from .render import DEFAULT_VOICES
-    from .script import detect_language
+    from .script import detect_language, emphasis_spans
     from .speech import get_engine
 
-    text, spans = _emphasis_marks(text)
+    text, spans = emphasis_spans(text)
     if not text.strip():
         raise InputError("nothing to say: give a line of text, e.g. xiaonuan say \"你好\"")
     engine = get_engine(voice or DEFAULT_VOICES[detect_language(text)])
     lex = layered(project_root() / LEXICON_FILE, lexicon)
     spoken = engine.spoken_texts([text], lex)[0] if hasattr(engine, "spoken_texts") else text
     speech = engine.synthesize([text], [200], rate_wpm=rate, pitch=pitch,
-                               emphasis=[[(0, len(text))] if emphasis else spans], lexicon=lex)
+                               emphasis=[((0, len(text)),) if emphasis else spans], lexicon=lex)
     return speech, spoken
-
-
-def _emphasis_marks(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """`text` without its **…** marks, and the [start, end) spans they marked."""
-    out, spans, pos = [], [], 0
-    for m in re.finditer(r"\*\*(.+?)\*\*", text):
-        out.append(text[pos:m.start()])
-        start = sum(map(len, out))
-        out.append(m.group(1))
-        spans.append((start, start + len(m.group(1))))
-        pos = m.end()
-    out.append(text[pos:])
-    return "".join(out), spans
 
 
 def write_wav(samples, rate_hz: int, path: Path) -> None:

@@ -229,6 +229,16 @@ def _slide_path(src: str, base_dir: str | Path | None, source: str) -> Path:
     return path
 
 
+def emphasis_spans(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """`text` without its **…** (or __…__) marks, and the [start, end) spans they marked, as a script
+    reads them (`xiaonuan say` uses it for one line). Example: emphasis_spans("我们**今天**去") == ("我们今天去", ((2, 4),))"""
+    return _strip_emphasis(_mark_emphasis(text))
+
+
+def _mark_emphasis(line: str) -> str:
+    return _EMPHASIS.sub(lambda m: EMPH_OPEN + (m.group(1) or m.group(2)) + EMPH_CLOSE, line)
+
+
 def _strip_emphasis(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
     """Remove the emphasis marks from `text`; return it with the emphasised [start, end) spans."""
     out: list[str] = []
@@ -429,7 +439,7 @@ def _clean(line: str) -> str:
     line = _IMAGE.sub("", "".join(" " if ch == "\t" or unicodedata.category(ch).startswith("Z") else ch
                                   for ch in line))
     line = _LINK.sub(r"\1", line)
-    line = _EMPHASIS.sub(lambda m: EMPH_OPEN + (m.group(1) or m.group(2)) + EMPH_CLOSE, line)
+    line = _mark_emphasis(line)
     line = _MARKDOWN_INLINE.sub("", line)
     return "".join(ch for ch in line if _speakable(ch) or ch in (EMPH_OPEN, EMPH_CLOSE))
 
