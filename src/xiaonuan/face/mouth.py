@@ -78,14 +78,9 @@ def _smoothstep(x: np.ndarray | float, a: float, b: float) -> np.ndarray:
     return t * t * (3 - 2 * t)
 
 
-def _tooth_edges(half_width: float, eye: float) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (u, px from the midline) of the lines between teeth, and each tooth's [start, end)."""
-    edges = [0.0]
-    for w in TOOTH_WIDTHS:
-        edges.append(edges[-1] + w * eye)
-    e = np.array(edges, np.float32)
-    lines = np.concatenate([-e[::-1], e[1:]])
-    return lines, e
+def _tooth_edges(eye: float) -> np.ndarray:
+    """Each tooth's [start, end) as |u| (px from the midline): the lines between teeth are at ±edges."""
+    return np.concatenate([[0.0], np.cumsum(TOOTH_WIDTHS) * eye]).astype(np.float32)
 
 
 def _draw_seam(crop: Frame, line_px: np.ndarray, pad: int) -> tuple[slice, slice] | None:
@@ -137,7 +132,8 @@ def fill_mouth(crop: Frame, upper_px: np.ndarray, lower_px: np.ndarray, eye_px: 
     centre = 0.5 * (left + right)
     ex = (right - left) / max(float(np.linalg.norm(right - left)), 1e-6)
     ey = np.array([-ex[1], ex[0]], np.float32)
-    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32) - centre[0], np.arange(y0, y1, dtype=np.float32) - centre[1])
+    gx = (np.arange(x0, x1, dtype=np.float32) - centre[0])[None, :]     # broadcast, not meshgrid (#7)
+    gy = (np.arange(y0, y1, dtype=np.float32) - centre[1])[:, None]
     u = gx * ex[0] + gy * ex[1]
     v = gx * ey[0] + gy * ey[1]
     uu = (upper_px - centre) @ ex
@@ -165,14 +161,16 @@ def fill_mouth(crop: Frame, upper_px: np.ndarray, lower_px: np.ndarray, eye_px: 
         tcol = np.array(style.tongue_rgb, np.float32) * (0.55 + 0.45 * (1 - depth))[..., None]
         img += (tcol - img) * tongue[..., None]
 
-    lines, edges = _tooth_edges(half_w, eye_px)
+    edges = _tooth_edges(eye_px)
     side = 1.0 - _smoothstep(rel_u, *TEETH_SIDE_FADE)
-    # separation lines and rounded incisal corners, shared by both rows
-    dline = np.min(np.abs(u[..., None] - lines), axis=-1)
+    # separation lines and rounded incisal corners, shared by both rows; the lines sit at ±edges, so
+    # the nearest one to a pixel is one of the two edges around |u|
+    au = np.abs(u)
+    k = np.clip(np.searchsorted(edges, au) - 1, 0, len(edges) - 2)
+    e_lo, e_hi = edges[k], edges[k + 1]
+    dline = np.minimum(au - e_lo, np.abs(e_hi - au))
     sep = 1.0 - SEPARATION_DARKEN * np.exp(-(dline / 0.7) ** 2)
-    k = np.clip(np.searchsorted(edges, np.abs(u)) - 1, 0, len(edges) - 2)
-    tooth_w = (edges[k + 1] - edges[k])
-    local = np.clip((np.abs(u) - edges[k]) / tooth_w, 0.0, 1.0)      # 0..1 across one tooth
+    local = np.clip((au - e_lo) / (e_hi - e_lo), 0.0, 1.0)      # 0..1 across one tooth
     rounding = TOOTH_EDGE_ROUNDING * (np.abs(2 * local - 1) ** 4)
     teeth_rgb = np.array(style.teeth_rgb, np.float32)
 
