@@ -132,6 +132,31 @@ def test_reused_frame_buffer_and_pool(tmp_path: Path) -> None:
     assert np.allclose(levels, [i * 9 for i in range(n)], atol=3)
 
 
+def test_lent_buffers_are_queued_without_a_copy(tmp_path: Path) -> None:
+    """Frames drawn into VideoWriter.buffer() (the render's path, #7) come out as drawn, in order, past the
+    pool's size; a lent buffer is never one still queued, and a frame from elsewhere is still copied."""
+    from xiaonuan.encode import QUEUE_FRAMES
+
+    n = QUEUE_FRAMES * 3
+    own = np.zeros((H, W, 3), np.uint8)
+    with VideoWriter(tmp_path / "lent.mp4", (W, H), FPS, None, RATE_HZ, preset="ultrafast") as w:
+        queued: list[int] = []
+        for i in range(n):
+            if i % 5 == 4:                     # now and then a caller's own frame (copied)
+                own[...] = i * 9
+                w.write(own)
+                continue
+            buf = w.buffer()
+            assert w.buffer() is buf           # the same one until it is written
+            buf[...] = i * 9
+            w.write(buf)
+            queued.append(id(buf))
+        assert len(set(queued)) <= QUEUE_FRAMES
+    levels = [float(f.mean()) for f in read_frames(tmp_path / "lent.mp4")]
+    assert len(levels) == n
+    assert np.allclose(levels, [i * 9 for i in range(n)], atol=3)
+
+
 def test_wav_is_written_block_by_block(tmp_path: Path) -> None:
     """The mux's WAV of a track longer than one block (clipped, NaN → 0) matches a one-shot conversion."""
     import wave

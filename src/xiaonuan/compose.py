@@ -611,6 +611,7 @@ class Compositor:
         self._alt: Frame = np.empty((H, W, 3), np.uint8)
         self._presenter_size = (0, 0)
         self.kept: Frame | None = None
+        self._buffers: Callable[[], Frame] | None = None  # set by stream()
         self.set_presenter_size(presenter_size)
         self._story(0)
 
@@ -818,8 +819,9 @@ class Compositor:
         return x, self.height_px - st.bottom_margin_px - ov.height_px
 
     def frame(self, presenter: Frame, t_s: float, subtitle=None, matte: np.ndarray | None = None,
-              pose: np.ndarray | None = None) -> Frame:
-        """The composed canvas at program time `t_s` (RGB uint8, template size). Returns a reused buffer.
+              pose: np.ndarray | None = None, out: Frame | None = None) -> Frame:
+        """The composed canvas at program time `t_s` (RGB uint8, template size). Returns a reused buffer,
+        or `out` (a template-size buffer that is drawn over entirely) when given.
 
         `subtitle` is the text (or a subtitles.Cue) shown now; `matte` an optional presenter alpha
         (H, W) uint8/float in the presenter frame's geometry, used by templates with style 'matte';
@@ -828,7 +830,7 @@ class Compositor:
         """
         if presenter.shape[1::-1] != self._presenter_size:
             self.set_presenter_size((presenter.shape[1], presenter.shape[0]))
-        canvas = self._canvas
+        canvas = self._canvas if out is None else out
         scene = self.scene_at(t_s)
         self._draw_scene(canvas, scene, presenter, t_s, matte, pose)
         tr = self.template.spec.transition
@@ -947,15 +949,19 @@ class Compositor:
         band.blend_into(canvas, x, 0)
 
     def stream(self, faces: Iterable, cues: Sequence = (), keep: int | None = None,
-               poses: Iterable[np.ndarray | None] | None = None) -> Iterator[Frame]:
+               poses: Iterable[np.ndarray | None] | None = None,
+               buffers: Callable[[], Frame] | None = None) -> Iterator[Frame]:
         """Program frames: the intro card, one frame per presenter frame (subtitles from `cues`, on
         the program clock), the outro card. Items of `faces` are frames or (frame, matte) pairs;
         `poses`, if given, has one 2x3 transform (or None) per item (see `frame`).
-        Frame number `keep` is also composed without its subtitle into `self.kept` (the cover)."""
+        Frame number `keep` is also composed without its subtitle into `self.kept` (the cover).
+        `buffers`, if given, supplies the buffer each frame is drawn into (VideoWriter.buffer: no copy
+        on write); without it every frame is the compositor's own reused canvas."""
         from xiaonuan.subtitles import cue_at
 
         fps, prog = self.fps, self.program
         n_intro, n_outro = round(prog.intro_s * fps), round(prog.outro_s * fps)
+        self._buffers = buffers
         it = iter(zip(faces, poses) if poses is not None else ((f, None) for f in faces))
         first = next(it, None)
         if first is None:
@@ -981,7 +987,7 @@ class Compositor:
         t = i / self.fps
         if i == keep:
             self.kept = self.frame(face, t, None, matte, pose).copy()
-        return self.frame(face, t, cue, matte, pose)
+        return self.frame(face, t, cue, matte, pose, out=self._buffers() if self._buffers else None)
 
 
 def _unpack(item: tuple) -> tuple[Frame, np.ndarray | None, np.ndarray | None]:

@@ -84,7 +84,7 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
             metadata=metadata, preset=preset or encode.PRESET) as writer:
         watch.lap("encode")  # starting ffmpeg (the soundtrack is already in the writer's WAV)
         audio = None
-        frames = comp.stream(faces, plan.cues, keep=plan.cover_frame, poses=poses)
+        frames = comp.stream(faces, plan.cues, keep=plan.cover_frame, poses=poses, buffers=writer.buffer)
         for i, frame in enumerate(watch.timed(frames, "compose")):
             with watch.adding("encode"):
                 writer.write(frame)
