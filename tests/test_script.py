@@ -33,6 +33,25 @@ def test_pause_mark_and_markdown_emphasis():
     assert s.sentences[0].pause_after_ms == 1500
 
 
+def test_pause_without_a_length_and_between_paragraphs():
+    from xiaonuan.script import DEFAULT_PAUSE_MS
+
+    s = parse_script("第一句。[pause]第二句。\n\n[pause 2s]\n\n第三句。[ Pause 300ms ]")
+    assert [x.text for x in s.sentences] == ["第一句。", "第二句。", "第三句。"]   # no marker is read or shown
+    assert s.sentences[0].pause_after_ms == DEFAULT_PAUSE_MS
+    assert s.sentences[1].pause_after_ms == 2000                # a pause on its own line lengthens the one before it
+    assert s.sentences[2].pause_after_ms == PARAGRAPH_PAUSE_MS  # never shorter than a paragraph's own
+    assert parse_script("A sentence. [Pause for thought] and more.").sentences[1].text.startswith("[Pause for")
+
+
+@pytest.mark.parametrize("mark, says", [("[pause 1.5秒]", "not a pause"), ("[pause 2 sec]", "not a pause"),
+                                        ("[pause 1,5s]", "not a pause"), ("[pause 30s]", "longest pause")])
+def test_a_pause_it_cannot_read_is_an_error_with_its_line(mark, says):
+    with pytest.raises(ScriptError, match=rf"line 3: .*{says}.*") as e:
+        parse_script(f"# 标题\n\n第一句。{mark}第二句。")
+    assert mark in str(e.value)
+
+
 @pytest.mark.parametrize("text", ["", "   \n\n  ", "# 只有标题\n", "。。！", "🎉🎉"])
 def test_nothing_to_speak_is_an_error(text):
     with pytest.raises(ScriptError, match="no text to speak"):

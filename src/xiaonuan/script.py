@@ -9,7 +9,7 @@ No audio, no video: just text, language and the pauses between sentences. The ma
     ---
     # 本周要闻                              the title: shown as the headline, not read aloud
     ## 花展开幕 {name: 李明, title: 记者}     a story: its own headline (and lower-third fields)
-    本市花展今天**开幕**。[pause 0.5s]       sentences; **emphasis**; an extra pause
+    本市花展今天**开幕**。[pause 0.5s]       sentences; **emphasis**; an extra pause ([pause]: 1 s; ≤ 10 s)
     > The flower show opened today.        English line for the sentence(s) above (bilingual subtitles)
     - 一百多个品种                           a bullet: spoken, and shown on the slide panel as it is spoken
     ![展区地图](map.png)                    a slide image (relative to the script file), shown with the next sentence
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 SENTENCE_PAUSE_MS = 350    # silence after a sentence: long enough for the mouth to close (> 0.2 s)
 PARAGRAPH_PAUSE_MS = 650   # silence after a paragraph
+DEFAULT_PAUSE_MS = 1000    # [pause] without a length
+MAX_PAUSE_MS = 10_000      # the longest [pause …]
 MAX_CHARS = 20_000         # a longer script is refused (about an hour of speech)
 MAX_TITLE_CHARS = 40
 
@@ -49,7 +51,8 @@ _LATIN = re.compile(r"[A-Za-z]")
 _SENTENCE_END = re.compile(r"([。！？；…]+[”’」』）)]*|[.!?]+[\"'”’)]*(?=\s|$))")
 # An English full stop after these does not end a sentence.
 _ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|e\.g|i\.e|No|Fig)|\b[A-Z])\.$")
-_PAUSE = re.compile(r"\[pause\s+(\d+(?:\.\d+)?)\s*(ms|s)?\]", re.IGNORECASE)
+_PAUSE = re.compile(r"\[\s*pause(?:\s+(\d+(?:\.\d+)?)\s*(ms|s)?)?\s*\]", re.IGNORECASE)  # [pause], [pause 0.5s]
+_PAUSE_LIKE = re.compile(r"\[\s*pause\s*(?:[\d.,]+\s*\w*\s*)?\]", re.IGNORECASE)  # meant as one (checked), not "[pause for …]"
 _EXPRESSION = re.compile(r"\[expression\b([^\]]*)\]", re.IGNORECASE)  # [expression warm]; the name is checked
 _EXPRESSION_SPACED = re.compile(r"(\s*)(?:\[expression\b[^\]]*\])+(\s*)", re.IGNORECASE)  # markers, for removal
 _MARKDOWN_INLINE = re.compile(r"(\*\*|__|\*|`)")
@@ -155,7 +158,9 @@ def parse_script(text: str, *, source: str = "script", base_dir: str | Path | No
         if b.images:
             pending.setdefault(b.story, []).extend(
                 SlideItem("image", len(sentences), cap, _slide_path(src, base_dir, source)) for cap, src in b.images)
-        new = _split_paragraph(b.text, b.paragraph) if b.text else []
+        new, lead_ms = _split_paragraph(b.text, b.paragraph) if b.text else ([], 0)
+        if lead_ms and sentences:
+            sentences[-1] = replace(sentences[-1], pause_after_ms=max(sentences[-1].pause_after_ms, lead_ms))
         en = _split_translation(b.translation, len(new))
         for j, s in enumerate(new):
             text, here, expression = _take_expressions(s.text, expression)
@@ -332,6 +337,14 @@ def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str,
         where = f"{source}, line {number}"
         for m in _EXPRESSION.finditer(stripped):
             _check_expression(_expression_name(m), f"{where}: {m.group(0)}", "[expression warm]")
+        for m in _PAUSE_LIKE.finditer(stripped):
+            ok = _PAUSE.fullmatch(m.group(0))
+            if not ok:
+                raise ScriptError(f"{where}: {m.group(0)} is not a pause this reads; write [pause] "
+                                  f"({DEFAULT_PAUSE_MS} ms), [pause 0.5s] or [pause 800ms]")
+            if _pause_ms(ok) > MAX_PAUSE_MS:
+                raise ScriptError(f"{where}: {m.group(0)} is longer than the longest pause, "
+                                  f"{MAX_PAUSE_MS // 1000} s; fix: shorten it, or split the script into two videos")
         if stripped.startswith("#"):
             heading = stripped.lstrip("#").strip()
             if _EXPRESSION.search(heading):
@@ -449,10 +462,19 @@ def _speakable(ch: str) -> bool:
     return not (cat.startswith("C") or cat == "So" or cat == "Sk")
 
 
-def _split_paragraph(para: str, paragraph: int) -> list[Sentence]:
+def _split_paragraph(para: str, paragraph: int) -> tuple[list[Sentence], int]:
+    """The paragraph's sentences, and the pause (ms, 0 for none) that comes before its first words: it belongs
+    after the sentence before the paragraph (a `[pause 2s]` line between two paragraphs)."""
     out: list[Sentence] = []
+    lead = 0
     marks = ""  # [expression …] markers of pieces without words: they go with the next sentence's text
     for chunk_text, pause_ms in _pause_chunks(para):
+        if pause_ms and not _has_words(_EXPRESSION.sub("", chunk_text)):
+            # a pause with no words before it in this chunk lengthens the pause after the sentence before
+            if out:
+                out[-1] = replace(out[-1], pause_after_ms=max(out[-1].pause_after_ms, pause_ms))
+            else:
+                lead = max(lead, pause_ms)
         pieces = _SENTENCE_END.split(chunk_text)
         # split() with one group alternates text, terminator, text, terminator, ...
         texts = ["".join(pieces[i:i + 2]).strip() for i in range(0, len(pieces), 2)]
@@ -468,7 +490,7 @@ def _split_paragraph(para: str, paragraph: int) -> list[Sentence]:
             out.append(Sentence(t, pause_ms if last and pause_ms else SENTENCE_PAUSE_MS, paragraph))
     if marks and out:  # after the paragraph's last words: from the next sentence on
         out[-1] = replace(out[-1], text=out[-1].text + marks)
-    return out
+    return out, lead
 
 
 def _merge_abbreviations(texts: list[str]) -> list[str]:
@@ -482,15 +504,21 @@ def _merge_abbreviations(texts: list[str]) -> list[str]:
 
 
 def _pause_chunks(para: str) -> list[tuple[str, int]]:
-    """Split at `[pause Ns]` marks: (text, pause after it in ms, 0 when none)."""
+    """Split at `[pause]` / `[pause Ns]` marks: (text, pause after it in ms, 0 when none)."""
     chunks, pos = [], 0
     for m in _PAUSE.finditer(para):
-        value = float(m.group(1))
-        ms = int(value if (m.group(2) or "s").lower() == "ms" else value * 1000)
-        chunks.append((para[pos:m.start()], min(ms, 10_000)))
+        chunks.append((para[pos:m.start()], min(_pause_ms(m), MAX_PAUSE_MS)))
         pos = m.end()
     chunks.append((para[pos:], 0))
     return chunks
+
+
+def _pause_ms(m: re.Match) -> int:
+    """The length of a matched `[pause …]` in ms: DEFAULT_PAUSE_MS without a number, seconds without a unit."""
+    if m.group(1) is None:
+        return DEFAULT_PAUSE_MS
+    value = float(m.group(1))
+    return int(value if (m.group(2) or "s").lower() == "ms" else value * 1000)
 
 
 def _has_words(text: str) -> bool:
