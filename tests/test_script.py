@@ -33,6 +33,12 @@ def test_pause_mark_and_markdown_emphasis():
     assert s.sentences[0].pause_after_ms == 1500
 
 
+def test_units_the_voice_reads_are_kept_for_it_and_the_subtitles():
+    # ℃ ° ㎡ ℉ are symbols ("So") like emoji, but normalize.py reads them (零下三点五摄氏度) and the font has them
+    s = parse_script("气温-3.5℃，面积50㎡。🎉 Tonight 98.6℉, 20° warmer.")
+    assert [x.text for x in s.sentences] == ["气温-3.5℃，面积50㎡。", "Tonight 98.6℉, 20° warmer."]
+
+
 def test_pause_without_a_length_and_between_paragraphs():
     from xiaonuan.script import DEFAULT_PAUSE_MS
 

@@ -81,7 +81,7 @@ class _Rule:
 # Full-width ASCII (０-９, Ａ-Ｚ, ％, ：, －, ＄ …) matches like ASCII; the full-width comma does not,
 # because "2020，300家" is two numbers. One character maps to one, so offsets stay the same.
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if c != 0xFF0C} | {0xFFE5: ord("¥")}
-_TRIGGER = re.compile(r"[0-9A-Za-z$¥£€%‰℃°&~\-−–— ]")
+_TRIGGER = re.compile(r"[0-9A-Za-z$¥£€%‰℃℉°&~\-−–— ]")
 
 
 class _Builder:
@@ -204,9 +204,9 @@ _ZH_UNITS = {"km/h": "公里每小时", "km²": "平方公里", "km2": "平方�
              "m³": "立方米", "km": "公里", "kg": "公斤", "cm": "厘米", "mm": "毫米", "mg": "毫克", "ml": "毫升",
              "mL": "毫升", "kWh": "千瓦时", "kW": "千瓦", "MW": "兆瓦", "GW": "吉瓦", "m": "米", "g": "克",
              "t": "吨", "L": "升", "h": "小时", "min": "分钟", "℃": "摄氏度", "°C": "摄氏度", "° C": "摄氏度",
-             "°F": "华氏度", "°": "度"}
+             "°F": "华氏度", "℉": "华氏度", "°": "度"}
 _ZH_CURRENCY = {"$": "美元", "US$": "美元", "HK$": "港元", "¥": "元", "€": "欧元", "£": "英镑"}
-_TEMPERATURE = ("℃", "°C", "° C", "°F")
+_TEMPERATURE = ("℃", "°C", "° C", "°F", "℉")
 
 
 def zh_digits(digits: str, *, phone: bool = False) -> str:
@@ -415,6 +415,7 @@ _EN_UNITS = {"km/h": ("kilometer per hour", "kilometers per hour"), "mph": ("mil
              "mm": ("millimeter", "millimeters"), "lb": ("pound", "pounds"), "lbs": ("pound", "pounds"),
              "ft": ("foot", "feet"), "℃": ("degree Celsius", "degrees Celsius"),
              "°C": ("degree Celsius", "degrees Celsius"), "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
+             "℉": ("degree Fahrenheit", "degrees Fahrenheit"),
              "°": ("degree", "degrees"), "GB": ("gigabyte", "gigabytes"), "MB": ("megabyte", "megabytes"),
              "TB": ("terabyte", "terabytes")}
 _EN_ABBREVIATIONS = {"Dr": "Doctor", "Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Prof": "Professor",

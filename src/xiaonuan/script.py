@@ -62,6 +62,9 @@ _IMAGE_REF = re.compile(r"!\[([^\]]*)\]\(([^)\s]*)\)")
 _EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _STORY_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")
 _BULLET = re.compile(r"^(?:[-*+]|\d{1,2}[.)])\s+")
+# symbols (Unicode "So") that the voice reads, through normalize.py's unit tables; other symbols, emoji among
+# them, are dropped from the text and the subtitles
+_READ_SYMBOLS = frozenset("℃℉°㎡")
 EMPH_OPEN, EMPH_CLOSE = "\ue000", "\ue001"  # private-use marks that carry **emphasis** through splitting
 STORY_FIELDS = frozenset({"name", "title", "headline", "expression"})  # what a `## story {…}` may set
 
@@ -459,7 +462,7 @@ def _clean(line: str) -> str:
 
 def _speakable(ch: str) -> bool:
     cat = unicodedata.category(ch)
-    return not (cat.startswith("C") or cat == "So" or cat == "Sk")
+    return ch in _READ_SYMBOLS or not (cat.startswith("C") or cat == "So" or cat == "Sk")
 
 
 def _split_paragraph(para: str, paragraph: int) -> tuple[list[Sentence], int]:
