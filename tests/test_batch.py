@@ -110,6 +110,14 @@ def items4() -> list[dict]:
             {"name": "four", "text": "第四条。"}]
 
 
+def test_reasons_with_brackets_are_printed_as_written(tmp_path):
+    # rich reads [..] as markup: the summary table showed "line 1:  is longer than …", the marker eaten
+    rundown, out = write_rundown(tmp_path, [{"name": "long", "text": "测试。[pause 30s]"}]), tmp_path / "out"
+    proc = run_cli("batch", str(rundown), "--out", str(out), "--jobs", "1", "--no-history", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("[pause 30s]") == 2, proc.stderr     # the item's log line and the summary table
+
+
 def test_four_items_one_broken_then_resume_skips_the_finished(tmp_path):
     rundown, out = write_rundown(tmp_path, items4()), tmp_path / "out"
     env = {"XIAONUAN_DATA": str(tmp_path / "data")}

@@ -24,6 +24,7 @@ def batch(
     130 when interrupted (finished items are kept; run the same command again to resume).
     """
     from rich.console import Console
+    from rich.markup import escape  # names and messages may hold [brackets] ([pause 30s]): text, not markup
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     from .batch import EXIT_INTERRUPTED, load_rundown, run_batch
@@ -42,14 +43,14 @@ def batch(
     progress = Progress(TextColumn("{task.description:<24}"), BarColumn(), TaskProgressColumn(),
                         TextColumn("{task.fields[status]:<8} {task.fields[note]}"), TimeElapsedColumn(),
                         console=console, disable=not live)
-    tasks = {it.name: progress.add_task(it.name[:24], total=1.0, status="", note="") for it in rd.items}
+    tasks = {it.name: progress.add_task(escape(it.name[:24]), total=1.0, status="", note="") for it in rd.items}
     overall = progress.add_task("[bold]overall", total=len(rd.items), status="", note="")
     ended: set[str] = set()
 
     def on_event(e) -> None:
         note = e.message if len(e.message) <= 60 else e.message[:57] + "…"
         progress.update(tasks[e.name], completed=e.fraction if e.status != "ok" else 1.0, status=e.status,
-                        note=note)
+                        note=escape(note))
         if e.status in ("ok", "failed", "skipped") and e.name not in ended:
             ended.add(e.name)
             progress.update(overall, completed=len(ended))
@@ -73,6 +74,7 @@ def batch(
 
 
 def _summary(console, report) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     colours = {"ok": "green", "failed": "red", "skipped": "yellow"}
@@ -80,9 +82,9 @@ def _summary(console, report) -> None:
     for col in ("item", "status", "duration", "time", "reason / output"):
         table.add_column(col, overflow="fold")
     for r in report.items:
-        table.add_row(r.name, f"[{colours.get(r.status, 'white')}]{r.status}[/]",
+        table.add_row(escape(r.name), f"[{colours.get(r.status, 'white')}]{r.status}[/]",
                       f"{r.duration_s:.1f} s" if r.duration_s else "", f"{r.elapsed_s:.1f} s" if r.elapsed_s else "",
-                      r.reason or (Path(r.mp4).name if r.mp4 else ""))
+                      escape(r.reason or (Path(r.mp4).name if r.mp4 else "")))
     console.print(table)
     c = report.counts
     console.print(f"ok {c['ok']}, failed {c['failed']}, skipped {c['skipped']}; report: "
