@@ -94,3 +94,23 @@ def test_say_marks_emphasis_with_asterisks_and_writes_a_wav(tmp_path):
     assert "reads:    我们今天去公园" in result.output and "**" not in result.output
     with wave.open(str(out)) as w:
         assert w.getnchannels() == 1 and w.getnframes() > 0.5 * w.getframerate()
+
+
+def test_say_reads_the_line_as_a_script_does_with_its_pauses(tmp_path):
+    import wave
+
+    from typer.testing import CliRunner
+
+    from xiaonuan.cli import app
+
+    out = tmp_path / "say.wav"
+    result = CliRunner().invoke(app, ["say", "第一句。[pause 1.5s]第二句。", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "pause" not in result.output.split("phonemes:")[0]       # the marker is not read
+    with wave.open(str(out)) as w:
+        rate, pcm = w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    hop = rate // 100                                                   # 10 ms
+    loud = np.abs(pcm[: len(pcm) // hop * hop].astype(np.int32)).reshape(-1, hop).max(axis=1) > 300
+    edges = np.flatnonzero(np.diff(loud.astype(np.int8)))
+    gaps = np.diff(edges)[1::2] / 100.0 if len(edges) > 2 else np.array([0.0])   # quiet runs between sounds, s
+    assert 1.4 <= gaps.max() <= 1.9, gaps

@@ -10,9 +10,12 @@ import typer
 
 from .errors import InputError, XiaonuanError
 
+END_PAUSE_MS = 200  # silence after the last sentence
+
 
 def say(
-    text: str = typer.Argument(..., help="the line to speak, e.g. \"我去银行还钱\"; **word** is said with emphasis"),
+    text: str = typer.Argument(..., help="the line to speak, e.g. \"我去银行还钱\"; **word** is said with emphasis, "
+                                        "[pause 1s] pauses (script markup)"),
     voice: Optional[str] = typer.Option(None, help="voice (default: espeak:cmn or espeak:en-us by the text)"),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="write a WAV file"),
     play: bool = typer.Option(False, "--play", help="play it (needs the sounddevice package and a sound device)"),
@@ -46,18 +49,21 @@ def _synthesize(text: str, voice: str | None, rate: int | None, pitch: int | Non
     from .lexicon import LEXICON_FILE, layered
     from .paths import project_root
     from .render import DEFAULT_VOICES
-    from .script import detect_language, emphasis_spans
+    from .script import parse_script
     from .speech import get_engine
 
-    text, spans = emphasis_spans(text)
     if not text.strip():
         raise InputError("nothing to say: give a line of text, e.g. xiaonuan say \"你好\"")
-    engine = get_engine(voice or DEFAULT_VOICES[detect_language(text)])
+    # read as a render reads a script: sentences, their pauses ([pause 1s]), **emphasis**, markers removed
+    script = parse_script(text, source="text")
+    sentences, texts = script.sentences, [s.text for s in script.sentences]
+    engine = get_engine(voice or DEFAULT_VOICES[script.language])
     lex = layered(project_root() / LEXICON_FILE, lexicon)
-    spoken = engine.spoken_texts([text], lex)[0] if hasattr(engine, "spoken_texts") else text
-    speech = engine.synthesize([text], [200], rate_wpm=rate, pitch=pitch,
-                               emphasis=[((0, len(text)),) if emphasis else spans], lexicon=lex)
-    return speech, spoken
+    spoken = engine.spoken_texts(texts, lex) if hasattr(engine, "spoken_texts") else texts
+    pauses = [s.pause_after_ms for s in sentences[:-1]] + [END_PAUSE_MS]
+    speech = engine.synthesize(texts, pauses, rate_wpm=rate, pitch=pitch, lexicon=lex,
+                               emphasis=[((0, len(t)),) if emphasis else s.emphasis for t, s in zip(texts, sentences)])
+    return speech, " ".join(spoken)
 
 
 def write_wav(samples, rate_hz: int, path: Path) -> None:
