@@ -82,6 +82,22 @@ def test_unusable_rundowns_say_why(tmp_path, text, message):
         load_rundown(path)
 
 
+def test_a_template_folder_is_found_beside_the_rundown_and_hashed(tmp_path, monkeypatch):
+    import shutil
+
+    from xiaonuan.paths import templates_dir
+
+    shutil.copytree(templates_dir() / "news", tmp_path / "jobs" / "promo")
+    path = write_rundown(tmp_path / "jobs", [{"name": "a", "text": "你好。", "template": "./promo"}])
+    monkeypatch.chdir(tmp_path)                      # not where the rundown is
+    (item,) = load_rundown(path).items
+    assert item.template == str((tmp_path / "jobs" / "promo").resolve())
+    before = input_hash(item, "v1")
+    (tmp_path / "jobs" / "promo" / "template.yaml").write_text(
+        (tmp_path / "jobs" / "promo" / "template.yaml").read_text(encoding="utf-8") + "\n# tuned\n", encoding="utf-8")
+    assert input_hash(item, "v1") != before          # a tuned template renders the item again on resume
+
+
 def test_uploaded_rundowns_cannot_read_server_files(tmp_path):
     path = write_rundown(tmp_path, [{"name": "x", "script": "/etc/passwd"}])
     (item,) = load_rundown(path, allow_files=False).items

@@ -115,6 +115,18 @@ def test_news_template_copy_validates(tmp_path: Path) -> None:
     assert load_template("news", tmp_path).root == (tmp_path / "news").resolve()
 
 
+def test_a_template_folder_of_ones_own_is_loaded_by_its_path(tmp_path: Path, monkeypatch) -> None:
+    # a marketer's copy kept outside the project: `--template ./promo` (relative to where one runs) or absolute
+    shutil.copytree(templates_dir() / "news", tmp_path / "promo")
+    monkeypatch.chdir(tmp_path)
+    for ref in ("./promo", str(tmp_path / "promo")):
+        tpl = load_template(ref)
+        assert tpl.name == "promo" and tpl.root == (tmp_path / "promo").resolve() and tpl.width_px == 1920
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(TemplateError, match=r"no template.yaml in empty.*path to a template folder of your own"):
+        load_template("./empty")
+
+
 def test_all_shipped_templates_load_with_previews() -> None:
     for name in ("news", "explainer", "vertical", "bulletin", "studio"):
         tpl = load_template(name)

@@ -222,7 +222,12 @@ def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) 
         seed = int(merged.get("seed") or 0)
     except (TypeError, ValueError):
         raise InputError(f"rundown {where}: seed {merged.get('seed')!r} must be a whole number") from None
-    settings = dict(name=name, template=str(merged.get("template") or "news"),
+    from .templates import is_template_path
+
+    template = str(merged.get("template") or "news")
+    if is_template_path(template):  # a template folder of one's own: relative to the rundown, as scripts are
+        template = str((base / Path(template).expanduser()).resolve())
+    settings = dict(name=name, template=template,
                     avatar=str(merged.get("avatar") or "default"),
                     voice=str(merged["voice"]) if merged.get("voice") else None,
                     fields=fields, seed=seed, skip=_truthy(merged.get("skip")))
@@ -330,10 +335,21 @@ def folder_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
+def _template_folder(name: str) -> Path:
+    """The item's template folder (a missing one hashes as empty: its render fails with the reason)."""
+    from .errors import TemplateError
+    from .templates import template_folder
+
+    try:
+        return template_folder(name)
+    except TemplateError:
+        return templates_dir() / name
+
+
 def input_hash(item: Item, code: str) -> str:
     """The hash of everything that decides an item's output."""
     payload = {"script": item.script, "template": item.template,
-               "template_files": folder_digest(templates_dir() / item.template),
+               "template_files": folder_digest(_template_folder(item.template)),
                "avatar": item.avatar, "avatar_files": folder_digest(avatars_dir() / item.avatar),
                "voice": item.voice, "fields": dict(sorted(item.fields.items())), "seed": item.seed, "code": code}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

@@ -619,20 +619,35 @@ def available_templates(root: Path | None = None) -> list[str]:
     return sorted(p.name for p in base.iterdir() if (p / TEMPLATE_FILE).is_file())
 
 
-def load_template(name: str, root: Path | None = None) -> Template:
-    """Load and validate templates/<name>/template.yaml; raise TemplateError naming what to fix.
+def is_template_path(name: str) -> bool:
+    """Whether `name` names a template folder by its path (./mine, ~/t/promo, /srv/t) rather than by name."""
+    return "/" in name or "\\" in name or name.startswith((".", "~"))
 
-    Example: load_template("news").width_px == 1920
-    """
+
+def template_folder(name: str, root: Path | None = None) -> Path:
+    """The folder of template `name`: templates/<name> (or `root`/<name>), or the folder `name` is a path
+    to (one of your own, kept anywhere); TemplateError naming the fix when it holds no template.yaml."""
     base = Path(root) if root is not None else templates_dir()
-    folder = base / name
-    path = folder / TEMPLATE_FILE
-    if not name or "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+    folder = Path(name).expanduser() if is_template_path(name) else base / name
+    if not name or not (folder / TEMPLATE_FILE).is_file():
         names = available_templates(base)
         raise TemplateError(
             f"unknown template '{name}' (no {TEMPLATE_FILE} in {folder}); "
-            f"fix: use one of: {', '.join(names) if names else '(none found in ' + str(base) + ')'}"
+            f"fix: use one of: {', '.join(names) if names else '(none found in ' + str(base) + ')'}, "
+            f"or the path to a template folder of your own (e.g. ./my_template, a copy of templates/news)"
         )
+    return folder
+
+
+def load_template(name: str, root: Path | None = None) -> Template:
+    """Load and validate templates/<name>/template.yaml (or <name>/template.yaml when `name` is a folder's
+    path); raise TemplateError naming what to fix.
+
+    Example: load_template("news").width_px == 1920
+    """
+    folder = template_folder(name, root)
+    path = folder / TEMPLATE_FILE
+    name = folder.resolve().name if is_template_path(name) else name
     text = path.read_text(encoding="utf-8")
     try:
         node = yaml.compose(text)
