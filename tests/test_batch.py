@@ -99,9 +99,10 @@ def test_a_template_folder_is_found_beside_the_rundown_and_hashed(tmp_path, monk
 
 
 def test_uploaded_rundowns_cannot_read_server_files(tmp_path):
-    path = write_rundown(tmp_path, [{"name": "x", "script": "/etc/passwd"}])
-    (item,) = load_rundown(path, allow_files=False).items
-    assert item.error and "not allowed" in item.error and item.script == ""
+    path = write_rundown(tmp_path, [{"name": "x", "script": "/etc/passwd"},
+                                    {"name": "y", "text": "你好。", "template": "/srv/some/template"}])
+    for item in load_rundown(path, allow_files=False).items:
+        assert item.error and "not allowed" in item.error and item.script == ""
 
 
 def test_hash_covers_every_input():

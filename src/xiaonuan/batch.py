@@ -225,12 +225,19 @@ def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) 
     from .templates import is_template_path
 
     template = str(merged.get("template") or "news")
+    refused = None
     if is_template_path(template):  # a template folder of one's own: relative to the rundown, as scripts are
-        template = str((base / Path(template).expanduser()).resolve())
+        if allow_files:
+            template = str((base / Path(template).expanduser()).resolve())
+        else:
+            refused = (f"rundown {where}: template folders are not allowed in an uploaded rundown; "
+                       f"use a template by its name (xiaonuan templates list)")
     settings = dict(name=name, template=template,
                     avatar=str(merged.get("avatar") or "default"),
                     voice=str(merged["voice"]) if merged.get("voice") else None,
                     fields=fields, seed=seed, skip=_truthy(merged.get("skip")))
+    if refused:
+        return Item(script="", source="", error=refused, **settings)
     try:
         if entry.get("bulletin") is not None:
             text, source = _bulletin_text(entry["bulletin"], base, allow_files, where), "bulletin"

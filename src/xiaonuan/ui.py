@@ -353,6 +353,8 @@ def build_app(store: Store | None = None):
 
         if not (script or "").strip():
             raise gr.Error("Type a script first. 请先输入稿件。")
+        if template not in template_names:  # the page offers names only: no folder paths on the server
+            raise gr.Error(f"Unknown template {template!r}; pick one from the list. 请从列表中选择模板。")
         user = getattr(request, "username", None) or ""
         settings = {"kind": kind, "template": template, "avatar": avatar, "voice": voice, "speed": speed}
         started = time.perf_counter()
