@@ -54,4 +54,7 @@ def test_render_command_writes_mp4_and_srt(tmp_path):
     assert out.is_file() and out.with_suffix(".srt").is_file()
     assert str(out) in proc.stdout
     assert "100.0%" in proc.stderr  # progress was shown
+    # stderr is a pipe, as in a batch job's log: whole lines, a few per stage, no carriage returns
+    lines = proc.stderr.splitlines()
+    assert "\r" not in proc.stderr and lines[0].startswith("[  0.0%] script") and 3 < len(lines) < 25
     assert sorted(p.name for p in out.parent.iterdir()) == ["short.jpg", "short.mp4", "short.srt", "short.vtt"]

@@ -52,18 +52,29 @@ def render(
     from . import render as do_render
     from .progress import Progress
 
+    live = sys.stderr.isatty()
+    logged = [-1]  # the last tenth of the video written to a log
+
     def show(p: Progress) -> None:
-        if not quiet:
+        if quiet:
+            return
+        if live:  # a terminal: one line, rewritten
             end = "\n" if p.stage == "done" else ""
             sys.stderr.write(f"\r[{p.fraction * 100:5.1f}%] {p.stage}: {p.message:<40.40}{end}")
-            sys.stderr.flush()
+        else:  # a log (batch jobs, CI): a line per stage and per tenth of the frames, not one long line of \r
+            tenth = int(p.fraction * 10) if p.stage == "video" else -1
+            if p.stage == "video" and tenth == logged[0]:
+                return
+            logged[0] = tenth
+            sys.stderr.write(f"[{p.fraction * 100:5.1f}%] {p.stage}: {p.message}\n")
+        sys.stderr.flush()
 
     try:
         result = do_render(script, out=out, template=template, avatar=avatar,
                            voice=voice, fields=_parse_fields(set_), seed=seed, on_progress=show,
                            allow_unconsented=allow_unconsented, height_px=height)
     except XiaonuanError as e:
-        if not quiet:
+        if not quiet and live:
             sys.stderr.write("\n")
         _fail(e)
         return
