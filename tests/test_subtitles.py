@@ -209,9 +209,28 @@ def test_segmenter_dictionary_is_cached_and_a_broken_cache_is_only_slower(tmp_pa
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
         assert r.returncode == 0 and r.stderr == "", r.stderr
         runs.append(r.stdout)
-    (cached,) = tmp_path.glob("jieba-*.marshal")
+    (cached,) = tmp_path.glob("jieba-*.sqlite")
     assert cached.stat().st_size > 1_000_000 and runs[0] == runs[1] and "公园" in runs[0]
-    cached.write_bytes(b"not marshal data")
+    cached.write_bytes(b"not a database")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 0 and r.stdout == runs[0]
     assert cached.stat().st_size > 1_000_000  # rebuilt and written again
+
+
+def test_stored_dictionary_segments_as_jieba_s_own(tmp_path: Path) -> None:
+    # the SQLite-backed prefix dictionary (looked up on demand, not loaded: #7) cuts exactly as the in-memory one
+    import jieba
+
+    from xiaonuan.subtitles import _StoredFreq, _write_prefix_db
+
+    own = jieba.Tokenizer()
+    own.FREQ, own.total = own.gen_pfdict(own.get_dict_file())
+    own.initialized = True
+    _write_prefix_db(tmp_path / "d.sqlite", own.FREQ, own.total)
+    stored = jieba.Tokenizer()
+    stored.FREQ = _StoredFreq(tmp_path / "d.sqlite")
+    stored.total, stored.initialized = stored.FREQ.total, True
+    text = ("本市春季花展今天上午在滨江公园开幕。二〇二五年三月，长江大桥管理处表示南京市长江大桥将封闭维修；"
+            "研究生命起源的科学家和张小明一起去了人民银行，结婚的和尚未结婚的都来了。")
+    assert list(stored.cut(text, HMM=True)) == list(own.cut(text, HMM=True))
+    assert "公园" in stored.FREQ and "公园x" not in stored.FREQ and stored.FREQ.get("公园x", 7) == 7

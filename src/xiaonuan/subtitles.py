@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .fileio import write_atomic
+from .fileio import temp_beside, write_atomic
 
 MAX_LINES = 2  # lines per cue
 WIDE_COLUMNS = 2  # display columns of a CJK / full-width character
@@ -198,8 +198,9 @@ def _split_overlong(tokens: list[_Token], text: str, max_columns: int) -> list[_
 
 
 def _segmenter():
-    """jieba's tokenizer, built once per process on first use (55 MB) from the dictionary inside the
-    wheel, not by jieba's own initialize(), which logs to stderr and writes to the temp folder."""
+    """jieba's tokenizer, built once per process on first use from the dictionary inside the wheel, not by
+    jieba's own initialize(), which logs to stderr, writes to the temp folder and holds the whole prefix
+    dictionary in memory (0.15 s to load and ~70 MB per process, issue #7)."""
     global _SEGMENTER
     with _SEGMENTER_LOCK:
         if _SEGMENTER is None:
@@ -217,31 +218,87 @@ def _segmenter():
     return _SEGMENTER
 
 
-def _prefix_dict(tk, version: str) -> tuple[dict, int]:
-    """jieba's prefix dictionary: parsed from its text file (0.5 s CPU), or read back from the cache
-    (0.15 s; XIAONUAN_CACHE, marshal keyed by jieba's and Python's versions). A cache that cannot be
-    read or written is only slower, never an error."""
-    import marshal
-    import sys
+class _StoredFreq:
+    """jieba's prefix dictionary (word or word prefix → frequency, 0 for a prefix only) looked up in an
+    SQLite file as jieba asks (`in`, `[]`, `get`): a script needs a few hundred of its 600k entries.
+    Answers are kept; one lock guards the connection (renders may run in threads)."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self.total = int(self._db.execute("SELECT total FROM meta").fetchone()[0])
+        self._seen: dict[str, int | None] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, default=None):
+        try:
+            found = self._seen[key]
+        except KeyError:
+            with self._lock:
+                row = self._db.execute("SELECT f FROM w WHERE k = ?", (key,)).fetchone()
+            found = self._seen[key] = None if row is None else row[0]
+        return default if found is None else found
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def __getitem__(self, key: str) -> int:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+
+def _prefix_dict(tk, version: str):
+    """(FREQ, total) for jieba: a _StoredFreq over the cached SQLite file (XIAONUAN_CACHE, keyed by jieba's
+    version), built on first use from jieba's text dictionary (0.8 s once); without a usable cache, the
+    dictionary parsed into memory (0.5 s and ~70 MB a process). A cache that cannot be read or written is
+    only slower, never an error."""
+    import sqlite3
 
     from .paths import cache_root
 
     root = cache_root()
-    path = None if root is None else root / f"jieba-{version}-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
+    path = None if root is None else root / f"jieba-{version}.sqlite"
     if path is not None and path.is_file():
         try:
-            freq, total = marshal.loads(path.read_bytes())
-            return freq, total
-        except (OSError, ValueError, EOFError, TypeError):
+            stored = _StoredFreq(path)
+            return stored, stored.total
+        except sqlite3.Error:
             pass
     freq, total = tk.gen_pfdict(tk.get_dict_file())  # closes the file
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, marshal.dumps((freq, total)))
-        except OSError:
+            _write_prefix_db(path, freq, total)
+        except (OSError, sqlite3.Error):
             pass
     return freq, total
+
+
+def _write_prefix_db(path: Path, freq: dict, total: int) -> None:
+    """The prefix dictionary as an SQLite file, written beside `path` and moved into place when complete
+    (batch workers may build it at the same time)."""
+    import os
+    import sqlite3
+
+    tmp = temp_beside(path)
+    try:
+        db = sqlite3.connect(tmp)
+        try:
+            db.execute("CREATE TABLE w (k TEXT PRIMARY KEY, f INTEGER NOT NULL) WITHOUT ROWID")
+            db.executemany("INSERT INTO w VALUES (?, ?)", freq.items())
+            db.execute("CREATE TABLE meta (total INTEGER NOT NULL)")
+            db.execute("INSERT INTO meta VALUES (?)", (total,))
+            db.commit()
+        finally:
+            db.close()
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    for old in path.parent.glob("jieba-*.marshal"):  # the in-memory cache used before 2026-11-29
+        old.unlink(missing_ok=True)
 
 
 def _break_lines(tokens: list[_Token], text: str, max_columns: int) -> list[list[_Token]]:
