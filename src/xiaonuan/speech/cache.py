@@ -90,7 +90,8 @@ def save_speech(speech: Speech, path: Path) -> None:
     tmp = temp_beside(path, ".tmp.npz")
     try:
         with open(tmp, "wb") as f:
-            np.savez(f, samples=speech.samples.astype(np.float32), rate_hz=speech.rate_hz,
+            # asarray, not astype: no whole copy of a long script's samples (peak memory, #7)
+            np.savez(f, samples=np.asarray(speech.samples, np.float32), rate_hz=speech.rate_hz,
                      voice=speech.voice, exact_timing=speech.exact_timing, timing=speech.timing,
                      warnings=np.array(speech.warnings, dtype=str),
                      ph_span=np.array([(t.start, t.end, t.value.word_index) for t in ph], np.int64).reshape(-1, 3),
@@ -110,6 +111,6 @@ def load_speech(path: Path) -> Speech:
                          for (a, b, w), s in zip(z["ph_span"], z["ph_symbol"]))
         words = tuple(Timed(int(a), int(b), Word(int(si), int(c0), int(c1))) for a, b, si, c0, c1 in z["words"])
         sentences = tuple(Timed(int(a), int(b), int(i)) for a, b, i in z["sentences"])
-        return Speech(z["samples"].astype(np.float32), rate, Timeline(rate, phonemes), Timeline(rate, words),
+        return Speech(np.asarray(z["samples"], np.float32), rate, Timeline(rate, phonemes), Timeline(rate, words),
                       Timeline(rate, sentences), str(z["voice"]), bool(z["exact_timing"]),
                       tuple(str(w) for w in z["warnings"]), timing=str(z["timing"]))
