@@ -981,6 +981,7 @@ class Compositor:
                 yield self._emit(i, face, matte, None, keep, pose)
                 i += 1
         finally:
+            self._buffers = None  # the writer that lent them is closing
             self.close()  # background video decoders
 
     def _emit(self, i: int, face: Frame, matte, cue, keep: int | None, pose: np.ndarray | None = None) -> Frame:
