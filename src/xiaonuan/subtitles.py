@@ -218,6 +218,9 @@ def _segmenter():
     return _SEGMENTER
 
 
+SEEN_MAX = 100_000  # dictionary answers kept per process (a script asks a few hundred)
+
+
 class _StoredFreq:
     """jieba's prefix dictionary (word or word prefix → frequency, 0 for a prefix only) looked up in an
     SQLite file as jieba asks (`in`, `[]`, `get`): a script needs a few hundred of its 600k entries.
@@ -237,6 +240,8 @@ class _StoredFreq:
         except KeyError:
             with self._lock:
                 row = self._db.execute("SELECT f FROM w WHERE k = ?", (key,)).fetchone()
+            if len(self._seen) >= SEEN_MAX:  # a long-running UI process: keep the answers bounded
+                self._seen.clear()
             found = self._seen[key] = None if row is None else row[0]
         return default if found is None else found
 
