@@ -66,3 +66,16 @@ def test_enrol_from_the_page_shows_report_and_sheet(tmp_path, monkeypatch):
     text, image = ui.enrol_avatar(str(portrait), "probe", "孙丽, 2025-01-31")
     assert text.startswith("**Enrolled `probe`**") and "eye distance" in text
     assert image and Path(image).is_file() and Path(image).is_relative_to(tmp_path / "data" / "ui")
+
+
+def test_the_page_renders_only_the_templates_it_lists(tmp_path, monkeypatch):
+    # render() takes a template folder's path (a marketer's copy); a request from the page must not reach one
+    import gradio as gr
+    import pytest
+
+    monkeypatch.setenv("XIAONUAN_DATA", str(tmp_path))
+    demo = ui.build_app()
+    fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
+    render_fn = next(f.fn for f in fns if getattr(f.fn, "__name__", "") == "bound")
+    with pytest.raises(gr.Error, match="Unknown template"):
+        render_fn("今天天气很好。", "/etc", "default", "auto", 1.0, "", "", "", "", None)
