@@ -75,6 +75,12 @@ def test_bad_colour_is_named(tmp_path: Path) -> None:
     assert "background.top_color" in msg
 
 
+def test_css_short_colours_are_read(tmp_path: Path) -> None:
+    _write(tmp_path, {**MINIMAL, "background": {"top_color": "#fff", "bottom_color": "#0a08"}})
+    bg = load_template("t", tmp_path).spec.background
+    assert bg.top_color == (255, 255, 255, 255) and bg.bottom_color == (0, 0xAA, 0, 0x88)
+
+
 def test_line_number_points_at_the_field(tmp_path: Path) -> None:
     text = yaml.safe_dump(MINIMAL, sort_keys=False).replace("fps: 25", "fps: fast")
     line = next(i for i, ln in enumerate(text.splitlines(), 1) if "fps: fast" in ln)

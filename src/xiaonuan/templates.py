@@ -33,14 +33,17 @@ WEEKDAYS_ZH = "一二三四五六日"
 
 _CONFIG = ConfigDict(extra="forbid")
 _COLOR_RE = re.compile(r"^#([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")
+_SHORT_COLOR_RE = re.compile(r"^\s*#[0-9a-fA-F]{3,4}\s*$")  # CSS shorthand: #fff, #fff8
 
 Rgba = tuple[int, int, int, int]
 
 
 def _parse_color(value: Any) -> Rgba:
-    """'#rrggbb' or '#rrggbbaa' → (r, g, b, a) ints."""
+    """'#rrggbb' or '#rrggbbaa' → (r, g, b, a) ints; CSS's short '#rgb' and '#rgba' are read as '#rrggbb(aa)'."""
     if isinstance(value, (tuple, list)) and len(value) == 4:
         return tuple(int(v) for v in value)  # type: ignore[return-value]
+    if isinstance(value, str) and _SHORT_COLOR_RE.match(value):
+        value = "#" + "".join(c * 2 for c in value.strip()[1:])
     m = _COLOR_RE.match(value) if isinstance(value, str) else None
     if not m:
         raise ValueError(f"colour must be '#rrggbb' or '#rrggbbaa' (hex), got {value!r}")
