@@ -75,6 +75,12 @@ def test_bad_colour_is_named(tmp_path: Path) -> None:
     assert "background.top_color" in msg
 
 
+def test_an_unquoted_colour_says_to_quote_it(tmp_path: Path) -> None:
+    text = yaml.safe_dump(MINIMAL, sort_keys=False) + "ticker:\n  bg_color: #102040\n"   # YAML: a comment, so null
+    msg = _error(tmp_path, text)
+    assert "ticker.bg_color" in msg and "quotes" in msg
+
+
 def test_css_short_colours_are_read(tmp_path: Path) -> None:
     _write(tmp_path, {**MINIMAL, "background": {"top_color": "#fff", "bottom_color": "#0a08"}})
     bg = load_template("t", tmp_path).spec.background

@@ -42,6 +42,8 @@ def _parse_color(value: Any) -> Rgba:
     """'#rrggbb' or '#rrggbbaa' → (r, g, b, a) ints; CSS's short '#rgb' and '#rgba' are read as '#rrggbb(aa)'."""
     if isinstance(value, (tuple, list)) and len(value) == 4:
         return tuple(int(v) for v in value)  # type: ignore[return-value]
+    if value is None:  # `color: #0a1a3a` unquoted: YAML reads a comment
+        raise ValueError("colour is empty: write it in quotes, e.g. '#0a1a3a' (in YAML an unquoted # starts a comment)")
     if isinstance(value, str) and _SHORT_COLOR_RE.match(value):
         value = "#" + "".join(c * 2 for c in value.strip()[1:])
     m = _COLOR_RE.match(value) if isinstance(value, str) else None
