@@ -4,6 +4,12 @@ from xiaonuan.errors import ScriptError
 from xiaonuan.script import PARAGRAPH_PAUSE_MS, SENTENCE_PAUSE_MS, load_script, parse_script
 
 
+def _png(path):
+    from PIL import Image
+
+    Image.new("RGB", (8, 6), (200, 30, 30)).save(path)
+
+
 def test_chinese_sentences_title_and_front_matter():
     s = parse_script("---\nname: 李明\n---\n# 今日要闻\n\n今天上午，市政府召开发布会。会议介绍了情况！大家好吗？\n\n第二段。\n")
     assert s.title == "今日要闻"
@@ -76,7 +82,7 @@ def test_too_long_and_unreadable_files(tmp_path):
 
 
 def test_stories_emphasis_bullets_translation_and_slides(tmp_path):
-    (tmp_path / "map.png").write_bytes(b"png")
+    _png(tmp_path / "map.png")
     text = ("---\nticker: 快讯\n---\n# 本周要闻\n\n开场白。\n\n## 花展开幕 {name: 李明, title: 记者}\n"
             "花展今天**开幕**。\n> The show opened today.\n- 一百多个品种\n\n## 第二条\n![地图](map.png)\n第二条内容。\n")
     (tmp_path / "s.md").write_text(text, encoding="utf-8")
@@ -167,3 +173,14 @@ def test_front_matter_lexicon_errors_name_the_line_and_the_fix(block, message):
 
     with pytest.raises(InputError, match=message):
         parse_script(f"---\n{block}---\n行长今天讲话。\n", source="story.md")
+
+
+def test_a_slide_image_that_is_not_a_picture_is_named(tmp_path):
+    # it used to pass the parser and crash the compositor with PIL's traceback
+    (tmp_path / "notes.png").write_bytes(b"these are my notes, not a picture")
+    _png(tmp_path / "ok.png")
+    (tmp_path / "cut.png").write_bytes((tmp_path / "ok.png").read_bytes()[:40])     # truncated
+    assert parse_script("![ok](ok.png)\n第一句。", base_dir=tmp_path).stories[0].slides[0].image.name == "ok.png"
+    for name in ("notes.png", "cut.png"):
+        with pytest.raises(ScriptError, match=rf"slide image '{name}' is not a picture"):
+            parse_script(f"![x]({name})\n第一句。", base_dir=tmp_path)
