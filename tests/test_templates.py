@@ -109,6 +109,19 @@ def test_missing_asset_and_missing_field(tmp_path: Path) -> None:
     assert "presenter" in msg and "missing" in msg
 
 
+def test_broken_image_and_music_assets_are_named_not_crashed_on(tmp_path: Path) -> None:
+    # both used to pass the template check and stop the render with a traceback (PIL / CalledProcessError)
+    from xiaonuan import mix
+
+    folder = _write(tmp_path, MINIMAL)
+    (folder / "logo.png").write_bytes(b"a logo, once")
+    msg = _error(tmp_path, {**MINIMAL, "logo": {"x_px": 0, "y_px": 0, "height_px": 40, "image": "logo.png"}})
+    assert "logo.image" in msg and "not a picture" in msg
+    (folder / "song.mp3").write_bytes(b"not audio at all")
+    with pytest.raises(TemplateError, match="music 'song.mp3': ffmpeg cannot read it"):
+        mix.load_music(folder / "song.mp3", 22050, 22050)
+
+
 def test_unknown_placeholder_and_field(tmp_path: Path) -> None:
     msg = _error(tmp_path, {**MINIMAL, "date": {"x_px": 600, "y_px": 10, "text": "{today}"}})
     assert "date.text" in msg and "{today}" in msg

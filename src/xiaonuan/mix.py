@@ -60,9 +60,16 @@ def load_music(path: Path, n_samples: int, rate_hz: int) -> Samples:
     """Decode an audio asset to mono float32 at rate_hz (with the bundled ffmpeg), looped to n_samples."""
     from .encode import ffmpeg_exe
 
+    from .errors import TemplateError
+
     cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate_hz),
            "-f", "f32le", "-"]
-    data = np.frombuffer(subprocess.run(cmd, capture_output=True, check=True).stdout, np.float32)
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0:
+        said = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        raise TemplateError(f"template music {path.name!r}: ffmpeg cannot read it ({said[0][-160:]}); "
+                            "fix: give a WAV, MP3, OGG or M4A file")
+    data = np.frombuffer(proc.stdout, np.float32)
     if data.size == 0:
         return np.zeros(n_samples, np.float32)
     reps = -(-n_samples // data.size)

@@ -74,8 +74,24 @@ def _asset_path(value: Any, info: ValidationInfo) -> Path | None:
     return path
 
 
+def _readable_image(path: Path | None) -> Path | None:
+    """An image asset that PIL can decode (checked at load, not found broken mid-render)."""
+    if path is None:
+        return None
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise ValueError(f"image {path.name!r} is not a picture this can read ({e.__class__.__name__}); "
+                         "save it as PNG or JPEG") from None
+    return path
+
+
 Color = Annotated[Rgba, BeforeValidator(_parse_color)]
 AssetPath = Annotated[Union[Path, None], BeforeValidator(_asset_path)]
+ImagePath = Annotated[Union[Path, None], BeforeValidator(_asset_path), AfterValidator(_readable_image)]
 Px = Annotated[int, Field(ge=0, le=MAX_CANVAS_PX)]
 SizePx = Annotated[int, Field(ge=1, le=MAX_CANVAS_PX)]
 FontPx = Annotated[int, Field(ge=6, le=400)]
@@ -190,7 +206,7 @@ class Background:
     top_color: Color
     bottom_color: Color | None = None  # None: a flat top_color
     gradient: Literal["vertical", "horizontal", "diagonal", "radial"] = "vertical"
-    image: AssetPath = None
+    image: ImagePath = None
     image_opacity: Annotated[float, Field(ge=0, le=1)] = 1.0
     # a looping background clip, cover-scaled to the canvas and streamed (loopvideo.py); the gradient
     # tints it (video_opacity < 1), the image and the shapes are drawn over it
@@ -297,7 +313,7 @@ class Logo:
     x_px: Px
     y_px: Px
     height_px: SizePx
-    image: AssetPath = None
+    image: ImagePath = None
     text: str = ""
     subtext: str = ""
     font_size_px: FontPx = 40
