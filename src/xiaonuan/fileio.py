@@ -1,4 +1,5 @@
-"""Atomic output: write beside the destination under a temporary name, then move into place."""
+"""Files: atomic output (write beside the destination under a temporary name, then move into place), and
+whether a picture decodes."""
 
 from __future__ import annotations
 
@@ -61,3 +62,16 @@ def output_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def unreadable_picture(path: Path) -> str | None:
+    """Why the image at `path` cannot be decoded (the exception's class name), or None when it can: slide
+    images and template images are checked when their file is read, not found broken mid-render."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        return e.__class__.__name__
+    return None

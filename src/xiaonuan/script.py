@@ -234,14 +234,11 @@ def _slide_path(src: str, base_dir: str | Path | None, source: str) -> Path:
         raise ScriptError(f"{source}: slide image {src!r} leaves the script's folder (through a link)")
     if not path.is_file():
         raise ScriptError(f"{source}: slide image {src!r} does not exist in {base}: check the file name")
-    from PIL import Image, UnidentifiedImageError
+    from .fileio import unreadable_picture
 
-    try:  # decoded now, so a broken picture stops the render here with its name, not mid-way with a traceback
-        with Image.open(path) as im:
-            im.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise ScriptError(f"{source}: slide image {src!r} is not a picture this can read ({e.__class__.__name__}); "
-                          "save it as PNG or JPEG") from None
+    why = unreadable_picture(path)  # a broken picture stops the render here with its name, not mid-way
+    if why:
+        raise ScriptError(f"{source}: slide image {src!r} is not a picture this can read ({why}); save it as PNG or JPEG")
     return path
 
 

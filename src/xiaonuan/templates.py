@@ -76,16 +76,11 @@ def _asset_path(value: Any, info: ValidationInfo) -> Path | None:
 
 def _readable_image(path: Path | None) -> Path | None:
     """An image asset that PIL can decode (checked at load, not found broken mid-render)."""
-    if path is None:
-        return None
-    from PIL import Image, UnidentifiedImageError
+    from .fileio import unreadable_picture
 
-    try:
-        with Image.open(path) as im:
-            im.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise ValueError(f"image {path.name!r} is not a picture this can read ({e.__class__.__name__}); "
-                         "save it as PNG or JPEG") from None
+    why = None if path is None else unreadable_picture(path)
+    if why:
+        raise ValueError(f"image {path.name!r} is not a picture this can read ({why}); save it as PNG or JPEG")
     return path
 
 
