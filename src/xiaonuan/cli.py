@@ -37,8 +37,8 @@ def _parse_fields(items: list[str]) -> dict[str, str]:
 def render(
     script: Path = typer.Argument(..., help="script file: plain text or Markdown (UTF-8)"),
     out: Path = typer.Option(Path("out/video.mp4"), "-o", "--out", help="output MP4; an SRT is written beside it"),
-    template: str = typer.Option("news", help="template name (see `xiaonuan templates`) or the path to a template folder"),
-    avatar: str = typer.Option("default", help="avatar name (see `xiaonuan avatars`)"),
+    template: str = typer.Option("news", help="template name (see `xiaonuan templates list`) or the path to a template folder"),
+    avatar: str = typer.Option("default", help="avatar name (see `xiaonuan avatar list`)"),
     voice: Optional[str] = typer.Option(None, help="voice, e.g. espeak:cmn (default: by the script's language)"),
     set_: List[str] = typer.Option([], "--set", help="template field, e.g. --set name=李明 (repeatable)"),
     seed: int = typer.Option(0, help="seed for blinks and head motion"),
