@@ -58,3 +58,18 @@ def test_render_command_writes_mp4_and_srt(tmp_path):
     lines = proc.stderr.splitlines()
     assert "\r" not in proc.stderr and lines[0].startswith("[  0.0%] script") and 3 < len(lines) < 25
     assert sorted(p.name for p in out.parent.iterdir()) == ["short.jpg", "short.mp4", "short.srt", "short.vtt"]
+
+
+def test_ui_on_a_taken_port_says_so(monkeypatch):
+    from typer.testing import CliRunner
+
+    from xiaonuan import ui
+    from xiaonuan.cli import app
+
+    def taken(**_):
+        raise OSError("Cannot find empty port in range: 7860-7860. You can specify a different port …")
+
+    monkeypatch.setattr(ui, "launch", taken)
+    result = CliRunner().invoke(app, ["ui"])
+    assert result.exit_code == 2
+    assert "cannot listen on 127.0.0.1:7860: the port is in use" in result.output and "--port 7861" in result.output

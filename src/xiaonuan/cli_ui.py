@@ -23,3 +23,8 @@ def ui(
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)
+    except OSError as e:  # the port is taken (another UI, another program) or the address is not this machine's
+        why = "the port is in use" if "empty port" in str(e) else str(e)  # Gradio's words for a taken port
+        typer.echo(f"error: cannot listen on {host}:{port}: {why}; fix: stop what uses it, or pick another "
+                   f"port, e.g. xiaonuan ui --port {port + 1}", err=True)
+        raise typer.Exit(2)
