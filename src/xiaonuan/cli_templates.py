@@ -34,11 +34,17 @@ def preview(name: str = typer.Argument(..., help="template name"),
 
 
 @app.command("sheet")
-def sheet(out: str = typer.Option("docs/templates.png", "-o", "--out", help="contact sheet PNG")) -> None:
+def sheet(out: str = typer.Option("docs/templates.png", "-o", "--out", help="contact sheet PNG"),
+          avatar: str = typer.Option("default", help="presenter shown in the previews")) -> None:
     """Render a contact sheet of every template's preview."""
     from pathlib import Path
 
+    from .errors import XiaonuanError
     from .preview import contact_sheet
     from .templates import available_templates
 
-    typer.echo(contact_sheet(available_templates(), Path(out)))
+    try:
+        typer.echo(contact_sheet(available_templates(), Path(out), avatar=avatar))
+    except XiaonuanError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2)
