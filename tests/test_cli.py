@@ -73,3 +73,14 @@ def test_ui_on_a_taken_port_says_so(monkeypatch):
     result = CliRunner().invoke(app, ["ui"])
     assert result.exit_code == 2
     assert "cannot listen on 127.0.0.1:7860: the port is in use" in result.output and "--port 7861" in result.output
+
+
+def test_templates_sheet_without_its_presenter_says_so(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from xiaonuan.cli import app
+
+    monkeypatch.setenv("XIAONUAN_AVATARS", str(tmp_path))          # no `default` pack there
+    result = CliRunner().invoke(app, ["templates", "sheet", "-o", str(tmp_path / "s.png")])
+    assert result.exit_code == 2 and "unknown avatar 'default'" in result.output
+    assert not (tmp_path / "s.png").exists()
