@@ -454,7 +454,7 @@ LIMITS = """- **Jitter on the idle clip (sun): about 2.1× the clip's own, again
   opens sun's mouth to 0.27 eye distances as the tracker measures it, where the default portrait shows
   0.18 and the man 0.19. The lips' targets are exact on both avatars (0.224 at jaw_open 0.8); measured
   against them, sun shows 1.25× the commanded gap beyond her parted rest mouth and the portrait 0.77×
-  (its wide smile). Calibrating each avatar's visible opening against the tracker at enrolment would make
+  (a linear fit over the zh renders' frames). Calibrating each avatar's visible opening against the tracker at enrolment would make
   one script look alike on every avatar and open sun's mouth a fifth less; it would not reach 1.2×
   (halving her opening, jaw_half above, still gives 1.50×).
 - **Sample-based mouth:** only as good as the clip's own mouths. presenter_man smiles as he talks, so many
