@@ -64,6 +64,16 @@ def test_a_pause_it_cannot_read_is_an_error_with_its_line(mark, says):
     assert mark in str(e.value)
 
 
+@pytest.mark.parametrize("text, sentences", [
+    ("On Jan. 5, 2026 the market rose. It fell on Feb. 28.", 2),      # a month before its day
+    ("Apple Inc. said it would buy the firm. The deal closed.", 2),   # a stop before a lower-case word
+    ("Sen. Warren and Gov. Newsom spoke. I was born in Jan. My sister was not.", 3),
+])
+def test_full_stops_that_do_not_end_a_sentence(text, sentences):
+    # each split used to put a pause mid-sentence and hide "Jan. 5" from the date reading (Jan. five)
+    assert len(parse_script(text).sentences) == sentences
+
+
 @pytest.mark.parametrize("text", ["", "   \n\n  ", "# 只有标题\n", "。。！", "🎉🎉"])
 def test_nothing_to_speak_is_an_error(text):
     with pytest.raises(ScriptError, match="no text to speak"):

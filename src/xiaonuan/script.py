@@ -50,7 +50,10 @@ _LATIN = re.compile(r"[A-Za-z]")
 # A sentence ends after 。！？；… (with closing quotes), or after . ! ? ; followed by a space or the end.
 _SENTENCE_END = re.compile(r"([。！？；…]+[”’」』）)]*|[.!?]+[\"'”’)]*(?=\s|$))")
 # An English full stop after these does not end a sentence.
-_ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|e\.g|i\.e|No|Fig)|\b[A-Z])\.$")
+_ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|e\.g|i\.e|No|Fig|Gov|Sen|Rep|Gen|Lt|Col|"
+                           r"Capt|Sgt|Rev|Hon|Pres|Mt)|\b[A-Z])\.$")
+# "Jan. 5": a month's abbreviation before a day is not a sentence end either
+_MONTH_ABBREVIATION = re.compile(r"\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
 _PAUSE = re.compile(r"\[\s*pause(?:\s+(\d+(?:\.\d+)?)\s*(ms|s)?)?\s*\]", re.IGNORECASE)  # [pause], [pause 0.5s]
 _PAUSE_LIKE = re.compile(r"\[\s*pause\s*(?:[\d.,]+\s*\w*\s*)?\]", re.IGNORECASE)  # meant as one (checked), not "[pause for …]"
 _EXPRESSION = re.compile(r"\[expression\b([^\]]*)\]", re.IGNORECASE)  # [expression warm]; the name is checked
@@ -502,9 +505,13 @@ def _split_paragraph(para: str, paragraph: int) -> tuple[list[Sentence], int]:
 
 
 def _merge_abbreviations(texts: list[str]) -> list[str]:
+    """Pieces split at a full stop that does not end a sentence, joined again: after a title or an initial
+    (Dr. Smith, U.S.), a month before its day (Jan. 5), or any stop followed by a lower-case word (Apple
+    Inc. said …: a sentence does not start in lower case)."""
     out: list[str] = []
     for t in texts:
-        if out and _ABBREVIATION.search(out[-1]):
+        if out and (_ABBREVIATION.search(out[-1]) or (out[-1].endswith(".") and (
+                t[:1].isascii() and t[:1].islower() or _MONTH_ABBREVIATION.search(out[-1]) and t[:1].isdigit()))):
             out[-1] = f"{out[-1]} {t}"
         else:
             out.append(t)
