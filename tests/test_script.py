@@ -68,6 +68,7 @@ def test_a_pause_it_cannot_read_is_an_error_with_its_line(mark, says):
     ("On Jan. 5, 2026 the market rose. It fell on Feb. 28.", 2),      # a month before its day
     ("Apple Inc. said it would buy the firm. The deal closed.", 2),   # a stop before a lower-case word
     ("Sen. Warren and Gov. Newsom spoke. I was born in Jan. My sister was not.", 3),
+    ("Apple reported growth. iPhone sales rose.", 2),                 # a brand in lower case starts one
 ])
 def test_full_stops_that_do_not_end_a_sentence(text, sentences):
     # each split used to put a pause mid-sentence and hide "Jan. 5" from the date reading (Jan. five)

@@ -510,8 +510,9 @@ def _merge_abbreviations(texts: list[str]) -> list[str]:
     Inc. said …: a sentence does not start in lower case)."""
     out: list[str] = []
     for t in texts:
+        lower_word = t[:1].isascii() and t[:1].islower() and not t[1:2].isupper()  # "said", not "iPhone"
         if out and (_ABBREVIATION.search(out[-1]) or (out[-1].endswith(".") and (
-                t[:1].isascii() and t[:1].islower() or _MONTH_ABBREVIATION.search(out[-1]) and t[:1].isdigit()))):
+                lower_word or _MONTH_ABBREVIATION.search(out[-1]) and t[:1].isdigit()))):
             out[-1] = f"{out[-1]} {t}"
         else:
             out.append(t)
