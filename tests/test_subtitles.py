@@ -234,3 +234,27 @@ def test_stored_dictionary_segments_as_jieba_s_own(tmp_path: Path) -> None:
             "研究生命起源的科学家和张小明一起去了人民银行，结婚的和尚未结婚的都来了。")
     assert list(stored.cut(text, HMM=True)) == list(own.cut(text, HMM=True))
     assert "公园" in stored.FREQ and "公园x" not in stored.FREQ and stored.FREQ.get("公园x", 7) == 7
+
+
+def test_stored_dictionary_reopens_in_a_forked_child(tmp_path: Path) -> None:
+    # SQLite connections must not cross a fork (a UI or a Ray worker may fork after a render)
+    import multiprocessing as mp
+
+    from xiaonuan.subtitles import _StoredFreq, _write_prefix_db
+
+    _write_prefix_db(tmp_path / "d.sqlite", {"公": 0, "公园": 5, "园": 3}, 8)
+    global _PARENTS
+    _PARENTS = _StoredFreq(tmp_path / "d.sqlite")         # opened here, used in the child it forks
+    assert _PARENTS.get("公园") == 5
+    with mp.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_lookup_in_child, ("园",)) == (3, True)
+
+
+_PARENTS = None
+
+
+def _lookup_in_child(key):
+    import os
+
+    before = _PARENTS._pid
+    return _PARENTS.get(key), before != os.getpid() and _PARENTS._pid == os.getpid()

@@ -12,6 +12,7 @@ inside a line (a newline or tab in the sentence) is shown as one space.
 from __future__ import annotations
 
 import bisect
+import os
 import re
 import threading
 import unicodedata
@@ -227,17 +228,24 @@ class _StoredFreq:
     Answers are kept; one lock guards the connection (renders may run in threads)."""
 
     def __init__(self, path: Path) -> None:
-        import sqlite3
-
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._path = path
+        self._open()
         self.total = int(self._db.execute("SELECT total FROM meta").fetchone()[0])
         self._seen: dict[str, int | None] = {}
+
+    def _open(self) -> None:
+        import sqlite3
+
+        self._db = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     def get(self, key: str, default=None):
         try:
             found = self._seen[key]
         except KeyError:
+            if os.getpid() != self._pid:  # in a forked child: an SQLite connection must not cross a fork
+                self._open()
             with self._lock:
                 row = self._db.execute("SELECT f FROM w WHERE k = ?", (key,)).fetchone()
             if len(self._seen) >= SEEN_MAX:  # a long-running UI process: keep the answers bounded
@@ -285,7 +293,6 @@ def _prefix_dict(tk, version: str):
 def _write_prefix_db(path: Path, freq: dict, total: int) -> None:
     """The prefix dictionary as an SQLite file, written beside `path` and moved into place when complete
     (batch workers may build it at the same time)."""
-    import os
     import sqlite3
 
     tmp = temp_beside(path)
