@@ -75,6 +75,14 @@ def test_full_stops_that_do_not_end_a_sentence(text, sentences):
     assert len(parse_script(text).sentences) == sentences
 
 
+def test_html_pasted_from_a_web_editor_is_not_read_out():
+    s = parse_script("# 标题\n\n<p>这是<b>重要</b>的消息。<br/>第二句。</p>\n<!-- 编辑：\n下周再改 -->\n"
+                     "第三句<span style='color:red'>很好</span>。")
+    assert [x.text for x in s.sentences] == ["这是重要的消息。", "第二句。", "第三句很好。"]
+    assert s.sentences[0].emphasis == ((2, 4),)                       # <b> is **emphasis**
+    assert parse_script("If a < b and c > d, we stop.").sentences[0].text == "If a < b and c > d, we stop."
+
+
 @pytest.mark.parametrize("text", ["", "   \n\n  ", "# 只有标题\n", "。。！", "🎉🎉"])
 def test_nothing_to_speak_is_an_error(text):
     with pytest.raises(ScriptError, match="no text to speak"):

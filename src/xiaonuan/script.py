@@ -59,6 +59,12 @@ _PAUSE_LIKE = re.compile(r"\[\s*pause\s*(?:[\d.,]+\s*\w*\s*)?\]", re.IGNORECASE)
 _EXPRESSION = re.compile(r"\[expression\b([^\]]*)\]", re.IGNORECASE)  # [expression warm]; the name is checked
 _EXPRESSION_SPACED = re.compile(r"(\s*)(?:\[expression\b[^\]]*\])+(\s*)", re.IGNORECASE)  # markers, for removal
 _MARKDOWN_INLINE = re.compile(r"(\*\*|__|\*|`)")
+# HTML pasted from a web editor: comments go whole, <b>/<strong> become **emphasis**, <br> a space, other tags
+# (<span …>, <p>) nothing; only tag-like text (a letter after "<") is touched, so "a < b" stays
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HTML_STRONG = re.compile(r"</?(?:b|strong)\s*>", re.IGNORECASE)
+_HTML_BREAK = re.compile(r"<(?:br|p|div)\b[^<>]*>|</(?:p|div)\s*>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*\b[^<>]*>")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _IMAGE_REF = re.compile(r"!\[([^\]]*)\]\(([^)\s]*)\)")
@@ -149,6 +155,7 @@ def parse_script(text: str, *, source: str = "script", base_dir: str | Path | No
         raise ScriptError(f"{source} has {len(text)} characters, more than the limit of {MAX_CHARS}: "
                           "split it into several videos")
     fields, body, front = _front_matter(text, source)
+    body = _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), body)  # line numbers stay right
     lexicon = _front_matter_lexicon(fields.pop("lexicon", None), front, source)
     if "expression" in fields:
         _check_expression(fields["expression"], f"{source}: front matter expression", "expression: warm")
@@ -463,6 +470,7 @@ def _clean(line: str) -> str:
     line = _IMAGE.sub("", "".join(" " if ch == "\t" or unicodedata.category(ch).startswith("Z") else ch
                                   for ch in line))
     line = _LINK.sub(r"\1", line)
+    line = _HTML_TAG.sub("", _HTML_BREAK.sub(" ", _HTML_STRONG.sub("**", line)))
     line = _mark_emphasis(line)
     line = _MARKDOWN_INLINE.sub("", line)
     return "".join(ch for ch in line if _speakable(ch) or ch in (EMPH_OPEN, EMPH_CLOSE))
