@@ -9,6 +9,7 @@ import pytest
 
 from xiaonuan.avatar import Avatar, available_avatars, load_avatar, require_consent
 from xiaonuan.errors import AvatarError
+from xiaonuan.face import mesh
 from xiaonuan.paths import avatars_dir
 from conftest import write_video
 
@@ -163,6 +164,35 @@ def test_portrait_photo_enrols(tmp_path):
     av = load_avatar("photo", root=tmp_path)
     assert av.kind == "portrait" and not av.is_clip and av.landmarks.shape == (478, 2) and not r.report.errors
     assert not av.consented                       # enrolled without a consent record
+
+
+@pytest.mark.parametrize("k", [-1, 2, 1])                # np.rot90: on its side one way, upside down, the other
+def test_a_picture_on_its_side_is_turned_upright(tmp_path, face, k):
+    # a phone held sideways with no rotation tag: the pack is upright, and the report says it was turned
+    from PIL import Image
+
+    from xiaonuan.enrol import enrol
+
+    photo = tmp_path / "side.png"
+    Image.fromarray(np.ascontiguousarray(np.rot90(face, k))).save(photo)
+    r = enrol(photo, "side", root=tmp_path / "avatars")
+    av = load_avatar("side", root=tmp_path / "avatars")
+    assert any(i.code == "rotated" for i in r.report.issues) and not r.report.errors
+    assert not any(i.code == "turned" for i in r.report.issues)
+    assert np.abs(av.image.astype(int) - face).mean() < 2            # the portrait as it was before it was turned
+
+
+@pytest.mark.parametrize("k, turn", [(-1, "270°"), (1, "90°"), (2, "180°")])   # turned clockwise, anticlockwise, over
+def test_a_clip_on_its_side_is_turned_upright(tmp_path, face, k, turn):
+    from xiaonuan.enrol import enrol
+
+    frames = [np.ascontiguousarray(np.rot90(f, k)) for f in _moving_face(face, n=12)]
+    clip = write_video(tmp_path / "side.mp4", frames)
+    r = enrol(clip, "sideclip", root=tmp_path / "avatars")
+    av = load_avatar("sideclip", root=tmp_path / "avatars")
+    assert any(i.code == "rotated" and turn in i.message for i in r.report.issues), _messages(r)
+    eyes_r, eyes_l = av.landmarks[mesh.RIGHT_EYE_OUTER], av.landmarks[mesh.LEFT_EYE_OUTER]
+    assert abs(eyes_l[1] - eyes_r[1]) < 0.2 * abs(eyes_l[0] - eyes_r[0])   # the eye line is level again
 
 
 def test_quality_messages_for_dark_blurred_turned_and_open_mouth():

@@ -46,6 +46,7 @@ ENCODE_CRF = 16               # near-lossless: the pack's video is the presenter
 MIN_EYE_PX = 160              # outer eye corner to outer eye corner, at the pack's (render) size
 MAX_YAW_DEG = 30.0
 MAX_ROLL_DEG = 20.0
+UPRIGHT_MARGIN = 0.1          # a turned picture's face must score this much better to turn the clip (upright_turn_deg)
 NOSE_DEPTH_EYE = 0.45         # nose tip in front of the eye corners, in eye distances (for the yaw estimate)
 TWO_FACES_SHARE = 0.10        # a second face in this share of frames is an error
 MIN_FACE_SHARE = 0.5          # a face in fewer frames than this is an error ("face lost in most frames")
@@ -209,11 +210,17 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
 
     t = time.perf_counter()
     size, fps, n_source = normalise_video(src, out / "source.mp4")
+    probe_frame = min(n_source, MAX_CLIP_S * fps) // 2
+    turn = upright_turn_deg(_read_frame(out / "source.mp4", probe_frame, size))
+    if turn:  # filmed on its side or upside down (a phone held so, no rotation tag): turned upright
+        size, fps, n_source = normalise_video(src, out / "source.mp4", turn)
     timings["normalise_s"] = time.perf_counter() - t
     t = time.perf_counter()
     m = measure_video(out / "source.mp4")
     timings["landmarks_s"] = time.perf_counter() - t
     issues = quality_issues(m, fps)
+    if turn:
+        issues.insert(0, _turned_note(turn))
     if n_source > MAX_CLIP_S * fps:
         issues.append(QualityIssue("too_long", "warning", f"The clip is {n_source / fps / 60:.1f} minutes long; only "
                                    f"its first {MAX_CLIP_S:.0f} s are used — trim it to the best "
@@ -255,18 +262,20 @@ def _mouth_samples(out: Path, m: Measurement, fps: int, neutral: int) -> dict:
     return info
 
 
-def normalise_video(src: Path, dst: Path) -> tuple[tuple[int, int], int, int]:
-    """Re-encode `src` to `dst`: TARGET_FPS, rotation applied, longer side ≤ MAX_SIDE_PX (even sizes), ≤ MAX_CLIP_S."""
+def normalise_video(src: Path, dst: Path, turn_deg: int = 0) -> tuple[tuple[int, int], int, int]:
+    """Re-encode `src` to `dst`: TARGET_FPS, rotation applied, longer side ≤ MAX_SIDE_PX (even sizes), ≤ MAX_CLIP_S.
+    `turn_deg` (90, 180 or 270, clockwise) turns a picture that was filmed on its side upright."""
     import imageio_ffmpeg
 
     meta = probe_video(src)
     w, h = meta["size"]
-    if int(meta.get("rotate") or 0) % 180 == 90:
+    if (int(meta.get("rotate") or 0) + turn_deg) % 180 == 90:
         w, h = h, w
     scale = min(1.0, MAX_SIDE_PX / max(w, h))
     tw, th = max(2, int(round(w * scale / 2)) * 2), max(2, int(round(h * scale / 2)) * 2)
+    turn = {90: "transpose=clock,", 180: "hflip,vflip,", 270: "transpose=cclock,"}.get(turn_deg % 360, "")
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", str(src), "-map", "0:v:0",
-           "-t", f"{MAX_CLIP_S}", "-vf", f"fps={TARGET_FPS},scale={tw}:{th}:flags=area,setsar=1",
+           "-t", f"{MAX_CLIP_S}", "-vf", f"{turn}fps={TARGET_FPS},scale={tw}:{th}:flags=area,setsar=1",
            "-an", "-sn", "-dn", "-map_metadata", "-1", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(ENCODE_CRF),
            "-pix_fmt", "yuv420p", "-g", str(TARGET_FPS), "-fflags", "+bitexact", "-flags:v", "+bitexact",
            "-movflags", "+faststart", str(dst)]
@@ -377,6 +386,9 @@ def _enrol_image(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict
     if scale < 1.0:
         im = im.resize((max(2, round(im.width * scale)), max(2, round(im.height * scale))), Image.LANCZOS)
     img = np.asarray(im, np.uint8)
+    turn = upright_turn_deg(img)
+    if turn:  # a photo on its side or upside down without an EXIF orientation: turned upright
+        img = np.ascontiguousarray(np.rot90(img, k=-turn // 90))
     with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=2, refine_landmarks=True,
                                          min_detection_confidence=0.5) as fm:
         faces = _faces(fm.process(np.ascontiguousarray(img)), img.shape[1], img.shape[0])
@@ -385,6 +397,8 @@ def _enrol_image(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict
     m = Measurement(lm[None], np.array([bool(faces)]), np.array([min(len(faces), 2)], np.int8),
                     np.array([lu], np.float32), np.array([sh], np.float32), (img.shape[1], img.shape[0]))
     issues = quality_issues(m, 1)
+    if turn:
+        issues.insert(0, _turned_note(turn))
     timings["landmarks_s"] = time.perf_counter() - t
     report = EnrolReport(tuple(issues), 1, int(bool(faces)), _median_eye(m) if faces else 0.0, 0)
     if report.errors:
@@ -463,6 +477,28 @@ def _eyes(lm: np.ndarray) -> np.ndarray:
 
 def _median_eye(m: Measurement) -> float:
     return float(np.median(_eyes(m.landmarks[m.found]))) if m.found.any() else 0.0
+
+
+def upright_turn_deg(image: Frame) -> int:
+    """How far to turn `image` clockwise (0, 90, 180 or 270 degrees) so that its face stands upright: the turn
+    whose face detection (MediaPipe's full-range detector, which does see turned faces, but less surely) scores
+    best, by UPRIGHT_MARGIN over the picture as it is; 0 when no face is found at all. The face mesh cannot
+    be asked: on an upside-down face it fits an upright one, eyes on the eyes and chin on the forehead."""
+    import mediapipe as mp
+
+    scores = {}
+    with mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.2) as fd:
+        for turn in (0, 90, 180, 270):
+            res = fd.process(np.ascontiguousarray(np.rot90(image, k=-turn // 90)))
+            scores[turn] = max((float(d.score[0]) for d in res.detections), default=0.0) if res.detections else 0.0
+    best = max(scores, key=scores.get)
+    return best if best and scores[best] >= scores[0] + UPRIGHT_MARGIN else 0
+
+
+def _turned_note(turn_deg: int) -> QualityIssue:
+    how = "upside down" if turn_deg == 180 else "on its side"
+    return QualityIssue("rotated", "info", f"The picture was {how}; it is turned upright ({turn_deg}° clockwise) "
+                                           "in the pack.")
 
 
 def _pose_deg(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
