@@ -195,6 +195,22 @@ def test_a_clip_on_its_side_is_turned_upright(tmp_path, face, k, turn):
     assert abs(eyes_l[1] - eyes_r[1]) < 0.2 * abs(eyes_l[0] - eyes_r[0])   # the eye line is level again
 
 
+def test_a_still_gif_or_webp_is_a_photo_and_an_animated_gif_a_clip(tmp_path, face):
+    from PIL import Image
+
+    from xiaonuan.enrol import enrol
+
+    still = Image.fromarray(face)
+    still.save(tmp_path / "p.gif")
+    still.save(tmp_path / "p.webp")
+    frames = [Image.fromarray(f) for f in _moving_face(face, n=10)]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:], duration=40, loop=0)
+    root = tmp_path / "avatars"
+    for name in ("p.gif", "p.webp", "a.gif"):
+        enrol(tmp_path / name, name.replace(".", "_"), root=root)
+    assert [load_avatar(n, root=root).kind for n in ("p_gif", "p_webp", "a_gif")] == ["portrait", "portrait", "clip"]
+
+
 def test_quality_messages_for_dark_blurred_turned_and_open_mouth():
     from xiaonuan.enrol import Measurement, quality_issues
     from xiaonuan.face import mesh

@@ -37,7 +37,8 @@ from xiaonuan.paths import avatars_dir
 from xiaonuan.types import Frame
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".m4v")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+MEDIA_SUFFIXES = VIDEO_SUFFIXES + IMAGE_SUFFIXES + (".gif",)  # what enrolment reads (a GIF: still or animated)
 TARGET_FPS = 25
 MAX_SIDE_PX = 1280            # the normalised clip's longer side
 MAX_CLIP_S = 60.0             # longer recordings are cut to this
@@ -585,6 +586,14 @@ def _media_kind(src: Path) -> str:
     suffix = src.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
         return "image"
+    if suffix == ".gif":                             # a still GIF is a photo, an animated one a clip
+        from PIL import Image
+
+        try:
+            with Image.open(src) as im:
+                return "video" if getattr(im, "n_frames", 1) > 1 else "image"
+        except OSError:
+            return "video"                           # let the video reader say what is wrong
     if suffix in VIDEO_SUFFIXES:
         return "video"
     with open(src, "rb") as f:                       # unknown suffix: sniff PNG/JPEG, else try as video

@@ -335,6 +335,7 @@ def build_app(store: Store | None = None):
 
     from . import avatar as avatars
     from . import speech, templates
+    from .enrol import MEDIA_SUFFIXES
 
     store = store or Store()
     threading.Thread(target=warm_up, name="xiaonuan-warm-up", daemon=True).start()
@@ -469,7 +470,7 @@ def build_app(store: Store | None = None):
                 with gr.Row():
                     with gr.Column():
                         upload = gr.File(label="Clip (MP4/MOV/WebM) or photo (PNG/JPG)",
-                                         file_types=[".mp4", ".mov", ".webm", ".png", ".jpg", ".jpeg"])
+                                         file_types=list(MEDIA_SUFFIXES))
                         a_name = gr.Textbox(label="Name (letters, digits, - _)", placeholder="sunli")
                         a_consent = gr.Textbox(label="Consent given by (name, date)", placeholder="孙丽, 2025-01-31")
                         enrol_btn = gr.Button("登记 Enrol", variant="primary")
