@@ -20,6 +20,7 @@ def test_estimate_counts_characters_sentences_and_seconds():
 def test_fields_and_first_sentence():
     assert ui.parse_fields("头条", "", " 记者 ", "date=3月4日\n\n") == {"headline": "头条", "title": "记者",
                                                                       "date": "3月4日"}
+    assert ui.parse_fields("", "", "", "channel＝小暖台") == {"channel": "小暖台"}    # typed with a Chinese IME
     with pytest.raises(InputError, match="key=value"):
         ui.parse_fields("", "", "", "novalue")
     assert ui.first_sentence_script("# 快讯\n\n第一句。第二句。") == "# 快讯\n\n第一句。"

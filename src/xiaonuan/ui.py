@@ -71,7 +71,7 @@ def parse_fields(headline: str, name: str, title: str, extra: str) -> dict[str, 
     for line in (extra or "").splitlines():
         if not line.strip():
             continue
-        key, sep, value = line.partition("=")
+        key, sep, value = line.replace("＝", "=", 1).partition("=")   # a Chinese IME's full-width ＝ too
         if not sep or not key.strip():
             raise InputError(f"field line {line!r} is not key=value, e.g. date=3月4日")
         fields[key.strip()] = value.strip()
