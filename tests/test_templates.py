@@ -192,3 +192,12 @@ def test_background_video_that_is_not_a_video_is_named(tmp_path: Path) -> None:
         Compositor(tpl, presenter_size=(300, 300))
     assert "leaves the template folder" in _error(tmp_path, {**MINIMAL, "background": {
         "top_color": "#102040", "video": "../set.mp4"}})
+
+
+def test_field_assignments_as_people_type_them() -> None:
+    from xiaonuan.templates import field_assignment
+
+    assert field_assignment("name=李明") == ("name", "李明")
+    assert field_assignment(" title ＝ 记者 ") == ("title", "记者")          # a Chinese IME's full-width ＝
+    assert field_assignment("time=10:30=late") == ("time", "10:30=late")    # only the first = splits
+    assert field_assignment("novalue") is None and field_assignment("=x") is None

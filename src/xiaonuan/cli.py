@@ -24,12 +24,14 @@ def _fail(e: XiaonuanError) -> None:
 
 
 def _parse_fields(items: list[str]) -> dict[str, str]:
+    from .templates import field_assignment
+
     fields = {}
     for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
+        pair = field_assignment(item)
+        if pair is None:
             raise InputError(f"--set {item!r} is not key=value: e.g. --set name=李明")
-        fields[key.strip()] = value
+        fields[pair[0]] = pair[1]
     return fields
 
 

@@ -627,6 +627,13 @@ _TEXT_FIELDS = (("headline", "text"), ("headline", "label"), ("lower_third", "na
                 ("outro", "title"), ("outro", "subtitle"), ("outro", "kicker"), ("ai_label", "text"))
 
 
+def field_assignment(text: str) -> tuple[str, str] | None:
+    """("name", "李明") from "name=李明" (a Chinese IME's full-width ＝ too; spaces around both trimmed), or None
+    when `text` is not key=value. The CLI's --set and the web page's field lines read fields with it."""
+    key, sep, value = text.replace("＝", "=", 1).partition("=")
+    return (key.strip(), value.strip()) if sep and key.strip() else None
+
+
 def available_templates(root: Path | None = None) -> list[str]:
     """Names of the template folders under `root` (default: the project's templates/)."""
     base = Path(root) if root is not None else templates_dir()

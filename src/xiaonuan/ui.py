@@ -66,15 +66,16 @@ def estimate(text: str) -> str:
 def parse_fields(headline: str, name: str, title: str, extra: str) -> dict[str, str]:
     """Template fields from the form: the three common boxes plus `key=value` lines."""
     from .errors import InputError
+    from .templates import field_assignment
 
     fields = {k: v.strip() for k, v in zip(COMMON_FIELDS, (headline, name, title)) if v and v.strip()}
     for line in (extra or "").splitlines():
         if not line.strip():
             continue
-        key, sep, value = line.replace("＝", "=", 1).partition("=")   # a Chinese IME's full-width ＝ too
-        if not sep or not key.strip():
+        pair = field_assignment(line)
+        if pair is None:
             raise InputError(f"field line {line!r} is not key=value, e.g. date=3月4日")
-        fields[key.strip()] = value.strip()
+        fields[pair[0]] = pair[1]
     return fields
 
 
