@@ -14,7 +14,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 def batch(
     rundown: Path = typer.Argument(..., help="rundown: .yaml/.yml or .csv (see docs/batch.md)"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder: NAME.mp4 + NAME.srt per item, report.json"),
-    jobs: int = typer.Option(0, "-j", "--jobs", help="parallel renders (default: the number of CPUs)"),
+    jobs: int = typer.Option(0, "-j", "--jobs", min=0, help="parallel renders (default, or 0: the number of CPUs)"),
     engine: str = typer.Option("local", help="local (worker processes) or ray ($RAY_ADDRESS or a local Ray)"),
     no_history: bool = typer.Option(False, "--no-history", help="do not record the renders in the history"),
 ) -> None:
