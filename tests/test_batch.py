@@ -74,6 +74,7 @@ def test_csv_rundown_extra_columns_are_fields(tmp_path):
     ("items: [{name: a, txt: x}]", "unknown key"),
     ("stuff: 1", "unknown key"),
     ("items: [oops", "not valid YAML"),
+    ("items: [{name: a, text: x, seed: -5}]", "from 0 up"),         # numpy refused it mid-render
 ])
 def test_unusable_rundowns_say_why(tmp_path, text, message):
     path = tmp_path / "r.yaml"

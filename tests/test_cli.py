@@ -84,3 +84,12 @@ def test_templates_sheet_without_its_presenter_says_so(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["templates", "sheet", "-o", str(tmp_path / "s.png")])
     assert result.exit_code == 2 and "unknown avatar 'default'" in result.output
     assert not (tmp_path / "s.png").exists()
+
+
+def test_a_negative_seed_is_refused_before_anything_is_made(tmp_path):
+    from xiaonuan import render
+    from xiaonuan.errors import InputError
+
+    with pytest.raises(InputError, match="from 0 up"):
+        render("今天天气很好。", out=tmp_path / "x.mp4", seed=-1)
+    assert list(tmp_path.iterdir()) == []

@@ -220,8 +220,10 @@ def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) 
     fields = {**_mapping(defaults.get("fields"), where), **_mapping(entry.get("fields"), where)}
     try:
         seed = int(merged.get("seed") or 0)
+        if seed < 0:
+            raise ValueError
     except (TypeError, ValueError):
-        raise InputError(f"rundown {where}: seed {merged.get('seed')!r} must be a whole number") from None
+        raise InputError(f"rundown {where}: seed {merged.get('seed')!r} must be a whole number from 0 up") from None
     from .templates import is_template_path
 
     template = str(merged.get("template") or "news")

@@ -43,7 +43,7 @@ def render(
     avatar: str = typer.Option("default", help="avatar name (see `xiaonuan avatar list`)"),
     voice: Optional[str] = typer.Option(None, help="voice, e.g. espeak:cmn (default: by the script's language)"),
     set_: List[str] = typer.Option([], "--set", help="template field, e.g. --set name=李明 (repeatable)"),
-    seed: int = typer.Option(0, help="seed for blinks and head motion"),
+    seed: int = typer.Option(0, min=0, help="seed for blinks and head motion"),
     height: Optional[int] = typer.Option(None, "--height", help="render smaller, e.g. 720 for 1280x720 "
                                          "(even, 240 up to the template's own height)"),
     allow_unconsented: bool = typer.Option(False, "--allow-unconsented",

@@ -59,6 +59,8 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
     """
     from . import compose, cover, encode, subtitles
 
+    if seed < 0:
+        raise InputError(f"seed {seed!r} must be a whole number from 0 up (it picks the blinks and head motion)")
     report = on_progress or ignore
     watch = _Stopwatch()
     report(Progress("script", 0, 1, 0.0, "reading the script"))
