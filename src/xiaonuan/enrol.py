@@ -211,7 +211,7 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
 
     t = time.perf_counter()
     size, fps, n_source = normalise_video(src, out / "source.mp4")
-    probe_frame = min(n_source, MAX_CLIP_S * fps) // 2
+    probe_frame = int(min(n_source, MAX_CLIP_S * fps)) // 2      # the middle frame (n_source is from the duration)
     turn = upright_turn_deg(_read_frame(out / "source.mp4", probe_frame, size))
     if turn:  # filmed on its side or upside down (a phone held so, no rotation tag): turned upright
         size, fps, n_source = normalise_video(src, out / "source.mp4", turn)
