@@ -147,15 +147,9 @@ def child_cpu(script_path: str, out: str, height: str) -> dict:
     cpu = {"face": 0.0, "compose": 0.0, "write": 0.0}
     timed, write = pipeline._timed, encode.VideoWriter.write
 
-    def cpu_timed(items, timings, stage):
-        it = timed(items, timings, stage)
-        while True:
-            t0 = time.thread_time()
-            item = next(it, _END)
-            cpu[stage] += time.thread_time() - t0
-            if item is _END:
-                return
-            yield item
+    def cpu_timed(items, timings, stage, clock=time.perf_counter):
+        # the render's own wall-clock timing, with the CPU seconds of the same steps booked around it
+        return timed(timed(items, timings, stage, clock), cpu, stage, time.thread_time)
 
     def cpu_write(self, frame):
         t0 = time.thread_time()
@@ -173,9 +167,6 @@ def child_cpu(script_path: str, out: str, height: str) -> dict:
     return {"wall_s": wall, "video_s": result.duration_s, "n_frames": result.n_frames, "cpu": cpu,
             "stage_s": dict(result.stage_s), "main_other_s": main_s - sum(cpu.values()),
             "other_threads_s": usage["cpu_s"] - main_s, "load": [load0, os.getloadavg()[0]], **usage}
-
-
-_END = object()
 
 
 def cpu_table(seconds: float, heights: list[int]) -> str:
