@@ -611,7 +611,6 @@ class Compositor:
         self._alt: Frame = np.empty((H, W, 3), np.uint8)
         self._presenter_size = (0, 0)
         self.kept: Frame | None = None
-        self._buffers: Callable[[], Frame] | None = None  # set by stream()
         self.set_presenter_size(presenter_size)
         self._story(0)
 
@@ -751,7 +750,6 @@ class Compositor:
                        and under.min() < 255 else None)
         if self._box.style == "matte":
             m = cv2.resize(self._mask, (self._box.width_px, self._box.height_px))
-            oy, ox = p.y_px - self._box.y_px, p.x_px - self._box.x_px
             self._fade = edge_fade(p.width_px, p.height_px, self._box.edge_fade_px)
             self._under = None
             soft = m[oy:oy + p.height_px, ox:ox + p.width_px]
@@ -961,7 +959,6 @@ class Compositor:
 
         fps, prog = self.fps, self.program
         n_intro, n_outro = round(prog.intro_s * fps), round(prog.outro_s * fps)
-        self._buffers = buffers
         it = iter(zip(faces, poses) if poses is not None else ((f, None) for f in faces))
         first = next(it, None)
         if first is None:
@@ -970,25 +967,25 @@ class Compositor:
         i = 0
         try:
             for _ in range(n_intro):
-                yield self._emit(i, face, matte, None, keep, pose)
+                yield self._emit(i, face, matte, None, keep, pose, buffers)
                 i += 1
             for item in itertools.chain([first], it):
                 face, matte, pose = _unpack(item)
                 t = i / fps
-                yield self._emit(i, face, matte, cue_at(cues, t), keep, pose)
+                yield self._emit(i, face, matte, cue_at(cues, t), keep, pose, buffers)
                 i += 1
             for _ in range(n_outro):
-                yield self._emit(i, face, matte, None, keep, pose)
+                yield self._emit(i, face, matte, None, keep, pose, buffers)
                 i += 1
         finally:
-            self._buffers = None  # the writer that lent them is closing
             self.close()  # background video decoders
 
-    def _emit(self, i: int, face: Frame, matte, cue, keep: int | None, pose: np.ndarray | None = None) -> Frame:
+    def _emit(self, i: int, face: Frame, matte, cue, keep: int | None, pose: np.ndarray | None = None,
+              buffers: Callable[[], Frame] | None = None) -> Frame:
         t = i / self.fps
         if i == keep:
             self.kept = self.frame(face, t, None, matte, pose).copy()
-        return self.frame(face, t, cue, matte, pose, out=self._buffers() if self._buffers else None)
+        return self.frame(face, t, cue, matte, pose, out=buffers() if buffers else None)
 
 
 def _unpack(item: tuple) -> tuple[Frame, np.ndarray | None, np.ndarray | None]:
