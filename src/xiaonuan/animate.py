@@ -130,7 +130,11 @@ def target_landmarks(rig: FaceRig, mf: MotionFrame) -> Landmarks:
         "blink": 1.0 - float(np.clip(mf.eye_open, 0, 1)),
         "brow": float(np.clip(mf.brow_raise, -1, 1)),  # negative: brows lowered
     }
-    out = rig.base.copy()
+    return _add_shapes(rig.base.copy(), rig, weights)
+
+
+def _add_shapes(out: np.ndarray, rig: FaceRig, weights: dict[str, float]) -> np.ndarray:
+    """`out` (478, 2) plus each named blend shape of `rig` times its weight (in place; returned)."""
     for name, w in weights.items():
         if w != 0.0:
             out += w * rig.shapes[name]
@@ -532,11 +536,7 @@ class _ClipLips:
 
     def displacement(self, mf: MotionFrame) -> np.ndarray:
         """(478, 2) displacement of the rig's base (neutral frame px) for one motion frame."""
-        disp = np.zeros_like(self.rig.base)
-        for name, wgt in _clip_weights(mf, self.blinks, self.rig.rest_jaw).items():
-            if wgt != 0.0:
-                disp += wgt * self.rig.shapes[name]
-        return disp
+        return _add_shapes(np.zeros_like(self.rig.base), self.rig, _clip_weights(mf, self.blinks, self.rig.rest_jaw))
 
     def move(self, frame: Frame, lm: Landmarks, i: int) -> None:
         """Warp one clip frame's lips (in place) to output frame i's target, transferred onto its landmarks."""
