@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .fileio import temp_beside, write_atomic
+from .fileio import publish, temp_beside, write_atomic
 
 MAX_LINES = 2  # lines per cue
 WIDE_COLUMNS = 2  # display columns of a CJK / full-width character
@@ -306,9 +306,9 @@ def _write_prefix_db(path: Path, freq: dict, total: int) -> None:
             db.commit()
         finally:
             db.close()
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
     for old in path.parent.glob("jieba-*.marshal"):  # the in-memory cache used before 2026-11-29
         old.unlink(missing_ok=True)
 
