@@ -25,6 +25,7 @@ Each `##` story starts again from its `{expression: …}` or the default (front 
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -46,7 +47,7 @@ MAX_CHARS = 20_000         # a longer script is refused (about an hour of speech
 MAX_TITLE_CHARS = 40
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
 # A sentence ends after 。！？；… (with closing quotes), or after . ! ? ; followed by a space or the end.
 _SENTENCE_END = re.compile(r"([。！？；…]+[”’」』）)]*|[.!?]+[\"'”’)]*(?=\s|$))")
 # An English full stop after these does not end a sentence.
@@ -55,13 +56,18 @@ _ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|e\.g|i\.e
 # "Jan. 5": a month's abbreviation before a day is not a sentence end either
 _MONTH_ABBREVIATION = re.compile(r"\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
 _PAUSE = re.compile(r"\[\s*pause(?:\s+(\d+(?:\.\d+)?)\s*(ms|s)?)?\s*\]", re.IGNORECASE)  # [pause], [pause 0.5s]
-_PAUSE_LIKE = re.compile(r"\[\s*pause\s*(?:[\d.,]+\s*\w*\s*)?\]", re.IGNORECASE)  # meant as one (checked), not "[pause for …]"
+# every [pause …] is meant as a marker, and one left open at the end of the line too: each must read (checked)
+_PAUSE_LIKE = re.compile(r"\[\s*pause\b[^\[\]]*(?:\]|$)", re.IGNORECASE)
+_EXPRESSION_OPEN = re.compile(r"\[\s*expression\b[^\[\]]*$", re.IGNORECASE)  # [expression warm, never closed
+_BRACKET_WORD = re.compile(r"\[\s*([A-Za-z]{4,})\b")  # [pasue 1s], [expresion warm]: a misspelt marker
+MARKERS = {"pause": "[pause 1s]", "expression": "[expression warm]"}
 _EXPRESSION = re.compile(r"\[expression\b([^\]]*)\]", re.IGNORECASE)  # [expression warm]; the name is checked
 _EXPRESSION_SPACED = re.compile(r"(\s*)(?:\[expression\b[^\]]*\])+(\s*)", re.IGNORECASE)  # markers, for removal
 _MARKDOWN_INLINE = re.compile(r"(\*\*|__|\*|`)")
 # HTML pasted from a web editor: comments go whole, <b>/<strong> become **emphasis**, <br> a space, other tags
 # (<span …>, <p>) nothing; only tag-like text (a letter after "<") is touched, so "a < b" stays
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HTML_HIDDEN = re.compile(r"<(style|script|head|noscript|template)\b[^<>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _HTML_STRONG = re.compile(r"</?(?:b|strong)\s*>", re.IGNORECASE)
 _HTML_BREAK = re.compile(r"<(?:br|p|div)\b[^<>]*>|</(?:p|div)\s*>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*\b[^<>]*>")
@@ -71,6 +77,8 @@ _IMAGE_REF = re.compile(r"!\[([^\]]*)\]\(([^)\s]*)\)")
 _EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _STORY_ATTRS = re.compile(r"\s*(\{[^{}]*\})\s*$")
 _BULLET = re.compile(r"^(?:[-*+]|\d{1,2}[.)])\s+")
+_TABLE_ROW = re.compile(r"^\|.*\|$")                        # a Markdown table's row: | 北京 | 5℃ |
+_TABLE_RULE = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")          # and the rule under its header: |---|:--:|
 # symbols (Unicode "So") that the voice reads, through normalize.py's unit tables; other symbols, emoji among
 # them, are dropped from the text and the subtitles
 _READ_SYMBOLS = frozenset("℃℉°㎡")
@@ -155,11 +163,12 @@ def parse_script(text: str, *, source: str = "script", base_dir: str | Path | No
         raise ScriptError(f"{source} has {len(text)} characters, more than the limit of {MAX_CHARS}: "
                           "split it into several videos")
     fields, body, front = _front_matter(text, source)
-    body = _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), body)  # line numbers stay right
+    first_line = text.count("\n", 0, len(text) - len(body)) + 1  # the body's first line in the file
+    for hidden in (_HTML_COMMENT, _HTML_HIDDEN):  # comments, CSS, scripts: never read; line numbers stay right
+        body = hidden.sub(lambda m: "\n" * m.group(0).count("\n"), body)
     lexicon = _front_matter_lexicon(fields.pop("lexicon", None), front, source)
     if "expression" in fields:
         _check_expression(fields["expression"], f"{source}: front matter expression", "expression: warm")
-    first_line = text.count("\n", 0, len(text) - len(body)) + 1  # the body's first line in the file
     title, blocks, heads = _title_and_blocks(body, source, first_line)
     story_expressions = [""] + [attrs.get("expression", "") for _, attrs in heads]
     sentences: list[Sentence] = []
@@ -296,9 +305,16 @@ def _pairs(pieces: list[str]) -> list[tuple[str, ...]]:
 
 
 def detect_language(text: str) -> str:
-    """"zh" when Chinese characters make up a fair share of the letters, else "en"."""
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
-    return "zh" if cjk and cjk * 3 >= latin else "en"
+    """"zh" when Chinese characters make up a fair share of what is said, else "en". A character is one
+    syllable and an English word one to three, so words are counted, not letters: "OpenAI发布ChatGPT。" is
+    Chinese (the English voice says "Chinese letter" for each character; the Mandarin one reads English words)."""
+    cjk, latin = len(_CJK.findall(text)), len(_LATIN_WORD.findall(text))
+    return "zh" if cjk and cjk * 2 >= latin else "en"
+
+
+def chinese_characters(text: str) -> str:
+    """The Chinese characters in `text`, in order (what an English voice cannot read)."""
+    return "".join(_CJK.findall(text))
 
 
 def _front_matter(text: str, source: str) -> tuple[dict, str, str]:
@@ -355,6 +371,7 @@ def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str,
         where = f"{source}, line {number}"
         for m in _EXPRESSION.finditer(stripped):
             _check_expression(_expression_name(m), f"{where}: {m.group(0)}", "[expression warm]")
+        _check_marker_spelling(stripped, where)
         for m in _PAUSE_LIKE.finditer(stripped):
             ok = _PAUSE.fullmatch(m.group(0))
             if not ok:
@@ -384,6 +401,10 @@ def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str,
         if not stripped:
             flush()
             continue
+        if _TABLE_ROW.match(stripped):
+            if not _TABLE_RULE.match(stripped):
+                current.append(_table_row(stripped))
+            continue
         if _BULLET.match(stripped):
             flush(new_paragraph=False)
             text = _clean(_BULLET.sub("", stripped, count=1)).strip()
@@ -405,6 +426,16 @@ def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str,
     for b in blocks:
         b.paragraph = dense[b.paragraph]
     return title, blocks, heads
+
+
+def _table_row(row: str) -> str:
+    """A Markdown table row read as one sentence of its cells ('| 北京 | 5℃ |' → '北京，5℃。'), not as pipes."""
+    cells = [c for c in (_clean(x).strip() for x in row.strip("|").split("|")) if c]
+    if not cells:
+        return ""
+    zh = any(_CJK.search(c) for c in cells)
+    text = ("，" if zh else ", ").join(cells)
+    return text if _SENTENCE_END.search(text[-1]) else text + ("。" if zh else ".")
 
 
 def _story_heading(heading: str, source: str) -> tuple[str, dict]:
@@ -437,6 +468,18 @@ def _check_expression(name: object, what: str, example: str) -> None:
     if name not in EXPRESSIONS:
         raise ScriptError(f"{what}: {name!r} is not an expression; use one of {', '.join(EXPRESSIONS)}, "
                           f"e.g. {example}")
+
+
+def _check_marker_spelling(line: str, where: str) -> None:
+    """ScriptError for a marker that would otherwise be read aloud: misspelt ([pasue 1s]) or never closed."""
+    for m in _BRACKET_WORD.finditer(line):
+        word = m.group(1).lower()
+        near = next((k for k in MARKERS if k != word and difflib.SequenceMatcher(None, word, k).ratio() >= 0.75), None)
+        if near:
+            raise ScriptError(f"{where}: [{m.group(1)} … looks like a misspelt marker: write {MARKERS[near]}")
+    m = _EXPRESSION_OPEN.search(line)
+    if m:
+        raise ScriptError(f"{where}: {m.group(0).strip()} has no closing ']': write {MARKERS['expression']}")
 
 
 def _expression_name(m: re.Match) -> str:
