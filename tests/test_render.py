@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import numpy as np
@@ -113,3 +114,16 @@ def test_bad_input_raises_before_writing(tmp_path, kwargs, error):
 def test_public_api_is_explicit():
     assert sorted(xiaonuan.__all__) == xiaonuan.__all__
     assert set(xiaonuan.__all__) == {"RenderResult", "XiaonuanError", "__version__", "render"}
+
+
+def test_warnings_for_what_the_voice_will_not_do():
+    from xiaonuan.script import parse_script
+
+    warn = importlib.import_module("xiaonuan.render")._voice_warnings
+    english = parse_script("Interview with 李明 about the new policy in Beijing and the economy today.")
+    assert "cannot read Chinese characters (李明)" in " ".join(warn(english, "espeak:en-us", "en"))
+    assert warn(english, "espeak:cmn", "zh") == []
+    paused = parse_script("大家好。[pause 3s]今天天气很好。")
+    assert "do not lengthen a voice-over" in " ".join(warn(paused, "recorded:/tmp/v.wav", ""))
+    assert warn(paused, "espeak:cmn", "zh") == []
+    assert warn(parse_script("大家好。\n\n今天天气很好。"), "recorded:/tmp/v.wav", "") == []

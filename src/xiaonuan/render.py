@@ -153,7 +153,25 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     warnings = []
     if engine.language and engine.language != parsed.language:  # "" speaks anything (a recorded voice-over)
         warnings.append(f"voice {voice_name} speaks {engine.language} but the script looks like {parsed.language}")
+    warnings += _voice_warnings(parsed, voice_name, engine.language)
     return _Job(parsed, voice_name, engine, tpl, values, av, _output_path(out), warnings)
+
+
+def _voice_warnings(parsed: Script, voice_name: str, language: str) -> list[str]:
+    """What the voice will not do as the script asks: Chinese characters for an English voice (it says
+    "Chinese letter" for each), [pause] markers for a voice-over (its own pauses are the timing)."""
+    from .script import PARAGRAPH_PAUSE_MS, SENTENCE_PAUSE_MS, chinese_characters
+
+    out = []
+    han = chinese_characters(" ".join(s.text for s in parsed.sentences))
+    if language == "en" and han:
+        out.append(f"voice {voice_name} cannot read Chinese characters ({han[:12]}{'…' if len(han) > 12 else ''}): "
+                   "it says \"Chinese letter\" for each; use a Mandarin voice (--voice espeak:cmn) or write them in pinyin")
+    if voice_name.startswith("recorded:") and any(
+            s.pause_after_ms not in (SENTENCE_PAUSE_MS, PARAGRAPH_PAUSE_MS) for s in parsed.sentences[:-1]):
+        out.append("[pause] markers do not lengthen a voice-over: the video follows the recording's own pauses "
+                   "(record the pause, or use a synthetic voice)")
+    return out
 
 
 def _speak(job: _Job, rate_wpm: int | None):
