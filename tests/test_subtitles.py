@@ -163,6 +163,38 @@ def test_numbers_stay_with_their_unit_and_overlong_words_still_fit() -> None:
                 assert number not in text or any(number in ln for ln in lines), (max_chars, lines)
 
 
+NUMBER_CASES = [  # (sentence, the numbers in it that a tester saw split across lines or cues)
+    ("全市城镇居民人均可支配收入达到41,314元比上年增长百分之五点二，增速继续保持全省前列。", ("41,314元",)),
+    ("今年以来本市新建保障性住房共计12,345个单元，惠及数万户家庭。", ("12,345个",)),
+    ("The new plan covers about 1,250,000 residents and 3,400 new homes across the city.", ("1,250,000", "3,400")),
+    ("本市今天上午在10:30游客开始陆续进入滨江公园参观春季花展。", ("10:30",)),
+    ("本次慈善拍卖会今天在市中心举行了￥12.80起拍的公益活动。", ("￥12.80",)),
+    ("今年全市财政收入达到３．５億元，比上年明显增长。", ("３．５",)),
+    ("气象台预计明天夜间最低气温将降到-5℃左右，请注意防寒保暖。", ("-5℃",)),
+]
+
+
+@pytest.mark.parametrize("text,numbers", NUMBER_CASES)
+def test_numbers_with_separators_signs_and_units_are_never_split(text: str, numbers: tuple[str, ...]) -> None:
+    # the comma or colon inside a number was a preferred break (and then dropped at the line end)
+    for max_chars in range(4, 19):
+        for s in (SentenceTiming(text, 0.0, 5.0), SentenceTiming(text, 0.0, 5.0, translation="x y z")):
+            cues = cues_from_sentences([s], max_chars=max_chars)
+            if all(display_width(n) <= 2 * max_chars for n in numbers):  # else one overflows, kept whole
+                _check_layout(cues, max_chars)
+            lines = [ln for c in cues for ln in c.text.split("\n")]
+            for number in numbers:
+                assert any(number in ln for ln in lines), (max_chars, number, lines)
+            strip = lambda t: re.sub(r"[，。,.\s]", "", t)  # noqa: E731
+            assert strip("".join(lines)) == strip(text)  # nothing lost or repeated
+
+
+def test_a_number_wider_than_a_line_stays_whole() -> None:
+    # like a long Latin word, it overflows (the renderer shrinks it) rather than break between digits
+    cues = cues_from_sentences([SentenceTiming("总额为１２，３４５，６７８元", 0.0, 2.0)], max_chars=4)
+    assert "１２，３４５，６７８元" in [ln for c in cues for ln in c.text.split("\n")], [c.text for c in cues]
+
+
 def test_a_short_leftover_is_shared_with_the_cue_before() -> None:
     text = "国家统计局局长表示，全年经济社会发展主要目标任务圆满完成！"
     cues = cues_from_sentences([SentenceTiming(text, 0.0, 5.0)], max_chars=12)

@@ -3,10 +3,11 @@
 Lines are measured in display columns: a CJK character (or full-width punctuation) is 2 columns,
 a Latin letter, digit or space is 1. `max_chars` counts CJK characters per line, so a line holds
 at most `2 * max_chars` columns. Lines never break inside a Latin word, inside a Chinese word
-(runs of hanzi are cut into words by jieba's dictionary, so 公园 is never split across lines) or
-before closing punctuation (，。！？、；：”）…), and a cue holds at most two lines. Sentence-final
-commas and full stops are dropped at line ends, as Chinese broadcast subtitles do. Whitespace
-inside a line (a newline or tab in the sentence) is shown as one space.
+(runs of hanzi are cut into words by jieba's dictionary, so 公园 is never split across lines), inside
+a number (41,314  10:30  ￥12.80  ３．５  -5℃ each stay whole) or before closing punctuation
+(，。！？、；：”）…), and a cue holds at most two lines. Sentence-final commas and full stops are
+dropped at line ends, as Chinese broadcast subtitles do. Whitespace inside a line (a newline or tab
+in the sentence) is shown as one space.
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ WORD_JOINERS = set("'’-._/%@&+")
 # A number stays with what counts it (_join_numbers): numeral hanzi, and units after a number.
 NUMERAL_HANZI = set("〇零一二三四五六七八九十百千万亿两")
 UNIT_HANZI = set("年月日号时点分秒个岁元角万亿倍度次名位天周米克斤吨")  # 2025年, 3月, 50岁
+# A number is one unbreakable word (_word_end): digits, separators between two digits (41,314  10:30
+# ３．５), a sign or currency symbol just before a digit (￥12.80  -5) and a unit symbol just after one
+# (-5℃  50％). Without this a break fell after the comma or colon, which BREAK_AFTER prefers.
+DIGITS = set("0123456789０１２３４５６７８９")
+NUMBER_SEPARATORS = set(",.:，．：")
+NUMBER_SIGNS = set("￥¥$€£-−+")
+NUMBER_UNITS = set("%℃℉°‰％")
 # Runs of these (CJK ideographs and 〇) are cut into words by the segmenter; other wide characters
 # (kana, hangul, full-width letters) stay one token each.
 HAN_RUN = re.compile(r"[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -121,10 +129,8 @@ def _tokenize(text: str) -> list[_Token]:
             while j < n and text[j].isspace():
                 j += 1
             raw.append([i, j, 1])
-        elif _is_word_char(c):
-            while j < n and (_is_word_char(text[j]) or (
-                    text[j] in WORD_JOINERS and j + 1 < n and _is_word_char(text[j + 1]))):
-                j += 1
+        elif _is_word_char(c) or c in DIGITS or (c in NUMBER_SIGNS and j < n and text[j] in DIGITS):
+            j = _word_end(text, i)
             raw.append([i, j, 0])
         elif (han := HAN_RUN.match(text, i)) is not None:
             j = han.end()
@@ -153,15 +159,43 @@ def _tokenize(text: str) -> list[_Token]:
     return [_Token(s, e, NARROW_COLUMNS if sp else display_width(text[s:e]), bool(sp)) for s, e, sp in merged]
 
 
+def _word_end(text: str, i: int) -> int:
+    """End of the Latin word or number that starts at text[i] (see DIGITS and WORD_JOINERS for what
+    holds one together)."""
+    n = len(text)
+    j = i + 1
+    while j < n:
+        c = text[j]
+        nxt = text[j + 1] if j + 1 < n else ""
+        if (_is_word_char(c) or c in DIGITS
+                or (c in WORD_JOINERS and nxt and (_is_word_char(nxt) or nxt in DIGITS))
+                or (c in NUMBER_SEPARATORS and text[j - 1] in DIGITS and nxt in DIGITS)
+                or (c in NUMBER_SIGNS and nxt in DIGITS)  # 5-10, US$5
+                or (c in NUMBER_UNITS and text[j - 1] in DIGITS)):
+            j += 1
+        else:
+            break
+    return j
+
+
+def _is_number(s: str) -> bool:
+    """Whether `s` is all digits or numeral hanzi, or one number with a sign and separators (-3.5, 41,314)."""
+    if all(c.isdigit() or c in NUMERAL_HANZI for c in s):
+        return True
+    body = s[1:] if s[0] in NUMBER_SIGNS else s
+    return bool(body) and body[0] in DIGITS and body[-1] in DIGITS and all(
+        c in DIGITS or c in NUMBER_SEPARATORS for c in body)
+
+
 def _join_numbers(raw: list[list[int]], text: str) -> list[list[int]]:
     """A number and what counts it stay together: 二〇二五年 (cut by jieba as 二|〇|二|五年) and 2025年
-    are one token. A token that is all digits or numeral hanzi is joined to the next one when that
-    one starts with a numeral or a unit."""
+    are one token, and so are 41,314元 and 3.5万. A number token (_is_number) is joined to the next one
+    when that one starts with a numeral or a unit."""
     out: list[list[int]] = []
     for tok in raw:
         if out and not tok[2] and not out[-1][2] and out[-1][1] == tok[0]:
             prev = text[out[-1][0]:out[-1][1]]
-            if all(c.isdigit() or c in NUMERAL_HANZI for c in prev) and text[tok[0]] in NUMERAL_HANZI | UNIT_HANZI:
+            if _is_number(prev) and text[tok[0]] in NUMERAL_HANZI | UNIT_HANZI:
                 out[-1][1] = tok[1]
                 continue
         out.append(list(tok))
@@ -186,7 +220,8 @@ def _han_words(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _split_overlong(tokens: list[_Token], text: str, max_columns: int) -> list[_Token]:
     """Chinese words wider than a whole line cut between their characters (the only break left);
-    a Latin word that long stays whole (the renderer shrinks it)."""
+    a Latin word that long stays whole (the renderer shrinks it). So does a number: cuts fall only after
+    its hanzi (3万5千 → 3万|5千), never between its digits, separators, sign or unit symbol."""
     out: list[_Token] = []
     for tok in tokens:
         han = [k for k in range(tok.start, tok.end) if HAN_RUN.match(text[k])]
