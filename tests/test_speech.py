@@ -114,3 +114,22 @@ def test_say_reads_the_line_as_a_script_does_with_its_pauses(tmp_path):
     edges = np.flatnonzero(np.diff(loud.astype(np.int8)))
     gaps = np.diff(edges)[1::2] / 100.0 if len(edges) > 2 else np.array([0.0])   # quiet runs between sounds, s
     assert 1.4 <= gaps.max() <= 1.9, gaps
+
+
+def _symbols(voice: str, text: str) -> list[str]:
+    return [p.value.symbol for p in get_engine(voice).synthesize([text], [300]).phonemes]
+
+
+def test_erhua_words_are_said_in_mandarin_not_spelt_in_english():
+    # eSpeak's dictionary has 哪儿 as "na3r5", which it cannot say: "(en) n a three r five"
+    for text in ("你去哪儿了？", "我有点儿累。", "一会儿再说，没事儿。"):
+        symbols = _symbols("espeak:cmn", text)
+        assert not any(s.startswith("(en)") for s in symbols), (text, symbols)
+        assert "'@r" in symbols                                       # 儿 is said, as in 女儿
+    assert _symbols("espeak:cmn", "他的儿子。")[4:6] == ["'@r", "ts"]   # 儿子 keeps its own reading
+
+
+@pytest.mark.parametrize("voice, text", [("espeak:cmn", "今天AI很火。"), ("espeak:en-us", "The AI boom.")])
+def test_spelt_letters_are_letter_names_not_the_article_a(voice, text):
+    symbols = _symbols(voice, text)
+    assert any(s.lstrip("',") == "eI" for s in symbols) and "a#" not in symbols, symbols  # "A I": "uh-I"

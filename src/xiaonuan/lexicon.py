@@ -22,7 +22,7 @@ dates and symbols; `Prepared.source_span` maps spoken offsets back to the writte
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -247,6 +247,19 @@ class Prepared:
 
 def prepare(text: str, language: str, lexicon: Lexicon | None = None, engine: str = "espeak") -> Prepared:
     """Lexicon readings, then number/date/symbol normalisation, for one sentence."""
+    prepared = _prepare(text, language, lexicon, engine)
+    if engine == "espeak" and language == "zh":
+        return replace(prepared, text=_ERHUA.sub("而", prepared.text))  # one character for one: spans hold
+    return prepared
+
+
+# eSpeak's Mandarin dictionary lists 儿化 words as pinyin it cannot say (哪儿 "na3r5"), and falls back to
+# English: "na three r five". 而 is said as 儿 is on its own ('@r) and is in no such entry. Not where 儿
+# starts a word (的儿子, 留守儿童).
+_ERHUA = re.compile(r"(?<=[\u4e00-\u9fff])儿(?![子童女科时歌媳孙戏郎])")
+
+
+def _prepare(text: str, language: str, lexicon: Lexicon | None, engine: str) -> Prepared:
     kinds = ENGINE_KINDS.get(engine, ENGINE_KINDS["text"])
     entries = {w: e for w, e in (lexicon or EMPTY).words(language).items() if e.kind in kinds}
     if not entries:

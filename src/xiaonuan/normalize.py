@@ -188,7 +188,9 @@ def _split_number(s: str) -> tuple[str, str]:
 
 
 def _spaced(letters: str) -> str:
-    return " ".join(letters)
+    """Letters to be said one by one: AI → A-I. eSpeak says hyphen-joined capitals as letter names, where
+    "A I" made the A an article ("uh-I") in both the English and the Mandarin voice."""
+    return "-".join(letters)
 
 
 # ---------------------------------------------------------------------------------------------
