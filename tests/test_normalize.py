@@ -77,6 +77,28 @@ ZH_CASES = [
     ("5G网络", "五G网络"),
     ("iPhone手机", "iPhone手机"),
     ("A380客机", "A三八零客机"),
+    ("PM2.5浓度", "P-M二点五浓度"),                  # the point was lost: P M二五
+    ("V2.0版本", "V二点零版本"),
+    # found by reading real scripts aloud (each was read wrongly before)
+    ("5月1日-5日", "五月一日到五日"),                # the dash after a unit was a minus: 负五日
+    ("1月～3月", "一月到三月"),
+    ("10万—20万", "十万到二十万"),
+    ("100元-200元", "一百元到二百元"),
+    ("误差±2%", "误差正负百分之二"),                 # ± was read in English
+    ("温差>10℃", "温差大于十摄氏度"),                # > was dropped
+    ("3.5元/斤", "三点五元每斤"),                    # "slash"
+    ("请拨打110报警", "请拨打幺幺零报警"),            # 一百一十
+    ("营收达$3.5 billion", "营收达三十五亿美元"),     # 三点五美元 billion
+    ("$1.2 million", "一百二十万美元"),
+    ("售价12.80元", "售价十二点八元"),                # 十二点八零元
+    ("约5.00元", "约五元"),
+    ("￥12.80", "十二点八元"),
+    ("12.05元", "十二点零五元"),
+    ("10点05分", "十点零五分"),                      # 十点五分
+    ("3nm芯片", "三纳米芯片"),
+    ("120Hz屏幕", "一百二十赫兹屏幕"),
+    ("65W快充", "六十五瓦快充"),
+    ("5000mAh电池", "五千毫安时电池"),
     # full-width digits, long digit runs, untouched text
     ("２０２１年", "二零二一年"),
     ("12345678901234567890", "一二三四五六七八九零一二三四五六七八九零"),
@@ -111,6 +133,14 @@ EN_CASES = [
     ("NASA and the FBI", "NASA and the F-B-I"),
     ("Tom & Jerry", "Tom and Jerry"),
     ("AT&T", "A-T and T"),
+    # found by reading real scripts aloud (each was read wrongly before)
+    ("World War II ended", "World War two ended"),                # "I I"
+    ("Queen Elizabeth II spoke", "Queen Elizabeth the second spoke"),
+    ("Call 555-123-4567 now", "Call five five five, one two three, four five six seven now"),  # ranges
+    ("at 10.30am", "at ten thirty a m"),                          # ten point three zero am
+    ("He was #1", "He was number one"),                           # hash one
+    ("in Jan. 2024", "in January twenty twenty-four"),            # Jan
+    ("early, i.e. now", "early, that is now"),                    # I E
     ("-5", "minus five"),
     ("pages 3-5", "pages three to five"),
     ("10km", "ten kilometers"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Callable
 
@@ -81,7 +82,7 @@ class _Rule:
 # Full-width ASCII (０-９, Ａ-Ｚ, ％, ：, －, ＄ …) matches like ASCII; the full-width comma does not,
 # because "2020，300家" is two numbers. One character maps to one, so offsets stay the same.
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if c != 0xFF0C} | {0xFFE5: ord("¥")}
-_TRIGGER = re.compile(r"[0-9A-Za-z$¥£€%‰℃℉°&~\-−–— ]")
+_TRIGGER = re.compile(r"[0-9A-Za-z$¥£€%‰℃℉°&~\-−–— ±<>≤≥≈/#]")
 
 
 class _Builder:
@@ -206,7 +207,9 @@ _ZH_UNITS = {"km/h": "公里每小时", "km²": "平方公里", "km2": "平方�
              "m³": "立方米", "km": "公里", "kg": "公斤", "cm": "厘米", "mm": "毫米", "mg": "毫克", "ml": "毫升",
              "mL": "毫升", "kWh": "千瓦时", "kW": "千瓦", "MW": "兆瓦", "GW": "吉瓦", "m": "米", "g": "克",
              "t": "吨", "L": "升", "h": "小时", "min": "分钟", "℃": "摄氏度", "°C": "摄氏度", "° C": "摄氏度",
-             "°F": "华氏度", "℉": "华氏度", "°": "度"}
+             "°F": "华氏度", "℉": "华氏度", "°": "度", "nm": "纳米", "Hz": "赫兹", "kHz": "千赫兹",
+             "MHz": "兆赫兹", "GHz": "吉赫兹", "mAh": "毫安时", "W": "瓦"}
+_ZH_COMPARE = {"±": "正负", "<": "小于", ">": "大于", "≤": "小于等于", "≥": "大于等于", "≈": "约"}
 _ZH_CURRENCY = {"$": "美元", "US$": "美元", "HK$": "港元", "¥": "元", "€": "欧元", "£": "英镑"}
 _TEMPERATURE = ("℃", "°C", "° C", "°F", "℉")
 
@@ -310,8 +313,30 @@ def _zh_score(m: re.Match) -> list[Piece]:
     return _whole(m, zh_number(m.group("a")) + "比" + zh_number(m.group("b")))
 
 
+_ZH_MONEY_AFTER = r"\s?(?:元|块|美元|欧元|港元|英镑|日元|人民币)"
+_EN_SCALE_POWERS = {"thousand": 3, "million": 6, "billion": 9, "bn": 9, "trillion": 12}
+
+
+def _trim_cents(s: str) -> str:
+    """12.80 → 12.8, 5.00 → 5: an amount of money is read without its trailing zeros."""
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def _zh_scaled(n: str, power: int) -> str:
+    """n × 10^power (an English scale word) said in 万/亿: 3.5 billion → 三十五亿, 1.2 million → 一百二十万."""
+    value = Decimal(n.replace(",", "")).scaleb(power)
+    for unit, size in (("万亿", 12), ("亿", 8), ("万", 4)):
+        if value >= Decimal(10) ** size:
+            return zh_number(format(value.scaleb(-size).normalize(), "f")) + unit
+    return zh_number(format(value.normalize(), "f"))
+
+
 def _zh_money(m: re.Match) -> list[Piece]:
-    reading = zh_number(m.group("n")) + (m.group("scale") or "")
+    english = m.group("en_scale")
+    if english:
+        return _whole(m, ("负" if m.group("sign") else "") + _zh_scaled(m.group("n"), _EN_SCALE_POWERS[english.lower()])
+                      + _ZH_CURRENCY[m.group("cur")])
+    reading = zh_number(_trim_cents(m.group("n"))) + (m.group("scale") or "")
     if m.group("sign"):
         reading = "负" + reading
     return _whole(m, reading + _ZH_CURRENCY[m.group("cur")])
@@ -333,10 +358,15 @@ def _zh_number(m: re.Match) -> list[Piece]:
     unit = m.group("unit")
     if s.count(".") > 1:
         reading = _zh_version(s)
-    elif re.fullmatch(r"0[1-9]", s) and re.match(r"月|日|号|时|点|分|秒", work[m.end("n"):m.end("n") + 1]):
+    elif re.fullmatch(r"0[1-9]", s) and re.match(r"分|秒", work[m.end("n"):m.end("n") + 1]):
+        reading = "零" + _ZH_DIGITS[int(s)]  # 10点05分: minutes and seconds keep their 零
+    elif re.fullmatch(r"0[1-9]", s) and re.match(r"月|日|号|时|点", work[m.end("n"):m.end("n") + 1]):
         reading = zh_integer(int(s))  # 2021年04月05日: a padded month or day is still a number
-    elif m.start("n") and work[m.start("n") - 1].isascii() and work[m.start("n") - 1].isalpha() and len(s) > 2:
-        reading = zh_digits(s)  # model numbers: A380 → A三八零 (G20 → G二十 stays a number)
+    elif m.start("n") and work[m.start("n") - 1].isascii() and work[m.start("n") - 1].isalpha() and (
+            len(s) > 2 or "." in s):
+        reading = "点".join(zh_digits(p) for p in s.split("."))  # A380 → A三八零, PM2.5 → PM二点五 (G20: 二十)
+    elif re.match(_ZH_MONEY_AFTER, work[m.end("n"):]) and "." in s:
+        reading = zh_number(_trim_cents(s))  # 12.80元 → 十二点八元, 5.00元 → 五元
     elif s == "2" and not work[max(m.start("n") - 1, 0):m.start("n")] == "第" and (
             re.match(_ZH_MEASURE, work[m.end("n"):]) or (unit and unit in ("km", "kg", "g", "t", "h", "m", "L"))):
         reading = "两"
@@ -361,7 +391,8 @@ def _units_pattern(units) -> str:
 
 
 def _phone_keyword_lookbehind() -> str:
-    words = ("电话", "号码", "手机", "热线", "传真", "账号", "卡号", "单号", "邮编", "编号", "工号", "学号", "车次", "房号")
+    words = ("电话", "号码", "手机", "热线", "传真", "账号", "卡号", "单号", "邮编", "编号", "工号", "学号", "车次", "房号",
+             "拨打", "致电", "拨")
     seps = ("", ":", "是", "为", " ", ": ", "是 ", "为 ")
     by_width: dict[int, list[str]] = {}
     for w in words:
@@ -383,14 +414,18 @@ _ZH_RULES: tuple[_Rule, ...] = (
     _rule(_NOT_AFTER_DIGIT + r"[0-9]{4}(?=年)", lambda m: _whole(m, zh_digits(m.group(0)))),
     _rule(_NOT_AFTER_DIGIT + r"(?P<h>[01]?[0-9]|2[0-4]):(?P<m>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?(?![0-9])", _zh_time),
     _rule(_NOT_AFTER_DIGIT + r"(?P<a>[0-9]{1,3}):(?P<b>[0-9]{1,3})(?![0-9])", _zh_score),
-    _rule(_SIGN + r"(?P<cur>US\$|HK\$|[$¥€£])\s?(?P<n>" + _NUM + r")(?P<scale>万亿|万|亿)?"
-          r"(?P<yuan>元)?", _zh_money),
+    _rule(_SIGN + r"(?P<cur>US\$|HK\$|[$¥€£])\s?(?P<n>" + _NUM + r")(?:\s?(?P<en_scale>thousand|million|billion|"
+          r"trillion|bn)(?![A-Za-z])|(?P<scale>万亿|万|亿)?(?P<yuan>元)?)", _zh_money),
     _rule(_SIGN + r"(?P<n>" + _NUM + r")\s?(?P<pct>[%‰])", _zh_percent),
     _rule(r"(?<![0-9/.])(?P<a>[0-9]+)/(?P<b>[0-9]+)(?![0-9/])", _zh_fraction),
+    # 5月1日-5日, 1月～3月, 100元-200元, 10万—20万: a dash after a number's unit is 到, not a minus sign
+    _rule(r"(?<=[0-9][年月日号天元岁个时点分秒周倍米克斤吨万亿人次])\s*[-~–—]\s*(?=[0-9])", lambda m: _whole(m, "到")),
+    _rule(r"[±<>≤≥≈](?=\s?[-−]?[0-9])", lambda m: _whole(m, _ZH_COMPARE[m.group(0)])),
     _rule(_SIGN + r"(?P<n>" + _NUM + r")(?: ?(?P<unit>" + _units_pattern(_ZH_UNITS) +
           r")(?![A-Za-z]))?", _zh_number),
     _rule(r"(?<=[0-9%‰])\s*" + _RANGE_DASH + r"\s*(?=[-−]?[0-9])", lambda m: _whole(m, "到")),
     _rule(r"(?<![A-Za-z])[A-Z]{2,}(?![A-Za-z])", _zh_acronym),
+    _rule(r"(?<=[元米克斤吨时分秒天人次件个台])/(?=[\u4e00-\u9fff])", lambda m: _whole(m, "每")),  # 3.5元/斤
 )
 
 
@@ -582,7 +617,33 @@ def _en_acronym(m: re.Match) -> list[Piece] | None:
 
 _ABBREVIATION_WORDS = "|".join(sorted([*_EN_ABBREVIATIONS, "St", "No"], key=len, reverse=True))
 
+_ROMAN = {"II": 2, "III": 3, "IV": 4, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "XI": 11, "XII": 12, "XIII": 13,
+          "XIV": 14, "XV": 15, "XVI": 16}
+# after these a numeral is a number (World War Two, Part Three); after another name, an ordinal (Elizabeth the Second)
+_ROMAN_CARDINAL = frozenset("War Part Phase Chapter Volume Act Level Stage Round Book Season Episode Type Class "
+                            "Grade Category Article Section".split())
+_LATIN_ABBREVIATIONS = {"i.e.": "that is", "e.g.": "for example"}
+
+
+def _en_roman(m: re.Match) -> list[Piece]:
+    n = _ROMAN[m.group("r")]
+    return [_group(m, "r", en_integer(n) if m.group("w") in _ROMAN_CARDINAL else "the " + en_ordinal(n))]
+
+
+def _en_phone(m: re.Match) -> list[Piece]:
+    return _whole(m, ", ".join(" ".join(_EN_ONES[int(d)] for d in g) for g in m.group(0).split("-")))
+
+
 _EN_RULES: tuple[_Rule, ...] = (
+    _rule(r"(?P<w>[A-Z][a-z]+) (?P<r>" + "|".join(sorted(_ROMAN, key=len, reverse=True)) + r")(?![A-Za-z0-9])",
+          _en_roman),
+    _rule(r"(?<![A-Za-z.])(?:i\.e\.|e\.g\.)", lambda m: _whole(m, _LATIN_ABBREVIATIONS[m.group(0)])),
+    _rule(r"#(?=[0-9])", lambda m: _whole(m, "number ")),
+    _rule(_NOT_AFTER_DIGIT + r"[0-9]{3}-[0-9]{3}-[0-9]{4}(?![0-9])", _en_phone),
+    _rule(_NOT_AFTER_DIGIT + r"(?P<h>1[0-2]|0?[1-9])\.(?P<m>[0-5][0-9])\s?(?P<ap>[AaPp])\.?\s?[Mm]\.?(?![A-Za-z])",
+          _en_time),                                                       # 10.30am (British)
+    _rule(r"(?<![A-Za-z])(?P<mon>Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.(?=\s[0-9]{4}(?![0-9]))",
+          lambda m: _whole(m, _en_month(m.group("mon")))),                # Jan. 2024
     _rule(_NOT_AFTER_DIGIT + r"(?P<y>(?:1[0-9]|20)[0-9]{2})-(?P<mo>[0-9]{1,2})-(?P<d>[0-9]{1,2})(?![0-9])",
           _en_iso_date),
     _rule(r"(?<![A-Za-z])" + _MONTH + r"\.? (?P<d>[0-9]{1,2})(?:st|nd|rd|th)?(?:,? (?P<y>[0-9]{4}))?(?![0-9])",
