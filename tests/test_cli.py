@@ -80,9 +80,8 @@ def test_templates_sheet_without_its_presenter_says_so(tmp_path, monkeypatch):
 
     from xiaonuan.cli import app
 
-    monkeypatch.setenv("XIAONUAN_AVATARS", str(tmp_path))          # no `default` pack there
-    result = CliRunner().invoke(app, ["templates", "sheet", "-o", str(tmp_path / "s.png")])
-    assert result.exit_code == 2 and "unknown avatar 'default'" in result.output
+    result = CliRunner().invoke(app, ["templates", "sheet", "--avatar", "nobody", "-o", str(tmp_path / "s.png")])
+    assert result.exit_code == 2 and "unknown avatar 'nobody'" in result.output
     assert not (tmp_path / "s.png").exists()
 
 

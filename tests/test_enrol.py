@@ -1,12 +1,15 @@
 """enrol.py, loop.py, clip.py: synthesised clips (a face on a moving background, a face-less gap, two
-faces, no face), their report messages, pass-through of face-less frames, loop plans, consent."""
+faces, no face), their report messages, pass-through of face-less frames, loop plans, consent, clip length."""
 
 from __future__ import annotations
 
+import logging
+import subprocess
 
 import numpy as np
 import pytest
 
+import xiaonuan.enrol as enrol_mod
 from xiaonuan.avatar import Avatar, available_avatars, load_avatar, require_consent
 from xiaonuan.errors import AvatarError
 from xiaonuan.face import mesh
@@ -16,6 +19,7 @@ from conftest import write_video
 FPS = 25
 SIZE = 320            # synthesised clips are SIZE x SIZE
 FACE = 240            # the default portrait, scaled to FACE x FACE, is the presenter
+MIN_CLIP_S = 3.0      # the real minimum (conftest lowers enrol.MIN_CLIP_S for the short synthesised clips)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +90,9 @@ def test_face_on_moving_background_enrols_a_clip_pack(enrolled):
     assert av.is_clip and av.clip.n_frames == 40 and av.clip.landmarks.shape == (40, 478, 2)
     assert av.consented and av.consent_record.by == "Test Person" and av.consent_record.date == "2025-01-31"
     assert av.loop.mode in ("loop", "pingpong") and 0 <= av.neutral_frame < 40
-    assert sorted(available_avatars(root)) == ["gap", "moving"]            # no temp folders left behind
+    assert sorted(available_avatars(root, builtin=False)) == ["gap", "moving"]   # no temp folders left behind
+    short = [i.message for i in r.report.warnings if i.code == "short"]       # 1.6 s: enrolled, with a warning
+    assert short and "1.6 s" in short[0] and "at least 10 s" in short[0] and short[0] in av.quality
 
 
 def test_enrolment_is_cached_and_reproducible(enrolled, clips, tmp_path):
@@ -163,6 +169,7 @@ def test_portrait_photo_enrols(tmp_path):
     r = enrol(avatars_dir() / "default" / "portrait.png", "photo", root=tmp_path)
     av = load_avatar("photo", root=tmp_path)
     assert av.kind == "portrait" and not av.is_clip and av.landmarks.shape == (478, 2) and not r.report.errors
+    assert not {"short", "too_short"} & {i.code for i in r.report.issues}    # a photo has no length
     assert not av.consented                       # enrolled without a consent record
 
 
@@ -271,3 +278,95 @@ def test_clip_reader_seeks_give_the_same_frames(enrolled):
     with ClipReader(av.clip.video, av.size, FPS) as r:
         for j in (30, 5, 4, 3, 39, 12, 11):
             assert np.array_equal(r.frame(j), ordered[j]), j
+
+
+# --------------------------------------------------------------------------- clip length
+
+def test_a_clip_too_short_to_loop_is_refused_and_leaves_nothing(tmp_path, face, monkeypatch):
+    from xiaonuan.enrol import enrol
+
+    monkeypatch.setattr(enrol_mod, "MIN_CLIP_S", MIN_CLIP_S)
+    clip = write_video(tmp_path / "blink.mp4", _moving_face(face, n=3))          # 0.12 s, as the tester's cut
+    with pytest.raises(AvatarError) as e:
+        enrol(clip, "blink", root=tmp_path / "avatars")
+    msg = str(e.value)
+    assert "blink.mp4" in msg and "lasts only 0.1 s (3 frames)" in msg
+    assert f"at least {MIN_CLIP_S:.0f} s" in msg and "record 10–60 s" in msg
+    assert not (tmp_path / "avatars").exists() or list((tmp_path / "avatars").iterdir()) == []
+
+
+def test_clip_length_thresholds(monkeypatch):
+    from xiaonuan.enrol import SHORT_CLIP_S, _length_issues
+
+    monkeypatch.setattr(enrol_mod, "MIN_CLIP_S", MIN_CLIP_S)
+    assert 0 < MIN_CLIP_S < SHORT_CLIP_S <= enrol_mod.MAX_CLIP_S
+    codes = {s: [(i.code, i.severity) for i in _length_issues(int(s * FPS), FPS)]
+             for s in (MIN_CLIP_S - 0.04, MIN_CLIP_S, SHORT_CLIP_S - 0.04, SHORT_CLIP_S)}
+    assert list(codes.values()) == [[("too_short", "error")], [("short", "warning")], [("short", "warning")], []]
+
+
+# --------------------------------------------------------------------------- consent
+
+@pytest.mark.parametrize("text, by, date", [
+    ("Sun Li, 2025-01-31", "Sun Li", "2025-01-31"),
+    ("Li Na 2025/3/1", "Li Na", "2025-03-01"),
+    ("孙丽，2025年3月1日", "孙丽", "2025-03-01"),
+    ("2025.03.01, Li Na", "Li Na", "2025-03-01"),
+])
+def test_consent_by_stores_the_given_date_as_iso(text, by, date):
+    from xiaonuan.enrol import parse_consent_by
+
+    record = parse_consent_by(text, today="2025-06-01")
+    assert (record.by, record.date) == (by, date)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("just a name", "has no date"),
+    ("Sun Li, yesterday", "has no date"),
+    ("Sun Li, 2025-02-30", "not a real day"),
+    ("Sun Li, 2026-01-01", "in the future"),
+    (", 2025-01-31", "does not say who consented"),
+])
+def test_consent_by_without_a_real_date_or_name_is_refused(text, expected):
+    from xiaonuan.enrol import parse_consent_by
+
+    with pytest.raises(AvatarError) as e:
+        parse_consent_by(text, today="2025-06-01")
+    assert expected in str(e.value) and 'e.g. "Li Na, 2025-03-01"' in str(e.value)
+
+
+def test_avatar_add_without_a_consent_date_writes_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from xiaonuan.cli import app
+
+    root = tmp_path / "avatars"
+    result = CliRunner().invoke(app, ["avatar", "add", str(avatars_dir() / "default" / "portrait.png"), "--name", "p",
+                                      "--consent-by", "just a name", "--avatars-dir", str(root)])
+    assert result.exit_code == 2 and "has no date" in result.output
+    assert not root.exists()
+
+
+# --------------------------------------------------------------------------- rotation tag
+
+def test_a_rotation_tag_is_applied_without_a_library_warning(face, tmp_path, caplog):
+    import imageio_ffmpeg
+
+    from xiaonuan.enrol import enrol
+
+    tall = [np.pad(f, ((32, 32), (0, 0), (0, 0)), mode="edge") for f in _moving_face(face, n=12)]   # 320x384
+    plain, tagged = write_video(tmp_path / "plain.mp4", tall), tmp_path / "tagged.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-display_rotation", "90",
+                    "-i", str(plain), "-c", "copy", str(tagged)], check=True)
+    noise = "frame size for reading"
+    with caplog.at_level(logging.WARNING):
+        reader = imageio_ffmpeg.read_frames(str(tagged))             # the library alone does log it
+        next(reader)
+        reader.close()
+    assert any(noise in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        r = enrol(tagged, "tagged", root=tmp_path / "avatars")
+    assert not [rec.getMessage() for rec in caplog.records if noise in rec.getMessage()]
+    assert not r.report.errors and load_avatar("tagged", root=tmp_path / "avatars").is_clip
+    assert not logging.getLogger("imageio_ffmpeg").filters                # the filter was only for the read

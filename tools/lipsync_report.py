@@ -28,8 +28,8 @@ SHARED = ROOT.parent / "shared"
 MEDIA, AVSYNC = SHARED / "media", SHARED / "eval" / "avsync.py"
 PY = sys.executable
 # recorded avatars: name → (source in ../shared/media, consent text)
-CLIPS = {"sun": ("sun.mp4", "MuseTalk sample (MIT), 2025"),
-         "man": ("presenter_man.mp4", "LatentSync sample (Apache-2.0)")}
+CLIPS = {"sun": ("sun.mp4", "MuseTalk sample (MIT), 2026-11-25"),
+         "man": ("presenter_man.mp4", "LatentSync sample (Apache-2.0), 2026-11-26")}
 # name, script, avatar, voice (None = the script language's eSpeak voice)
 CASES = [
     ("zh_default", "examples/lipsync_zh.md", "default", None),
@@ -252,8 +252,8 @@ and moving his head as he talks). They are there for their jitter and blink rate
 {verdict}
 
 Commands (`$AV` is a scratch avatars folder holding `default`, sun and man enrolled with
-`XIAONUAN_AVATARS=$AV .venv/bin/xiaonuan avatar add ../shared/media/sun.mp4 --name sun --consent-by "MuseTalk sample (MIT), 2025"`
-and `… avatar add ../shared/media/presenter_man.mp4 --name man --consent-by "LatentSync sample (Apache-2.0)"`;
+`XIAONUAN_AVATARS=$AV .venv/bin/xiaonuan avatar add ../shared/media/sun.mp4 --name sun --consent-by "MuseTalk sample (MIT), 2026-11-25"`
+and `… avatar add ../shared/media/presenter_man.mp4 --name man --consent-by "LatentSync sample (Apache-2.0), 2026-11-26"`;
 the shared media are never copied into the repository):
 
 ```sh

@@ -1,5 +1,8 @@
 """Avatar packs: a folder <avatars>/<name>/ holding avatar.yaml, the presenter's media and cached landmarks.
 
+Packs are looked up in the user's avatars folder (`--avatars-dir`, $XIAONUAN_AVATARS, else assets/avatar/)
+and then in the built-in assets/avatar/ (which ships `default`); a user's pack of the same name wins.
+
 A pack is a still portrait or a recorded clip (enrolled by `xiaonuan avatar add`, see enrol.py):
 
     name: sun                     # must match the folder name
@@ -33,7 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from xiaonuan.errors import AvatarError, FaceNotFound
-from xiaonuan.paths import avatars_dir
+from xiaonuan.paths import avatar_roots
 from xiaonuan.types import Frame, Landmarks
 from xiaonuan.yamlnodes import describe_validation
 
@@ -168,24 +171,38 @@ def require_consent(avatar: Avatar, allow_unconsented: bool = False) -> None:
                       f"--allow-unconsented (the video is then labelled 未经授权 / unconsented).")
 
 
-def available_avatars(root: Path | None = None) -> list[str]:
-    """Names of the avatar packs under `root` (default: the project's assets/avatar/), sorted."""
-    root = Path(root) if root is not None else avatars_dir()
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file() and not p.name.startswith("."))
+def available_avatars(root: Path | None = None, builtin: bool = True) -> list[str]:
+    """Names of the avatar packs in the user's folder (`root`, default avatars_dir()) and, unless
+    builtin=False, the built-in ones shipped in assets/avatar/; sorted, each name once."""
+    roots = avatar_roots(root) if builtin else avatar_roots(root)[:1]
+    names: set[str] = set()
+    for folder in roots:
+        if folder.is_dir():
+            names.update(p.name for p in folder.iterdir()
+                         if (p / MANIFEST).is_file() and not p.name.startswith("."))
+    return sorted(names)
+
+
+def avatar_folder(name: str, root: Path | None = None) -> Path | None:
+    """The folder of the pack `name`: the user's own (in `root`, default avatars_dir()) if there is one, else the
+    built-in one of that name; None when neither exists. Use it rather than `avatars_dir() / name`."""
+    for folder in avatar_roots(root):
+        if (folder / name / MANIFEST).is_file():
+            return folder / name
+    return None
 
 
 def load_avatar(name: str, root: Path | None = None) -> Avatar:
-    """Load the avatar pack `name`, measuring and caching its landmarks if the cache is missing or stale."""
-    root = Path(root) if root is not None else avatars_dir()
-    folder = root / name
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
+    """Load the avatar pack `name` (the user's, else the built-in one), measuring and caching its landmarks
+    if the cache is missing or stale."""
+    folder = avatar_folder(name, root)
+    if folder is None:
+        where = " or ".join(str(r / name) for r in avatar_roots(root))
         found = available_avatars(root)
         listing = ", ".join(found) if found else "none"
-        raise AvatarError(f"unknown avatar {name!r}: no {MANIFEST} in {folder}. Available avatars: {listing}. "
+        raise AvatarError(f"unknown avatar {name!r}: no {MANIFEST} in {where}. Available avatars: {listing}. "
                           f"Pick one of those, or enrol one with `xiaonuan avatar add PATH --name {name}`.")
+    manifest_path = folder / MANIFEST
     manifest = read_manifest(manifest_path)
     if manifest.name != name:
         raise AvatarError(f"{manifest_path}: field 'name' is {manifest.name!r} but the folder is {name!r}; "

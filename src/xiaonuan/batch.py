@@ -357,9 +357,11 @@ def _template_folder(name: str) -> Path:
 
 def input_hash(item: Item, code: str) -> str:
     """The hash of everything that decides an item's output."""
+    from .avatar import avatar_folder
+
     payload = {"script": item.script, "template": item.template,
                "template_files": folder_digest(_template_folder(item.template)),
-               "avatar": item.avatar, "avatar_files": folder_digest(avatars_dir() / item.avatar),
+               "avatar": item.avatar, "avatar_files": folder_digest(avatar_folder(item.avatar) or avatars_dir() / item.avatar),
                "voice": item.voice, "fields": dict(sorted(item.fields.items())), "seed": item.seed, "code": code}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 

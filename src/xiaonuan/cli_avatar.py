@@ -11,7 +11,8 @@ from .errors import InputError, XiaonuanError
 
 app = typer.Typer(no_args_is_help=True)
 
-ROOT_HELP = "avatars folder (default: assets/avatar/, or $XIAONUAN_AVATARS)"
+ROOT_HELP = ("your avatars folder (default: $XIAONUAN_AVATARS, else assets/avatar/); the built-in avatars in "
+             "assets/avatar/ stay available beside it")
 
 
 def _fail(e: XiaonuanError) -> None:
@@ -21,10 +22,12 @@ def _fail(e: XiaonuanError) -> None:
 
 @app.command("add")
 def add(
-    path: Path = typer.Argument(..., help="a clip (MP4/MOV/WebM, 10–60 s) or a photo (PNG/JPG) of the presenter"),
+    path: Path = typer.Argument(..., help="a clip (MP4/MOV/WebM, 10–60 s; under 3 s is refused, under 10 s "
+                                          "warned) or a photo (PNG/JPG) of the presenter"),
     name: str = typer.Option(..., "--name", help="the avatar's name (letters, digits, - and _)"),
     consent: Optional[Path] = typer.Option(None, "--consent", help="the signed consent form (copied into the pack)"),
-    consent_by: Optional[str] = typer.Option(None, "--consent-by", help='who consented and when: "Sun Li, 2025-01-31"'),
+    consent_by: Optional[str] = typer.Option(None, "--consent-by", help='who consented and the date they did: '
+                                              '"Sun Li, 2025-01-31" (or 2025/1/31, 2025年1月31日)'),
     root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP),
     replace: bool = typer.Option(False, "--replace", help="replace an existing avatar of that name"),
 ) -> None:
@@ -57,11 +60,15 @@ def add(
 
 @app.command("list")
 def list_avatars(root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP)) -> None:
-    """List the avatars."""
-    from .avatar import available_avatars
+    """List the avatars: yours and the built-in ones (marked so when your folder is elsewhere)."""
+    from .avatar import avatar_folder, available_avatars
+    from .paths import avatar_roots
 
+    roots = avatar_roots(root)
     for a in available_avatars(root):
-        typer.echo(a)
+        folder = avatar_folder(a, root)
+        builtin = len(roots) > 1 and folder is not None and folder.parent == roots[1]
+        typer.echo(f"{a}  (built-in)" if builtin else a)
 
 
 @app.command("show")
@@ -91,7 +98,7 @@ def show(
 @app.command("remove")
 def remove(name: str = typer.Argument(...),
            root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP)) -> None:
-    """Delete an avatar pack."""
+    """Delete one of your avatar packs (a built-in one is kept when your folder is elsewhere)."""
     from .enrol import remove_avatar
 
     try:

@@ -2,11 +2,12 @@
 
     enrol(path, name, consent=...) → EnrolResult(folder, report, seconds, cached)
 
-Steps for a clip: normalise the source with ffmpeg (25 fps, rotation applied, longer side at most
-1280 px, at most 60 s, no audio, bit-exact flags so the same input gives the same bytes); measure
-the 478 landmarks of every frame with MediaPipe Face Mesh (two faces allowed, to notice a second
-person); check quality; pick the neutral frame (mouth closed, calm, eyes open); plan the loop
-(loop.py); write avatar.yaml, source.mp4, reference.png and landmarks.npz.
+Steps for a clip (10–60 s; under MIN_CLIP_S it is refused, under SHORT_CLIP_S warned): normalise the
+source with ffmpeg (25 fps, rotation applied, longer side at most 1280 px, at most 60 s, no audio,
+bit-exact flags so the same input gives the same bytes); measure the 478 landmarks of every frame
+with MediaPipe Face Mesh (two faces allowed, to notice a second person); check quality; pick the
+neutral frame (mouth closed, calm, eyes open); plan the loop (loop.py); write avatar.yaml,
+source.mp4, reference.png and landmarks.npz.
 
 The pack is built in a hidden temp folder beside its destination and renamed into place only when
 complete, so a failed enrolment leaves nothing in the avatars folder. Enrolling the same file again
@@ -15,10 +16,13 @@ with the same name and consent is a cache hit (nothing is recomputed) and gives 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import io
+import logging
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -29,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from xiaonuan.avatar import MANIFEST, ConsentRecord, available_avatars
+from xiaonuan.avatar import MANIFEST, ConsentRecord, avatar_folder, available_avatars
 from xiaonuan.encode import read_frames
 from xiaonuan.errors import AvatarError
 from xiaonuan.face import mesh
@@ -42,6 +46,8 @@ MEDIA_SUFFIXES = VIDEO_SUFFIXES + IMAGE_SUFFIXES + (".gif",)  # what enrolment r
 TARGET_FPS = 25
 MAX_SIDE_PX = 1280            # the normalised clip's longer side
 MAX_CLIP_S = 60.0             # longer recordings are cut to this
+MIN_CLIP_S = 3.0              # shorter clips are refused: too little motion to loop without visible repeats
+SHORT_CLIP_S = 10.0           # shorter clips are enrolled with a warning (the loop repeats every few seconds)
 ENCODE_CRF = 16               # near-lossless: the pack's video is the presenter's picture from now on
 # Quality thresholds (see quality_report for the messages).
 MIN_EYE_PX = 160              # outer eye corner to outer eye corner, at the pack's (render) size
@@ -116,24 +122,45 @@ class Measurement:
 
 # --------------------------------------------------------------------------- entry point
 
+# a date in a consent text: 2025-03-01, 2025/3/1, 2025.3.1 or 2025年3月1日
+_CONSENT_DATE = re.compile(r"(?<!\d)(\d{4})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})"
+                           r"|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?)(?!\d)")
+_CONSENT_EXAMPLE = '"Li Na, 2025-03-01"'  # the same words for --consent-by and the web page's field
+
+
 def parse_consent_by(text: str, today: str | None = None) -> ConsentRecord:
-    """'Sun Li, 2025-01-31' → ConsentRecord(by='Sun Li', date='2025-01-31'); no date → today."""
-    by, sep, date = text.rpartition(",")
-    if not sep or not by.strip():
-        by, date = text, ""
-    by, date = by.strip(), date.strip()
+    """'Sun Li, 2025-01-31' → ConsentRecord(by='Sun Li', date='2025-01-31'). The text must name the person and
+    the real date they consented (also 2025/1/31 or 2025年1月31日; stored as ISO); AvatarError otherwise."""
+    text = " ".join(text.split())
+    dates = list(_CONSENT_DATE.finditer(text))
+    if not dates:
+        raise AvatarError(f"the consent record {text!r} has no date; give who consented and the day they did, "
+                          f"e.g. {_CONSENT_EXAMPLE} (2025/3/1 and 2025年3月1日 work too).")
+    found = dates[-1]
+    year, month, day = (int(g) for g in found.groups() if g is not None)
+    try:
+        date = _dt.date(year, month, day)
+    except ValueError:
+        raise AvatarError(f"the consent date {found.group(0)!r} is not a real day; give the day the person "
+                          f"consented, e.g. {_CONSENT_EXAMPLE}.") from None
+    now = _dt.date.fromisoformat(today) if today else _dt.date.today()
+    if date > now + _dt.timedelta(days=1):
+        raise AvatarError(f"the consent date {date.isoformat()} is in the future; give the day the person "
+                          f"consented, e.g. {_CONSENT_EXAMPLE}.")
+    by = " ".join((text[:found.start()] + " " + text[found.end():]).split()).strip(" ,，;；、:：-–—")
     if not by:
-        raise AvatarError('--consent-by needs the name of the person who consented, e.g. --consent-by "Sun Li, 2025-01-31"')
-    return ConsentRecord(by=by, date=date or today or _dt.date.today().isoformat())
+        raise AvatarError(f"the consent record {text!r} does not say who consented; give their name and the date, "
+                          f"e.g. {_CONSENT_EXAMPLE}.")
+    return ConsentRecord(by=by, date=date.isoformat())
 
 
 def enrol(path: Path | str, name: str, root: Path | None = None, consent: ConsentRecord | None = None,
           consent_file: Path | None = None, replace: bool = False, default_voice: str | None = None) -> EnrolResult:
     """Enrol a clip or a photo at `path` as the avatar `name` under `root` (default: the avatars folder).
 
-    Raises AvatarError (nothing written) for unreadable media, no face, more than one face, or a face
-    in too few frames. Warnings (small face, turned, dark, blurred, mouth open, lost frames) are in
-    the report and in avatar.yaml.
+    Raises AvatarError (nothing written) for unreadable media, a clip shorter than MIN_CLIP_S, no face, more
+    than one face, or a face in too few frames. Warnings (clip under SHORT_CLIP_S, small face, turned, dark,
+    blurred, mouth open, lost frames) are in the report and in avatar.yaml.
     """
     t0 = time.perf_counter()
     src = Path(path)
@@ -193,12 +220,18 @@ def enrol(path: Path | str, name: str, root: Path | None = None, consent: Consen
 
 
 def remove_avatar(name: str, root: Path | None = None) -> Path:
-    """Delete the pack `name`; AvatarError if there is none."""
+    """Delete the pack `name` from the user's avatars folder; AvatarError if there is none there. A built-in
+    pack (assets/avatar/) is never deleted from another folder's command."""
     root = Path(root) if root is not None else avatars_dir()
     folder = root / name
     if not (folder / MANIFEST).is_file():
-        listing = ", ".join(available_avatars(root)) or "none"
-        raise AvatarError(f"no avatar named {name!r} in {root}; available: {listing}.")
+        builtin = avatar_folder(name, root)
+        if builtin is not None:
+            raise AvatarError(f"{name!r} is a built-in avatar (in {builtin.parent}), not one of yours in {root}, so it "
+                              f"is not removed; to use another presenter under that name, enrol it with "
+                              f"`xiaonuan avatar add PATH --name {name}` (your pack takes precedence).")
+        listing = ", ".join(available_avatars(root, builtin=False)) or "none"
+        raise AvatarError(f"no avatar named {name!r} in {root}; avatars there: {listing}.")
     shutil.rmtree(folder)
     return folder
 
@@ -226,6 +259,7 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
         issues.append(QualityIssue("too_long", "warning", f"The clip is {n_source / fps / 60:.1f} minutes long; only "
                                    f"its first {MAX_CLIP_S:.0f} s are used — trim it to the best "
                                    f"{MAX_CLIP_S:.0f} s to choose which."))
+    issues.extend(_length_issues(max(n_source, len(m.found)), fps))
     if any(i.severity == "error" for i in issues):
         return EnrolReport(tuple(issues), len(m.found), int(m.found.sum()), _median_eye(m), 0), {}
     t = time.perf_counter()
@@ -245,6 +279,19 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
               "neutral_frame": int(neutral), "face_box": box, "loop": plan.to_dict(), "mouth": mouth}
     report = EnrolReport(tuple(issues), len(m.found), int(m.found.sum()), _median_eye(m), int(neutral), plan.to_dict())
     return report, fields
+
+
+def _length_issues(n_frames: int, fps: int) -> list[QualityIssue]:
+    """A clip under MIN_CLIP_S is refused (error), one under SHORT_CLIP_S is a warning: its loop repeats visibly."""
+    seconds = n_frames / fps
+    if seconds < MIN_CLIP_S:
+        return [QualityIssue("too_short", "error", f"The clip lasts only {seconds:.1f} s ({n_frames} frames); at least "
+                             f"{MIN_CLIP_S:.0f} s is needed to loop it naturally — record {SHORT_CLIP_S:.0f}–"
+                             f"{MAX_CLIP_S:.0f} s of the presenter (or use a photo).")]
+    if seconds < SHORT_CLIP_S:
+        return [QualityIssue("short", "warning", f"The clip lasts only {seconds:.1f} s, so its loop repeats every few "
+                             f"seconds; record at least {SHORT_CLIP_S:.0f} s for a natural idle loop.")]
+    return []
 
 
 def _mouth_samples(out: Path, m: Measurement, fps: int, neutral: int) -> dict:
@@ -293,9 +340,10 @@ def probe_video(src: Path) -> dict:
     import imageio_ffmpeg
 
     try:
-        reader = imageio_ffmpeg.read_frames(str(src))
-        meta = next(reader)
-        reader.close()
+        with _no_rotation_size_note():
+            reader = imageio_ffmpeg.read_frames(str(src))
+            meta = next(reader)
+            reader.close()
     except (OSError, RuntimeError, StopIteration, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise AvatarError(f"{src.name} is not a readable video with a picture ({first[:160]}); "
@@ -303,6 +351,24 @@ def probe_video(src: Path) -> dict:
     if not meta.get("size") or not meta.get("fps"):
         raise AvatarError(f"{src.name} has no video stream; give a clip with a picture (MP4/MOV/WebM) or a photo.")
     return meta
+
+
+class _RotationSizeNote(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("The frame size for reading")
+
+
+@contextlib.contextmanager
+def _no_rotation_size_note():
+    """Drop imageio-ffmpeg's "frame size for reading … is different from the source frame size" line: a rotation
+    tag makes ffmpeg turn the picture on purpose, so it is noise on stderr. Its other messages pass."""
+    logger = logging.getLogger("imageio_ffmpeg")
+    note = _RotationSizeNote()
+    logger.addFilter(note)
+    try:
+        yield
+    finally:
+        logger.removeFilter(note)
 
 
 def measure_video(video: Path) -> Measurement:

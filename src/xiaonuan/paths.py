@@ -21,8 +21,29 @@ def templates_dir() -> Path:
     return project_root() / "templates"
 
 
+def builtin_avatars_dir() -> Path:
+    """The avatars shipped with the project (assets/avatar/: at least `default`)."""
+    return project_root() / "assets" / "avatar"
+
+
 def avatars_dir() -> Path:
-    return Path(os.environ.get("XIAONUAN_AVATARS") or project_root() / "assets" / "avatar")
+    """The user's avatars folder, where enrolment writes: `XIAONUAN_AVATARS`, else the built-in folder."""
+    return Path(os.environ.get("XIAONUAN_AVATARS") or builtin_avatars_dir())
+
+
+def avatar_roots(root: Path | str | None = None) -> tuple[Path, ...]:
+    """The folders an avatar is looked up in, first match wins: the user's (`root`, else avatars_dir()),
+    then the built-in one when it is a different folder, so `default` stays available beside your own."""
+    user = Path(root) if root is not None else avatars_dir()
+    builtin = builtin_avatars_dir()
+    return (user,) if _same_dir(user, builtin) else (user, builtin)
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    try:
+        return a.expanduser().resolve() == b.expanduser().resolve()
+    except OSError:
+        return a == b
 
 
 def cache_root() -> Path | None:

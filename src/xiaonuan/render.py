@@ -334,10 +334,12 @@ def _one_cv2_thread():
 def _lexicon(avatar: str, parsed: Script):
     """Pronunciations: the project's lexicon.yaml < the avatar pack's lexicon.yaml < the script's
     front-matter `lexicon:` block (later wins)."""
+    from .avatar import avatar_folder
     from .lexicon import LEXICON_FILE, layered
-    from .paths import avatars_dir, project_root
+    from .paths import project_root
 
-    return layered(project_root() / LEXICON_FILE, avatars_dir() / avatar / LEXICON_FILE).then(parsed.lexicon)
+    pack = avatar_folder(avatar)  # the user's pack, else the built-in one of that name
+    return layered(project_root() / LEXICON_FILE, pack / LEXICON_FILE if pack else None).then(parsed.lexicon)
 
 
 def _output_path(out: str | Path) -> Path:
