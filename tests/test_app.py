@@ -1,11 +1,18 @@
-"""The web UI's helpers, without a browser: estimates, fields, auth, previews, enrolment fallback."""
+"""The web UI without a browser: its helpers, and its render and enrol functions called as Gradio calls them."""
 
 from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
 
 import pytest
 
 from xiaonuan import ui
 from xiaonuan.errors import InputError
+from xiaonuan.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_estimate_counts_characters_sentences_and_seconds():
@@ -79,4 +86,77 @@ def test_the_page_renders_only_the_templates_it_lists(tmp_path, monkeypatch):
     fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
     render_fn = next(f.fn for f in fns if getattr(f.fn, "__name__", "") == "bound")
     with pytest.raises(gr.Error, match="Unknown template"):
-        render_fn("今天天气很好。", "/etc", "default", "auto", 1.0, "", "", "", "", None)
+        asyncio.run(_call(render_fn, "今天天气很好。", "/etc", "default", "auto", 1.0, "", "", "", "", None))
+
+
+def _page_fn(demo, api_name: str):
+    fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
+    return next(f.fn for f in fns if f.api_name == api_name)
+
+
+async def _call(fn, *args):
+    """fn(*args) as Gradio's queue calls an event's function: awaited, or a plain function in a worker thread."""
+    import inspect
+
+    import anyio
+
+    if inspect.iscoroutinefunction(fn):
+        return await fn(*args)
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
+def test_a_cached_enrolment_shows_no_figures_it_did_not_measure(tmp_path, monkeypatch):
+    # a cache hit measures nothing: it showed "face found in 0; eye distance 0 px" beside the stored warnings
+    monkeypatch.setenv("XIAONUAN_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("XIAONUAN_AVATARS", str(tmp_path / "avatars"))
+    portrait = ROOT / "assets" / "avatar" / "default" / "portrait.png"
+    first, _ = ui.enrol_avatar(str(portrait), "probe", "孙丽, 2025-01-31")
+    again, image = ui.enrol_avatar(str(portrait), "probe", "孙丽, 2025-01-31")
+    assert "face found in 1" in first and "cached" not in first
+    assert "cached" in again and "face found" not in again and "eye distance" not in again
+    neutral = [line for line in first.splitlines() if "neutral frame" in line]
+    assert neutral and neutral == [line for line in again.splitlines() if "neutral frame" in line]
+    assert image and Path(image).is_file()
+
+
+def test_a_preview_is_not_recorded_in_the_history(tmp_path, monkeypatch):
+    # a preview renders a cut script at 360p; as an "ok" row it looked like a render of that cut script
+    monkeypatch.setenv("XIAONUAN_DATA", str(tmp_path))
+    store = Store(tmp_path / "history.db")
+    demo = ui.build_app(store)
+    video, files, note = asyncio.run(_call(_page_fn(demo, "bound_1"), "# 快讯\n\n今天天气很好。我们出去玩吧。",
+                                           "news", "default", ui.AUTO_VOICE, 1.0, "", "", "", "", None))
+    assert note.startswith("**Preview**") and "#" not in note.split("·")[-1]
+    assert Path(files[0]).is_file() and store.renders() == []
+    old = store.start_render("# 快讯\n\n今天天气很好。", {"kind": "preview"})  # as earlier versions recorded it
+    store.finish_render(old, mp4=files[0])
+    assert _page_fn(demo, "history_rows")() == []
+
+
+def test_stop_ends_a_running_render_and_records_it_cancelled(tmp_path, monkeypatch):
+    # Gradio cancels an event by cancelling its task (the Stop button, gradio_client's job.cancel()); the
+    # render thread used to run on to the end and be recorded as ok
+    monkeypatch.setenv("XIAONUAN_DATA", str(tmp_path))
+    store = Store(tmp_path / "history.db")
+    demo = ui.build_app(store)
+    script = "# 长稿\n\n" + "今天天气很好，我们一起去公园散步，看看花开了没有。" * 8
+    renders = tmp_path / "ui" / "renders"
+
+    async def start_then_cancel():
+        task = asyncio.create_task(_call(_page_fn(demo, "bound"), script, "news", "default", ui.AUTO_VOICE, 1.0,
+                                         "", "", "", "", None))
+        while not any(renders.rglob(".*.part*")):  # the video writer started: frames are being made
+            assert not task.done(), task
+            await asyncio.sleep(0.05)
+        task.cancel()
+        started = time.perf_counter()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.perf_counter() - started
+
+    waited = asyncio.run(start_then_cancel())
+    (row,) = store.renders()  # read as the cancel returns: the render thread has already recorded its end
+    assert row.status == "failed" and row.error == ui.CANCELLED and row.finished_at is not None
+    assert waited < 4.0  # it stopped at its next progress report, not at the end of the video
+    assert _page_fn(demo, "history_rows")()[0][2] == "cancelled"
+    assert [p for p in renders.rglob("*") if p.is_file()] == []  # no video, no temporary files

@@ -4,10 +4,12 @@
 
 Widgets turn into render() arguments and results into widgets; there is no pipeline logic here.
 Renders go through Gradio's queue, at most one per CPU at a time, so a long render never blocks
-the page. Outputs get generated names in the app's own folder (<data>/ui/), the only folder
-the server serves; user file names are never used as paths.
+the page; each runs in a worker thread that a cancelled event (Stop, a client's cancel) stops at its
+next progress report. Outputs get generated names in the app's own folder (<data>/ui/), the only
+folder the server serves; user file names are never used as paths.
 """
 
+import asyncio
 import json
 import os
 import threading
@@ -29,6 +31,8 @@ AUTO_VOICE = "auto 自动"
 PREVIEW_SHORT_SIDE_PX = 360  # Preview renders the first sentence this small (360p for 16:9) ...
 PREVIEW_PRESET = "ultrafast"  # ... with x264's fastest preset: first frame in ~1 s, the clip in ≤ 5 s (#7)
 CHARS_PER_S = {"zh": 3.8, "en": 14.0}  # eSpeak's default rates, measured on examples/demo_zh.md and an English text
+CANCELLED = "cancelled from the page before it finished"  # the history's error text for a stopped render
+CANCEL_WAIT_S = 4.0  # a cancel waits this long for the render to stop (gradio_client's cancel request times out at 5 s)
 CSS = """
 #title {margin-bottom: 0}
 #estimate {min-height: 1.5em; opacity: .85}
@@ -188,9 +192,11 @@ def _compose_still(name: str):
 
 def avatar_thumbnail(name: str) -> Path | None:
     """A small copy of the pack's portrait (or reference frame) in the app folder."""
-    from .paths import avatars_dir
+    from .avatar import avatar_folder
 
-    folder = avatars_dir() / name
+    folder = avatar_folder(name)  # the user's pack, else the built-in one (default)
+    if folder is None:
+        return None
     candidates = [folder / "reference.png", folder / "portrait.png", *sorted(folder.glob("*.png")),
                   *sorted(folder.glob("*.jpg"))]
     src = next((c for c in candidates if c.is_file()), None)
@@ -231,9 +237,13 @@ def enrol_avatar(path: str, name: str, consent_by: str) -> tuple[str, str | None
     except XiaonuanError as e:
         return f"**Not enrolled.** {e}", None
     r = result.report
-    lines = [f"**Enrolled `{result.name}`** in {result.seconds:.1f} s" + (" (cached)" if result.cached else ""),
-             f"- frames: {r.n_frames}, face found in {r.face_frames}; eye distance {r.eye_px:.0f} px",
-             f"- neutral frame: {r.neutral_frame}"]
+    if result.cached:  # the stored pack is reused and nothing is measured, so there are no figures to show (as the CLI)
+        lines = [f"**Enrolled `{result.name}`** (cached: the same file, name and consent as before; the pack is "
+                 "unchanged)"]
+    else:
+        lines = [f"**Enrolled `{result.name}`** in {result.seconds:.1f} s",
+                 f"- frames: {r.n_frames}, face found in {r.face_frames}; eye distance {r.eye_px:.0f} px"]
+    lines.append(f"- neutral frame: {r.neutral_frame}")
     lines += [f"- ⚠ {i.message}" for i in r.warnings] or ["- no quality warnings"]
     sheet = None
     for candidate in ("contact_sheet.png", "contact.png", "reference.png", "portrait.png"):
@@ -261,6 +271,73 @@ def _copy_into_app(src: Path, kind: str) -> str:
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, out)
     return str(out)
+
+
+# --- renders from the page ---------------------------------------------------------------------
+
+
+class RenderCancelled(Exception):
+    """Raised from a render's progress callback once its event is cancelled: render() stops there, its
+    video writer kills ffmpeg and removes the temporary files."""
+
+
+def render_job(store: Store, kind: str, text: str, settings: dict[str, Any], user: str, stop: threading.Event,
+               on_progress=None, **render_args: Any) -> tuple[Any, int | None, float]:
+    """render() for the page, in a worker thread; returns (result, history id, seconds).
+
+    A full render is recorded in the history as ok, failed or cancelled. A preview is not recorded: it is a
+    360p check of the first sentence, and a history row stands for a video made from the script it shows.
+    Once `stop` is set the next progress report raises RenderCancelled and nothing is left behind.
+    """
+    from . import render
+
+    started = time.perf_counter()
+    rid = store.start_render(text, settings, source="ui", user=user) if kind != "preview" else None
+
+    def report(p) -> None:
+        if stop.is_set():
+            raise RenderCancelled()
+        if on_progress is not None:
+            on_progress(p)
+
+    try:
+        result = render(text, on_progress=report, **render_args)
+        if stop.is_set():  # stopped after the last report: nobody waits for this video any more
+            for path in (result.mp4, result.srt, result.vtt, result.cover):
+                if path:
+                    Path(path).unlink(missing_ok=True)
+            raise RenderCancelled()
+    except BaseException as e:
+        if rid is not None:
+            from .errors import XiaonuanError
+
+            error = (CANCELLED if isinstance(e, RenderCancelled) else
+                     str(e) if isinstance(e, XiaonuanError) else f"{type(e).__name__}: {e}")
+            store.fail_render(rid, error, elapsed_s=time.perf_counter() - started)
+        raise
+    elapsed = time.perf_counter() - started
+    if rid is not None:
+        store.finish_render(rid, mp4=result.mp4, srt=result.srt, cover=getattr(result, "cover", None),
+                            duration_s=result.duration_s, elapsed_s=elapsed)
+    return result, rid, elapsed
+
+
+async def run_until_cancelled(fn, stop: threading.Event, wait_s: float = CANCEL_WAIT_S) -> Any:
+    """Run blocking fn() in a thread and return its result. Gradio cancels an event by cancelling the task
+    that awaits it, which cannot stop a thread: so set `stop` (fn's cue to give up) and wait up to wait_s for
+    the thread to end, so that the render's queue slot and CPU are free when the cancel returns."""
+    future = asyncio.ensure_future(asyncio.to_thread(fn))  # to_thread: with Gradio's context (progress bar)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        stop.set()
+        await asyncio.wait([future], timeout=wait_s)
+        raise
+
+
+def history_status(status: str, error: str | None) -> str:
+    """The status the History tab shows: the store knows ok/failed/running; a stopped render reads 'cancelled'."""
+    return "cancelled" if status == "failed" and error == CANCELLED else status
 
 
 # --- batch runs started from the page ----------------------------------------------------------
@@ -350,9 +427,8 @@ def build_app(store: Store | None = None):
     def agallery():
         return [(str(p), n) for n in avatars.available_avatars() if (p := avatar_thumbnail(n))]
 
-    def run_render(kind, script, template, avatar, voice, speed, headline, name, title, extra,
-                   request: gr.Request, progress=gr.Progress()):
-        from . import render
+    async def run_render(kind, script, template, avatar, voice, speed, headline, name, title, extra,
+                         request: gr.Request, progress=gr.Progress()):
         from .errors import XiaonuanError
 
         if not (script or "").strip():
@@ -360,33 +436,33 @@ def build_app(store: Store | None = None):
         if template not in template_names:  # the page offers names only: no folder paths on the server
             raise gr.Error(f"Unknown template {template!r}; pick one from the list. 请从列表中选择模板。")
         user = getattr(request, "username", None) or ""
-        settings = {"kind": kind, "template": template, "avatar": avatar, "voice": voice, "speed": speed}
-        started = time.perf_counter()
-        rid = None
         try:
             fields = parse_fields(headline, name, title, extra)
-            settings["fields"] = fields
             text = first_sentence_script(script) if kind == "preview" else script
-            rid = store.start_render(text, settings, source="ui", user=user)
-
-            def on_progress(p):
-                label = STAGE_LABELS.get(p.stage, p.stage)
-                progress(p.fraction, desc=f"{label} · {p.fraction * 100:.0f}%")
-
-            result = render(text, template=template, avatar=avatar, voice=None if voice == AUTO_VOICE else voice,
-                            out=new_output(kind), fields=fields, rate_wpm=rate_for(text, speed),
-                            on_progress=on_progress, **render_options(kind, template))
+            options = render_options(kind, template)
         except XiaonuanError as e:
-            if rid is not None:
-                store.fail_render(rid, str(e), elapsed_s=time.perf_counter() - started)
             raise gr.Error(str(e)) from None
-        elapsed = time.perf_counter() - started
-        cover = getattr(result, "cover", None)
-        store.finish_render(rid, mp4=result.mp4, srt=result.srt, cover=cover, duration_s=result.duration_s,
-                            elapsed_s=elapsed)
-        files = [str(p) for p in (result.mp4, result.srt, cover) if p]
+        settings = {"kind": kind, "template": template, "avatar": avatar, "voice": voice, "speed": speed,
+                    "fields": fields}
+
+        def on_progress(p):
+            label = STAGE_LABELS.get(p.stage, p.stage)
+            progress(p.fraction, desc=f"{label} · {p.fraction * 100:.0f}%")
+
+        stop = threading.Event()
+
+        def job():
+            return render_job(store, kind, text, settings, user, stop, on_progress, template=template,
+                              avatar=avatar, voice=None if voice == AUTO_VOICE else voice, out=new_output(kind),
+                              fields=fields, rate_wpm=rate_for(text, speed), **options)
+
+        try:
+            result, rid, elapsed = await run_until_cancelled(job, stop)
+        except XiaonuanError as e:
+            raise gr.Error(str(e)) from None
+        files = [str(p) for p in (result.mp4, result.srt, getattr(result, "cover", None)) if p]
         note = (f"**{'Preview' if kind == 'preview' else 'Rendered'}** {result.duration_s:.1f} s of video "
-                f"in {elapsed:.1f} s · voice `{result.voice}` · #{rid}")
+                f"in {elapsed:.1f} s · voice `{result.voice}`" + (f" · #{rid}" if rid is not None else ""))
         note += "".join(f"\n\n⚠ {w}" for w in result.warnings)
         return gr.Video(value=str(result.mp4), subtitles=str(result.srt) if result.srt else None), files, note
 
@@ -394,7 +470,10 @@ def build_app(store: Store | None = None):
         rows = []
         for r in store.renders(200):
             s = r.settings
-            rows.append([r.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)), r.status, r.source,
+            if s.get("kind") == "preview":  # recorded by earlier versions; previews are not history (render_job)
+                continue
+            rows.append([r.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
+                         history_status(r.status, r.error), r.source,
                          (r.title or r.script.replace("\n", " "))[:40], s.get("template", ""), s.get("avatar", ""),
                          s.get("voice", "") or "", f"{r.duration_s:.1f}" if r.duration_s else "",
                          f"{r.elapsed_s:.1f}" if r.elapsed_s else "", r.user])
@@ -407,7 +486,8 @@ def build_app(store: Store | None = None):
         if r is None:
             return None, None, ""
         files = [p for p in (r.mp4, r.srt, r.cover) if p and Path(p).is_file()]
-        info = (f"**#{r.id}** · {r.status} · {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(r.created_at))}"
+        when = time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(r.created_at))
+        info = (f"**#{r.id}** · {history_status(r.status, r.error)} · {when}"
                 f"\n\nsettings: `{json.dumps(r.settings, ensure_ascii=False)}`"
                 + (f"\n\n**error:** {r.error}" if r.error else "") + f"\n\n```\n{r.script}\n```")
         video = r.mp4 if r.mp4 and Path(r.mp4).is_file() else None
@@ -441,6 +521,8 @@ def build_app(store: Store | None = None):
                         with gr.Row():
                             preview_btn = gr.Button("预览 Preview", elem_id="preview-btn")
                             render_btn = gr.Button("生成 Render", variant="primary", elem_id="render-btn")
+                            stop_btn = gr.Button("停止 Stop", variant="stop", elem_id="stop-btn", scale=0,
+                                                 min_width=140)
                         with gr.Row():
                             tgal = gr.Gallery(tgallery(), label="模板 Templates (click to pick)", columns=2,
                                               height=210, object_fit="contain", allow_preview=False,
@@ -462,10 +544,13 @@ def build_app(store: Store | None = None):
                 agal.select(pick, None, avatar, queue=False)
                 inputs = [script, template, avatar, voice, speed, f_headline, f_name, f_title, f_extra]
                 cpu = os.cpu_count() or 1
-                render_btn.click(_bind(run_render, "render"), inputs, [video, files, note],
-                                 concurrency_id="render", concurrency_limit=cpu, show_progress_on=[video])
-                preview_btn.click(_bind(run_render, "preview"), inputs, [video, files, note],
-                                  concurrency_id="render", concurrency_limit=cpu, show_progress_on=[video])
+                rendering = render_btn.click(_bind(run_render, "render"), inputs, [video, files, note],
+                                             concurrency_id="render", concurrency_limit=cpu,
+                                             show_progress_on=[video])
+                previewing = preview_btn.click(_bind(run_render, "preview"), inputs, [video, files, note],
+                                               concurrency_id="render", concurrency_limit=cpu,
+                                               show_progress_on=[video])
+                stop_btn.click(None, None, None, cancels=[rendering, previewing])  # → run_until_cancelled
 
             with gr.Tab("形象 Avatars", id="avatars"):
                 with gr.Row():
@@ -541,12 +626,14 @@ def _pick_caption(evt: "Any") -> str:
 
 
 def _bind(fn, kind):
-    """fn with its first argument fixed, keeping the gr.Request/gr.Progress parameters Gradio looks for."""
+    """Coroutine fn with its first argument fixed, keeping the gr.Request/gr.Progress parameters Gradio looks
+    for; a coroutine, so that a cancelled event reaches it (run_until_cancelled)."""
     import gradio as gr
 
-    def bound(script, template, avatar, voice, speed, headline, name, title, extra,
-              request: gr.Request, progress=gr.Progress()):
-        return fn(kind, script, template, avatar, voice, speed, headline, name, title, extra, request, progress)
+    async def bound(script, template, avatar, voice, speed, headline, name, title, extra,
+                    request: gr.Request, progress=gr.Progress()):
+        return await fn(kind, script, template, avatar, voice, speed, headline, name, title, extra, request,
+                        progress)
 
     return bound
 
