@@ -216,3 +216,17 @@ def test_ray_engine_runs_the_same_items(tmp_path):
     status = {r["name"]: r for r in report["items"]}
     assert status["r1"]["status"] == "ok" and (out / "r1.mp4").is_file()
     assert status["r2"]["status"] == "failed" and "nope" in status["r2"]["reason"]
+
+
+def test_a_typo_in_defaults_and_an_unusable_out_folder_are_errors(tmp_path: Path) -> None:
+    from xiaonuan.batch import run_batch
+
+    rd = tmp_path / "r.yaml"
+    rd.write_text("defaults: {templte: vertical}\nitems:\n  - {name: a, text: 你好。}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="unknown key.* in defaults: templte"):   # every item went to news
+        load_rundown(rd)
+    rd.write_text("items:\n  - {name: a, text: 你好。}\n", encoding="utf-8")
+    (tmp_path / "afile").write_text("x")
+    for out in (tmp_path / "afile", tmp_path / "afile" / "sub"):                  # tracebacks before
+        with pytest.raises(InputError, match="choose another --out folder"):
+            run_batch(load_rundown(rd), out)

@@ -359,13 +359,13 @@ def test_a_rotation_tag_is_applied_without_a_library_warning(face, tmp_path, cap
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-display_rotation", "90",
                     "-i", str(plain), "-c", "copy", str(tagged)], check=True)
     noise = "frame size for reading"
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING, logger="imageio_ffmpeg"):   # its level, whatever other tests left
         reader = imageio_ffmpeg.read_frames(str(tagged))             # the library alone does log it
         next(reader)
         reader.close()
     assert any(noise in r.getMessage() for r in caplog.records)
     caplog.clear()
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING, logger="imageio_ffmpeg"):
         r = enrol(tagged, "tagged", root=tmp_path / "avatars")
     assert not [rec.getMessage() for rec in caplog.records if noise in rec.getMessage()]
     assert not r.report.errors and load_avatar("tagged", root=tmp_path / "avatars").is_clip

@@ -177,6 +177,9 @@ def test_card_and_ticker_errors_are_named(tmp_path: Path) -> None:
     assert "ticker" in msg and "does not fit" in msg
     msg = _error(tmp_path, {**MINIMAL, "music": {"kind": "file", "file": "../song.wav"}})
     assert "music.file" in msg and "leaves the template folder" in msg
+    # the synthesised pad played instead of the file, silently, in both of these
+    assert "played only with kind: file" in _error(tmp_path, {**MINIMAL, "music": {"file": "template.yaml"}})
+    assert "needs file:" in _error(tmp_path, {**MINIMAL, "music": {"kind": "file"}})
     msg = _error(tmp_path, {**MINIMAL, "intro": {"duration_s": 2, "background": {"top_color": "#000000",
                                                                                 "image": "missing.png"}}})
     assert "intro.background.image" in msg and "does not exist" in msg

@@ -38,6 +38,7 @@ import re
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -184,6 +185,10 @@ def _yaml_entries(raw: str, p: Path) -> tuple[list[dict], dict]:
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise InputError(f"rundown {str(p)!r}: `defaults` must be a mapping")
+    unknown = set(defaults) - ITEM_KEYS  # a typo here (templte:) would change every item silently
+    if unknown:
+        raise InputError(f"rundown {str(p)!r}: unknown key(s) in defaults: {', '.join(sorted(map(str, unknown)))}; "
+                         f"known: {', '.join(sorted(ITEM_KEYS))}")
     entries = list(data.get("items") or [])
     if data.get("bulletin") is not None:
         entries.append({"name": data.get("name") or p.stem, "bulletin": data["bulletin"]})
@@ -406,9 +411,16 @@ def glob_escape(s: str) -> str:
 _progress_queue: Any = None
 
 
+_parent_pid: int | None = None
+
+
+class _Orphaned(BaseException):
+    """The batch process that started this worker is gone (kill -9): stop rendering, leave."""
+
+
 def _init_worker(q: Any) -> None:
-    global _progress_queue
-    _progress_queue = q
+    global _progress_queue, _parent_pid
+    _progress_queue, _parent_pid = q, os.getppid()
 
 
 def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> dict[str, Any]:
@@ -421,6 +433,8 @@ def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> 
     started = time.perf_counter()
 
     def report(p) -> None:
+        if _parent_pid is not None and os.getppid() != _parent_pid:
+            raise _Orphaned()  # render() stops here and removes its temporary files
         if sink is not None:
             try:
                 sink.put((name, p.stage, p.fraction, p.message))
@@ -432,6 +446,12 @@ def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> 
     try:
         result = xiaonuan.render(script, template=spec["template"], avatar=spec["avatar"], voice=spec["voice"],
                                  out=out, fields=spec["fields"], seed=spec["seed"], on_progress=report)
+    except (KeyboardInterrupt, _Orphaned):
+        if _parent_pid is None:  # called in the batch's own process (Ray, tests): its caller decides
+            raise
+        # Ctrl-C reaches the whole process group; or the batch died. Either way this worker must not go on to
+        # the items already queued for it (they rendered after Ctrl-C, and on and on after a kill -9).
+        os._exit(130)
     except XiaonuanError as e:
         return {"name": name, "status": "failed", "reason": str(e), "elapsed_s": time.perf_counter() - started}
     except Exception as e:  # a bug: keep the traceback in the report, carry on with the other items
@@ -461,7 +481,13 @@ def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None,
     if engine not in ("local", "ray"):
         raise InputError(f"unknown engine {engine!r}: use local or ray")
     out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not os.access(out, os.W_OK):
+            raise PermissionError(13, "not writable")
+    except OSError as e:  # a file there, a file on the way, no permission: one line, not a traceback
+        why = "it is a file" if out.is_file() else e.strerror or str(e)
+        raise InputError(f"cannot write the batch to {str(out)!r} ({why}): choose another --out folder") from None
     emit = on_event or (lambda e: None)
     code = code_version()
     report = BatchReport(str(rundown.path), str(out), engine, code, time.time())
@@ -552,31 +578,55 @@ def _drain(q: Any, emit: Callable[[ItemEvent], None], wait_s: float) -> None:
 
 
 def _run_local(todo, out: Path, jobs: int, emit, started, finished) -> None:
+    """Render `todo` in worker processes. A worker that dies (killed, out of memory) breaks its pool: the
+    item it was rendering fails, and the items that had not begun go to a fresh pool (each at most twice)."""
+    attempts: dict[str, int] = {}
+    while todo:
+        todo = _run_pool(todo, out, jobs, emit, started, finished, attempts)
+
+
+def _run_pool(todo, out: Path, jobs: int, emit, started, finished, attempts: dict[str, int]) -> list:
+    """One pool over `todo`; returns the items to run again because the pool broke before they began."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")  # a clean interpreter per worker: no inherited threads or locks
     q = ctx.Queue()
     pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx, initializer=_init_worker, initargs=(q,))
-    futures: dict[Future, Item] = {}
+    futures: dict[Future, tuple[Item, str]] = {}
+    begun: set[str] = set()  # items a worker has reported progress on
+
+    def forward(event: ItemEvent) -> None:
+        begun.add(event.name)
+        emit(event)
+
+    again = []
     try:
         for item, digest in todo:
-            futures[pool.submit(render_item, _spec(item, digest), str(out))] = item
-            started(item)
+            futures[pool.submit(render_item, _spec(item, digest), str(out))] = (item, digest)
+            if item.name not in attempts:
+                started(item)
+            attempts[item.name] = attempts.get(item.name, 0) + 1
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=0.3, return_when=FIRST_COMPLETED)
-            _drain(q, emit, 0.0)
+            _drain(q, forward, 0.0)
             for f in done:
-                item = futures[f]
+                item, digest = futures[f]
                 try:
                     finished(item, f.result())
-                except Exception as e:  # the worker process died (killed, out of memory)
+                except BrokenProcessPool as e:
+                    if item.name not in begun and attempts[item.name] < 2:
+                        again.append((item, digest))  # queued behind the one that died: not its fault
+                    else:
+                        finished(item, {"status": "failed", "reason": f"worker process failed: {type(e).__name__}: {e}"})
+                except Exception as e:
                     finished(item, {"status": "failed", "reason": f"worker process failed: {type(e).__name__}: {e}"})
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     else:
         pool.shutdown(wait=True)
+    return again
 
 
 def _run_ray(todo, out: Path, jobs: int, emit, started, finished) -> None:

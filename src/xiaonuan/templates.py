@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping, Union
 
 import yaml
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo
+from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo,
+                      model_validator)
 from pydantic.dataclasses import dataclass
 
 from xiaonuan.errors import TemplateError
@@ -401,6 +402,15 @@ class Music:
     volume_db: Annotated[float, Field(ge=-60, le=0)] = -20.0
     duck_db: Annotated[float, Field(ge=-40, le=0)] = -12.0  # extra gain while speech is heard
     fade_s: Annotated[float, Field(ge=0, le=10)] = 1.5
+
+    @model_validator(mode="after")
+    def _file_or_pad(self) -> "Music":
+        # a file: without kind: file played the synthesised pad instead, and kind: file without a file did too
+        if self.kind == "file" and self.file is None:
+            raise ValueError("kind 'file' needs file: music.wav (inside the template folder)")
+        if self.kind == "pad" and self.file is not None:
+            raise ValueError("a music file is played only with kind: file; write kind: file (or remove file:)")
+        return self
 
 
 @dataclass(frozen=True, config=_CONFIG)
