@@ -248,11 +248,16 @@ def _speechlike(rate_hz: int, seconds: float, gain: float) -> np.ndarray:
     ("silent.wav", np.zeros(16000 * 2), 16000, "is silent"),
     ("short.wav", _speechlike(16000, 0.1, 0.5), 16000, "lasts 0.10 s"),
     ("text.wav", None, 0, "cannot read the voice-over"),
+    ("portrait.png", "png", 0, r"portrait.png' \(it has no audio track\)"),   # was ffmpeg's "Invalid argument"
 ])
 def test_voiceover_that_cannot_drive_a_face(tmp_path, name, samples, rate, message):
     from xiaonuan.errors import VoiceError
+    from xiaonuan.paths import builtin_avatars_dir
 
-    path = write_wav(tmp_path / name, samples, rate) if samples is not None else _write(tmp_path / name, b"not audio")
+    if isinstance(samples, str):
+        path = Path(shutil.copy(builtin_avatars_dir() / "default" / "portrait.png", tmp_path / name))
+    else:
+        path = write_wav(tmp_path / name, samples, rate) if samples is not None else _write(tmp_path / name, b"not audio")
     out = tmp_path / "out" / "v.mp4"
     with pytest.raises(VoiceError, match=message):
         xiaonuan.render("一二三。", voice=f"recorded:{path}", out=out)

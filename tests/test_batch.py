@@ -159,6 +159,8 @@ def test_four_items_one_broken_then_resume_skips_the_finished(tmp_path):
     status = {r["name"]: r for r in report["items"]}
     assert [status[n]["status"] for n in ("one", "two", "four")] == ["skipped"] * 3
     assert all(status[n]["reason"].startswith("up to date") for n in ("one", "two", "four"))
+    # and the report still says what they are (these were null on a resumed run)
+    assert all(status[n]["srt"].endswith(f"{n}.srt") and status[n]["duration_s"] > 0 for n in ("one", "two", "four"))
     assert status["broken"]["status"] == "failed"
     assert {n: (out / f"{n}.mp4").stat().st_mtime_ns for n in mtimes} == mtimes  # not rewritten
     # the renders are in the history
@@ -225,6 +227,8 @@ def test_a_typo_in_defaults_and_an_unusable_out_folder_are_errors(tmp_path: Path
     rd.write_text("defaults: {templte: vertical}\nitems:\n  - {name: a, text: 你好。}\n", encoding="utf-8")
     with pytest.raises(InputError, match="unknown key.* in defaults: templte"):   # every item went to news
         load_rundown(rd)
+    rd.write_text("bulletin:\n  stories:\n    - {headlin: 天气, text: 晴。}\n", encoding="utf-8")
+    assert "story 1: unknown key(s) headlin" in load_rundown(rd).items[0].error  # the key was not named
     rd.write_text("items:\n  - {name: a, text: 你好。}\n", encoding="utf-8")
     (tmp_path / "afile").write_text("x")
     for out in (tmp_path / "afile", tmp_path / "afile" / "sub"):                  # tracebacks before

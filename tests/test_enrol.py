@@ -349,7 +349,7 @@ def test_avatar_add_without_a_consent_date_writes_nothing(tmp_path):
 
 # --------------------------------------------------------------------------- rotation tag
 
-def test_a_rotation_tag_is_applied_without_a_library_warning(face, tmp_path, caplog):
+def test_a_rotation_tag_is_applied_without_a_library_warning(face, tmp_path, caplog, monkeypatch):
     import imageio_ffmpeg
 
     from xiaonuan.enrol import enrol
@@ -359,6 +359,8 @@ def test_a_rotation_tag_is_applied_without_a_library_warning(face, tmp_path, cap
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-display_rotation", "90",
                     "-i", str(plain), "-c", "copy", str(tagged)], check=True)
     noise = "frame size for reading"
+    # a logging.config.dictConfig earlier in the session (Ray, uvicorn) disables loggers that already exist
+    monkeypatch.setattr(logging.getLogger("imageio_ffmpeg"), "disabled", False)
     with caplog.at_level(logging.WARNING, logger="imageio_ffmpeg"):   # its level, whatever other tests left
         reader = imageio_ffmpeg.read_frames(str(tagged))             # the library alone does log it
         next(reader)

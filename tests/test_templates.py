@@ -204,3 +204,14 @@ def test_field_assignments_as_people_type_them() -> None:
     assert field_assignment(" title ＝ 记者 ") == ("title", "记者")          # a Chinese IME's full-width ＝
     assert field_assignment("time=10:30=late") == ("time", "10:30=late")    # only the first = splits
     assert field_assignment("novalue") is None and field_assignment("=x") is None
+
+
+def test_a_key_written_twice_and_a_strap_that_never_shows_are_errors(tmp_path: Path) -> None:
+    import yaml
+
+    text = yaml.safe_dump(MINIMAL, sort_keys=False) + "background:\n  top_color: '#ff0000'\n"
+    msg = _error(tmp_path, text)                                       # the second one silently won
+    assert "'background' is written twice" in msg and "line" in msg
+    strap = {"x_px": 40, "y_px": 280, "in_s": 1.0, "out_s": 0.5}
+    msg = _error(tmp_path, {**MINIMAL, "lower_third": strap})
+    assert "lower_third" in msg and "out_s 0.5 is not after in_s 1" in msg

@@ -220,7 +220,8 @@ def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) 
     name = str(entry.get("name") or entry.get("output") or f"item-{i + 1:02d}").strip()
     name = name[:-4] if name.lower().endswith(".mp4") else name
     if not _NAME.match(name) or ".." in name:
-        raise InputError(f"rundown {where}: name {name!r} must be a plain file name (letters, digits, - _ .)")
+        raise InputError(f"rundown {where}: name {name!r} must be a plain file name: letters (any script), digits, "
+                         "spaces and - _ . (no slashes, brackets or other punctuation)")
     merged = {**{k: v for k, v in defaults.items() if k != "fields"}, **entry}
     fields = {**_mapping(defaults.get("fields"), where), **_mapping(entry.get("fields"), where)}
     try:
@@ -295,8 +296,11 @@ def _bulletin_text(bulletin: Any, base: Path, allow_files: bool, where: str) -> 
     parts = [f"# {title}"] if title else []
     for j, story in enumerate(bulletin["stories"]):
         sw = f"{where}, story {j + 1}"
-        if not isinstance(story, dict) or set(story) - STORY_KEYS:
+        if not isinstance(story, dict):
             raise InputError(f"{sw}: a story is a mapping of {', '.join(sorted(STORY_KEYS))}")
+        if set(story) - STORY_KEYS:
+            raise InputError(f"{sw}: unknown key(s) {', '.join(sorted(map(str, set(story) - STORY_KEYS)))}; "
+                             f"known: {', '.join(sorted(STORY_KEYS))}")
         text, _ = _script_text(story, base, allow_files, sw)
         headline, body = _split_story(text)
         headline = str(story.get("headline") or headline or title or f"{j + 1}").strip()
@@ -375,13 +379,14 @@ def state_path(out_dir: Path, name: str) -> Path:
     return out_dir / STATE_DIR / f"{name}.json"
 
 
-def up_to_date(item: Item, out_dir: Path, digest: str) -> bool:
+def up_to_date(item: Item, out_dir: Path, digest: str) -> dict[str, Any] | None:
+    """The state saved when the item was rendered from these same inputs (its files, length), else None."""
     mp4 = out_dir / f"{item.name}.mp4"
     try:
         state = json.loads(state_path(out_dir, item.name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return mp4.is_file() and state.get("input_hash") == digest
+        return None
+    return state if mp4.is_file() and isinstance(state, dict) and state.get("input_hash") == digest else None
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:
@@ -504,9 +509,11 @@ def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None,
         elif item.skip:
             results[item.name] = ItemResult(item.name, "skipped", "disabled in the rundown (skip: true)")
             emit(ItemEvent(item.name, "skipped", 1.0, "disabled in the rundown"))
-        elif up_to_date(item, out, digest):
+        elif (state := up_to_date(item, out, digest)) is not None:  # the report keeps what the render wrote
             results[item.name] = ItemResult(item.name, "skipped", "up to date: output exists, inputs unchanged",
-                                            mp4=str(out / f"{item.name}.mp4"), input_hash=digest)
+                                            mp4=str(out / f"{item.name}.mp4"), srt=state.get("srt"),
+                                            cover=state.get("cover"), title=item.name,
+                                            duration_s=state.get("duration_s"), input_hash=digest)
             emit(ItemEvent(item.name, "skipped", 1.0, "up to date"))
         else:
             todo.append((item, digest))

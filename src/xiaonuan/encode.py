@@ -150,7 +150,7 @@ def _plain_cause(stderr_tail: str, returncode: int | None) -> str:
                 "process; check free memory and try again")
     if returncode is None:
         return "ffmpeg stopped accepting frames"
-    return f"ffmpeg failed (exit status {returncode}); see its messages below"
+    return f"ffmpeg failed (exit status {returncode})"
 
 
 class VideoWriter:
@@ -362,7 +362,7 @@ class VideoWriter:
         tail = "\n".join(self._stderr)
         code = self._proc.returncode if self._proc else None
         return EncodeError(f"{what} ({self.path.name}): {_plain_cause(tail, code)}"
-                           + (f"\nffmpeg said:\n{tail}" if tail else ""))
+                           + (f"\nffmpeg said:\n{tail}" if tail else ""))  # "see below" only when there is a below
 
     def _stop_feeder(self) -> None:
         if self._thread is not None and self._thread.is_alive():

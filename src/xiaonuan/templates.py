@@ -23,7 +23,7 @@ from pydantic.dataclasses import dataclass
 from xiaonuan.errors import TemplateError
 from xiaonuan.fonts import WEIGHTS
 from xiaonuan.paths import templates_dir
-from xiaonuan.yamlnodes import describe_validation, line_of
+from xiaonuan.yamlnodes import describe_validation, duplicate_keys, line_of
 
 TEMPLATE_FILE = "template.yaml"
 AI_LABEL_TEXT = "AI生成 / AI-generated"
@@ -300,6 +300,13 @@ class LowerThird:
     out_s: Annotated[float, Field(gt=0)] | None = None
     transition_s: Annotated[float, Field(gt=0, le=5)] = 0.5
     slide_px: Px = 80
+
+    @model_validator(mode="after")
+    def _out_after_in(self) -> "LowerThird":
+        if self.out_s is not None and self.out_s <= self.in_s:  # it would never be seen
+            raise ValueError(f"out_s {self.out_s:g} is not after in_s {self.in_s:g}: the strap would never show; "
+                             "make out_s later than in_s (or leave it out to keep the strap up)")
+        return self
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -689,6 +696,9 @@ def load_template(name: str, root: Path | None = None) -> Template:
         raise TemplateError(f"{path}: not valid YAML: {e}; fix the syntax there") from None
     if not isinstance(data, dict):
         raise TemplateError(f"{path}: the top level must be a mapping (canvas:, background:, presenter: …)")
+    for key, first, again in duplicate_keys(node)[:1]:
+        raise TemplateError(f"{path}: {key!r} is written twice (lines {first} and {again}) in the same place; "
+                            "YAML would keep only the second: delete the one you do not mean")
     try:
         spec = _SPEC_ADAPTER.validate_python(data, context={"root": folder})
     except ValidationError as e:

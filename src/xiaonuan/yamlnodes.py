@@ -49,3 +49,23 @@ def describe_validation(err: ValidationError, node: yaml.Node | None) -> str:
     if err.error_count() > MAX_PROBLEMS:
         lines.append(f"  … and {err.error_count() - MAX_PROBLEMS} more")
     return "\n".join(lines)
+
+
+def duplicate_keys(node: yaml.Node | None) -> list[tuple[str, int, int]]:
+    """(key, first line, repeated line) of each key written twice in one mapping: YAML keeps the last one
+    silently, so a second `top_color:` further down quietly overrode the first."""
+    found: list[tuple[str, int, int]] = []
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in n.value:
+                line = k.start_mark.line + 1
+                if isinstance(k, yaml.ScalarNode) and k.value in seen:
+                    found.append((k.value, seen[k.value], line))
+                seen.setdefault(str(k.value), line)
+                stack.append(v)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    return sorted(found, key=lambda f: f[2])

@@ -90,8 +90,11 @@ def read_audio(path: Path, rate_hz: int) -> np.ndarray:
            "-f", "f32le", "-"]
     proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0 or not proc.stdout:
-        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no audio"]
-        raise VoiceError(f"cannot read the voice-over {str(path)!r} ({msg[0]}): give a WAV or MP3 with audio")
+        err = proc.stderr.decode("utf-8", "replace")
+        lines = err.strip().splitlines()
+        # ffmpeg's last line for a picture or a silent video is "Error opening output files: Invalid argument"
+        msg = "it has no audio track" if "does not contain any stream" in err else (lines[-1] if lines else "no audio")
+        raise VoiceError(f"cannot read the voice-over {str(path)!r} ({msg}): give a WAV or MP3 with audio")
     return np.frombuffer(proc.stdout, np.float32).copy()
 
 
