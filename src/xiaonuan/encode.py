@@ -13,6 +13,7 @@ import collections
 import contextlib
 import errno
 import fcntl
+import logging
 import queue
 import re
 import subprocess
@@ -522,6 +523,20 @@ def _stream_durations(path: Path) -> dict[int, float]:
         first[idx] = min(first.get(idx, pts), pts)
         last[idx] = max(last.get(idx, pts + dur), pts + dur)
     return {i: float((last[i] - max(first[i], 0)) * timebase[i]) for i in last if i in timebase}
+
+
+class _FrameSizeNote(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("The frame size for reading")
+
+
+def quiet_frame_size_note() -> None:
+    """Filter out imageio-ffmpeg's "The frame size for reading … is different from the source frame size":
+    ffmpeg scales (a background clip fitted to the canvas) or turns (a rotation tag) the picture because
+    we ask it to, so the line is noise on stderr. Its other messages pass. Installed once per process."""
+    log = logging.getLogger("imageio_ffmpeg")
+    if not any(isinstance(f, _FrameSizeNote) for f in log.filters):
+        log.addFilter(_FrameSizeNote())
 
 
 def read_frames(path: Path | str, size: tuple[int, int] | None = None, start: int = 0,

@@ -16,11 +16,9 @@ with the same name and consent is a cache hit (nothing is recomputed) and gives 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import io
-import logging
 import os
 import re
 import shutil
@@ -339,11 +337,13 @@ def probe_video(src: Path) -> dict:
     """ffmpeg's metadata of the first video stream; AvatarError when there is none or the file is not media."""
     import imageio_ffmpeg
 
+    from xiaonuan.encode import quiet_frame_size_note
+
+    quiet_frame_size_note()  # a rotation tag: ffmpeg turns the picture on purpose
     try:
-        with _no_rotation_size_note():
-            reader = imageio_ffmpeg.read_frames(str(src))
-            meta = next(reader)
-            reader.close()
+        reader = imageio_ffmpeg.read_frames(str(src))
+        meta = next(reader)
+        reader.close()
     except (OSError, RuntimeError, StopIteration, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise AvatarError(f"{src.name} is not a readable video with a picture ({first[:160]}); "
@@ -351,24 +351,6 @@ def probe_video(src: Path) -> dict:
     if not meta.get("size") or not meta.get("fps"):
         raise AvatarError(f"{src.name} has no video stream; give a clip with a picture (MP4/MOV/WebM) or a photo.")
     return meta
-
-
-class _RotationSizeNote(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("The frame size for reading")
-
-
-@contextlib.contextmanager
-def _no_rotation_size_note():
-    """Drop imageio-ffmpeg's "frame size for reading … is different from the source frame size" line: a rotation
-    tag makes ffmpeg turn the picture on purpose, so it is noise on stderr. Its other messages pass."""
-    logger = logging.getLogger("imageio_ffmpeg")
-    note = _RotationSizeNote()
-    logger.addFilter(note)
-    try:
-        yield
-    finally:
-        logger.removeFilter(note)
 
 
 def measure_video(video: Path) -> Measurement:

@@ -16,7 +16,6 @@ and takes over. Memory is two decoders and one output frame, whatever the clip's
 
 from __future__ import annotations
 
-import logging
 import math
 from pathlib import Path
 from typing import Iterator
@@ -29,19 +28,6 @@ from xiaonuan.types import Frame
 
 SKIP_AHEAD_FRAMES = 50  # a forward jump up to this far is decoded through rather than seeked
 MIN_LOOP_FRAMES = 4  # frames left between two cross-fades, at least
-
-
-def _quiet_scaled_reads() -> None:
-    """imageio-ffmpeg warns on every decoder whose output size differs from the clip's: here that is
-    the point (ffmpeg scales the clip to the canvas), so that one warning is filtered out."""
-    log = logging.getLogger("imageio_ffmpeg")
-    if not any(isinstance(f, _ScaledReadFilter) for f in log.filters):
-        log.addFilter(_ScaledReadFilter())
-
-
-class _ScaledReadFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("The frame size for reading")
 
 
 class _Decoder:
@@ -64,10 +50,10 @@ class LoopingVideo:
     valid until the next call). `close()` stops the decoders (also done by the context manager)."""
 
     def __init__(self, path: Path, size: tuple[int, int], fps: int, fade_s: float) -> None:
-        from xiaonuan.encode import probe
+        from xiaonuan.encode import probe, quiet_frame_size_note
 
         self.path, self.size, self.fps = Path(path), size, fps
-        _quiet_scaled_reads()
+        quiet_frame_size_note()  # ffmpeg scales the clip to the canvas on purpose
         try:
             info = probe(self.path)
         except EncodeError:
