@@ -77,15 +77,17 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
     watch.lap("motion")
 
     tpl, n = job.template, plan.n_frames
-    comp = compose.Compositor(tpl, fields=job.values, presenter_size=job.avatar.size, program=plan.program)
     faces, poses, metadata = _presenter(job, plan.track, seed)
     faces = watch.timed(faces, "face")
-    watch.lap("compose")  # the compositor's setup: static layers drawn once
     with _one_blas_thread(), _one_cv2_thread(), encode.VideoWriter(
             job.out, size=(tpl.width_px, tpl.height_px), fps=tpl.fps, audio=audio, rate_hz=rate_hz,
             metadata=metadata, preset=preset or encode.PRESET) as writer:
-        watch.lap("encode")  # starting ffmpeg (the soundtrack is already in the writer's WAV)
+        # the soundtrack is in the writer's WAV now: let it go before the compositor draws its static layers,
+        # so a long script's samples (52 MB for 10 minutes) and the layers are never in memory together (#7)
         audio = None
+        watch.lap("encode")  # starting ffmpeg, the soundtrack written to its WAV
+        comp = compose.Compositor(tpl, fields=job.values, presenter_size=job.avatar.size, program=plan.program)
+        watch.lap("compose")  # the compositor's setup: static layers drawn once
         frames = comp.stream(faces, plan.cues, keep=plan.cover_frame, poses=poses, buffers=writer.buffer)
         for i, frame in enumerate(watch.timed(frames, "compose")):
             with watch.adding("encode"):
