@@ -99,6 +99,8 @@ ZH_CASES = [
     ("120Hz屏幕", "一百二十赫兹屏幕"),
     ("65W快充", "六十五瓦快充"),
     ("5000mAh电池", "五千毫安时电池"),
+    ("访问https://www.gov.cn了解", "访问www点gov点cn了解"),        # the voice said no "dot"
+    ("发邮件至news@example.com", "发邮件至news at example点com"),
     # full-width digits, long digit runs, untouched text
     ("２０２１年", "二零二一年"),
     ("12345678901234567890", "一二三四五六七八九零一二三四五六七八九零"),
@@ -141,6 +143,9 @@ EN_CASES = [
     ("He was #1", "He was number one"),                           # hash one
     ("in Jan. 2024", "in January twenty twenty-four"),            # Jan
     ("early, i.e. now", "early, that is now"),                    # I E
+    ("about 1/3 of voters", "about one third of voters"),         # one slash three
+    ("3/4 of the city", "three quarters of the city"),
+    ("2/5 of them", "two fifths of them"),
     ("-5", "minus five"),
     ("pages 3-5", "pages three to five"),
     ("10km", "ten kilometers"),

@@ -382,6 +382,12 @@ def _zh_number(m: re.Match) -> list[Piece]:
     return pieces
 
 
+def _zh_address(m: re.Match) -> list[Piece]:
+    """www.gov.cn → www点gov点cn, news@example.com → news at example点com: the Mandarin voice says no "dot"
+    (the scheme, https://, is not read)."""
+    return _whole(m, m.group("addr").replace("@", " at ").replace(".", "点"))
+
+
 def _zh_acronym(m: re.Match) -> list[Piece]:
     return _whole(m, _spaced(m.group(0)))
 
@@ -417,6 +423,8 @@ _ZH_RULES: tuple[_Rule, ...] = (
     _rule(_SIGN + r"(?P<cur>US\$|HK\$|[$¥€£])\s?(?P<n>" + _NUM + r")(?:\s?(?P<en_scale>thousand|million|billion|"
           r"trillion|bn)(?![A-Za-z])|(?P<scale>万亿|万|亿)?(?P<yuan>元)?)", _zh_money),
     _rule(_SIGN + r"(?P<n>" + _NUM + r")\s?(?P<pct>[%‰])", _zh_percent),
+    _rule(r"(?:https?://)?(?P<addr>[A-Za-z0-9_%+-]+(?:[.@][A-Za-z0-9_-]+)*\.(?:com|cn|net|org|gov|edu|info|io)"
+          r"(?:\.[a-z]{2})?)(?![A-Za-z0-9])", _zh_address),
     _rule(r"(?<![0-9/.])(?P<a>[0-9]+)/(?P<b>[0-9]+)(?![0-9/])", _zh_fraction),
     # 5月1日-5日, 1月～3月, 100元-200元, 10万—20万: a dash after a number's unit is 到, not a minus sign
     _rule(r"(?<=[0-9][年月日号天元岁个时点分秒周倍米克斤吨万亿人次])\s*[-~–—]\s*(?=[0-9])", lambda m: _whole(m, "到")),
@@ -630,6 +638,19 @@ def _en_roman(m: re.Match) -> list[Piece]:
     return [_group(m, "r", en_integer(n) if m.group("w") in _ROMAN_CARDINAL else "the " + en_ordinal(n))]
 
 
+_EN_FRACTION_NAMES = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+
+
+def _en_fraction(m: re.Match) -> list[Piece] | None:
+    """1/3 → one third, 3/4 → three quarters; only a proper fraction of a small denominator (24/7 and 9/11
+    are not fractions, and a date has a year after it)."""
+    a, b = int(m.group("a")), int(m.group("b"))
+    if not 0 < a < b <= 10:
+        return None
+    one, many = _EN_FRACTION_NAMES.get(b) or (en_ordinal(b), en_ordinal(b) + "s")
+    return _whole(m, f"{en_integer(a)} {one if a == 1 else many}")
+
+
 def _en_phone(m: re.Match) -> list[Piece]:
     return _whole(m, ", ".join(" ".join(_EN_ONES[int(d)] for d in g) for g in m.group(0).split("-")))
 
@@ -658,6 +679,7 @@ _EN_RULES: tuple[_Rule, ...] = (
     _rule(_SIGN + r"(?P<n>" + _NUM + r")\s?(?P<pct>[%‰])", _en_percent),
     _rule(_NOT_AFTER_DIGIT + r"(?P<n>[0-9]{1,9})(?:st|nd|rd|th)(?![A-Za-z])", _en_ordinal),
     _rule(_NOT_AFTER_DIGIT + r"(?P<y>1[1-9][0-9]0|20[0-9]0)s(?![A-Za-z])", _en_decade),
+    _rule(r"(?<![0-9/.])(?P<a>[0-9])/(?P<b>[0-9]{1,2})(?![0-9/])", _en_fraction),
     _rule(r"(?<![0-9,.$£€¥])(?P<y>1[1-9][0-9]{2}|20[0-9]{2})(?![0-9]|[.,][0-9]|\s?[%‰°℃]|\s?(?:km|kg|cm|mm)\b)",
           lambda m: _whole(m, en_year(int(m.group("y"))))),
     _rule(_SIGN + r"(?P<n>" + _NUM + r")(?: ?(?P<unit>" + _units_pattern(_EN_UNITS) +
