@@ -234,3 +234,64 @@ def test_a_typo_in_defaults_and_an_unusable_out_folder_are_errors(tmp_path: Path
     for out in (tmp_path / "afile", tmp_path / "afile" / "sub"):                  # tracebacks before
         with pytest.raises(InputError, match="choose another --out folder"):
             run_batch(load_rundown(rd), out)
+
+
+def _start_batch(tmp_path: Path, n: int = 3) -> tuple[subprocess.Popen, Path]:
+    """A batch of n items, each a few seconds long, in its own process group; returns once k1 is done."""
+    items = [{"name": f"k{i}", "text": f"第{i}条新闻，今天天气很好。明天多云转晴。后天有小雨，请带伞。"} for i in range(1, n + 1)]
+    rundown, out = write_rundown(tmp_path, items), tmp_path / "out"
+    env = {**os.environ, "XIAONUAN_DATA": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "xiaonuan", "batch", str(rundown), "--out", str(out),
+                             "--jobs", "1"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (out / ".xiaonuan" / "k1.json").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the first item never finished"
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the second item
+    return proc, out
+
+
+def _group_gone(pgid: int, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_ctrl_c_stops_the_batch_at_once_and_the_report_matches_the_disk(tmp_path):
+    proc, out = _start_batch(tmp_path)
+    os.killpg(proc.pid, signal.SIGINT)                     # a terminal's Ctrl-C reaches the whole group
+    assert proc.wait(timeout=10) == 130
+    assert _group_gone(proc.pid, 5), "a worker or its ffmpeg is still running after Ctrl-C"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    for item in report["items"]:                           # a worker used to render the queued item after Ctrl-C
+        assert (out / f"{item['name']}.mp4").exists() == (item["status"] == "ok"), item
+    assert not (out / "k3.mp4").exists()
+
+
+def test_a_killed_batch_does_not_leave_its_worker_rendering(tmp_path):
+    proc, out = _start_batch(tmp_path)
+    os.kill(proc.pid, signal.SIGKILL)                      # the batch alone: its worker is orphaned
+    proc.wait()
+    assert _group_gone(proc.pid, 8), "the orphaned worker rendered on"
+    assert not (out / "k3.mp4").exists()
+
+
+def test_a_worker_that_dies_fails_only_its_own_item(tmp_path):
+    proc, out = _start_batch(tmp_path)
+    kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    workers = [int(k) for k in kids if b"multiprocessing" in Path(f"/proc/{k}/cmdline").read_bytes()
+               and b"resource_tracker" not in Path(f"/proc/{k}/cmdline").read_bytes()]
+    assert workers, kids
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)                       # as the out-of-memory killer would
+    assert proc.wait(timeout=180) == 1
+    status = {r["name"]: r for r in json.loads((out / "report.json").read_text(encoding="utf-8"))["items"]}
+    assert status["k1"]["status"] == "ok" and status["k2"]["status"] == "failed"
+    assert "worker process failed" in status["k2"]["reason"]
+    assert status["k3"]["status"] == "ok" and (out / "k3.mp4").exists()   # it failed with k2 before
