@@ -215,3 +215,9 @@ def test_a_key_written_twice_and_a_strap_that_never_shows_are_errors(tmp_path: P
     strap = {"x_px": 40, "y_px": 280, "in_s": 1.0, "out_s": 0.5}
     msg = _error(tmp_path, {**MINIMAL, "lower_third": strap})
     assert "lower_third" in msg and "out_s 0.5 is not after in_s 1" in msg
+
+
+def test_subtitles_too_big_for_their_line_are_an_error(tmp_path: Path) -> None:
+    # 12 characters of 130 px on a 640 px canvas: every subtitle was shrunk, silently
+    msg = _error(tmp_path, {**MINIMAL, "subtitles": {"font_size_px": 130, "max_chars": 12}})
+    assert "subtitles" in msg and "1560 px wide" in msg and "font_size_px at most" in msg

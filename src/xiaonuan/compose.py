@@ -31,6 +31,7 @@ from xiaonuan.templates import (
     LowerThird,
     PolygonShape,
     PresenterBox,
+    SUBTITLE_SIDE_MARGIN_PX,
     SubtitleStyle,
     Template,
     TextShape,
@@ -799,7 +800,7 @@ class Compositor:
         key = (text, emphasis, translation)
         ov = self._sub_cache.get(key)
         if ov is None:
-            max_w = self.width_px - 2 * max(self._sub_style.bottom_margin_px, 40)
+            max_w = self.width_px - 2 * max(self._sub_style.bottom_margin_px, SUBTITLE_SIDE_MARGIN_PX)
             ov = Overlay.from_rgba(render_subtitle(text, self._sub_style, max_w, emphasis, translation))
             self._sub_cache[key] = ov
             if len(self._sub_cache) > SUBTITLE_CACHE_SIZE:

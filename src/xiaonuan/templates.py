@@ -708,6 +708,18 @@ def load_template(name: str, root: Path | None = None) -> Template:
     return Template(name=name, root=folder.resolve(), spec=spec)
 
 
+def _keys_at(node: yaml.Node | None, key: str) -> set[str]:
+    """The keys written in the mapping under top-level `key` of the YAML tree (empty when there is none)."""
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if k.value == key and isinstance(v, yaml.MappingNode):
+                return {str(kk.value) for kk, _ in v.value}
+    return set()
+
+
+SUBTITLE_SIDE_MARGIN_PX = 40  # a subtitle line keeps at least this far from the canvas sides (compose.subtitle_overlay)
+
+
 def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
     """Boxes that must lie inside the canvas: the presenter, the ticker band and the slide panel."""
     W, H = spec.canvas.width_px, spec.canvas.height_px
@@ -717,6 +729,15 @@ def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
             line = line_of(node, [name])
             raise TemplateError(f"{path}: {name} (line {line}): the {box.width_px}x{box.height_px} box at "
                                 f"({box.x_px}, {box.y_px}) does not fit the {W}x{H} canvas; fix its position or size")
+    # a full line is max_chars CJK characters of font_size_px; compose shrinks a wider one to fit. Where the
+    # template sets either, say so: a marketer's font_size_px 130 otherwise had no visible effect at all
+    st, written = spec.subtitles, _keys_at(node, "subtitles") & {"font_size_px", "max_chars"}
+    line_px = W - 2 * max(st.bottom_margin_px, SUBTITLE_SIDE_MARGIN_PX)
+    if written and st.font_size_px * st.max_chars > line_px:
+        raise TemplateError(f"{path}: subtitles (line {line_of(node, ['subtitles'])}): {st.max_chars} characters of "
+                            f"{st.font_size_px} px are {st.font_size_px * st.max_chars} px wide, more than the {line_px} px "
+                            f"a line may take, so every subtitle would be shrunk; fix: font_size_px at most "
+                            f"{line_px // st.max_chars}, or max_chars at most {max(1, line_px // st.font_size_px)}")
     crop = spec.presenter.crop
     if crop[2] <= crop[0] or crop[3] <= crop[1]:
         raise TemplateError(f"{path}: presenter.crop (line {line_of(node, ['presenter', 'crop'])}): "
