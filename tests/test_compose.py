@@ -310,3 +310,22 @@ def test_a_posed_matte_moves_with_its_frame() -> None:
     still = comp.frame(face, t, None, matte=alpha).copy()
     assert np.abs(got.astype(int) - expected).mean() < 0.2
     assert np.abs(still.astype(int) - expected).mean() > 2
+
+
+def test_the_wipe_sweeps_in_from_the_edge_across_the_whole_transition() -> None:
+    from xiaonuan.program import Program, StoryTiming
+
+    prog = Program(0.0, 20.0, 0.0, (StoryTiming(0.0, 10.0, "第一条", {}), StoryTiming(10.0, 20.0, "第二条")))
+    comp = Compositor(load_template("bulletin").at_height(360), presenter_size=(720, 720), program=prog)
+    tr = comp.template.spec.transition
+    face = _presenter()
+    band = np.array(tr.color[:3], np.int16)
+    edges = []                                              # the band's leading (right) edge, frame by frame
+    for k in range(1, 10):                                  # 9 moments inside the transition, centred on 10 s
+        t = 10.0 - tr.duration_s / 2 + k * tr.duration_s / 10
+        frame = comp.frame(face, t).astype(np.int16)
+        edges.append(int(np.flatnonzero((np.abs(frame - band).max(axis=2) < 12).sum(axis=0) > 20).max(initial=0)))
+    # it was drawn only from the cut on (t >= 10 s): it popped in half-way across, over the new story's words
+    assert edges[0] < comp.width_px * 0.25, edges
+    assert all(b > a for a, b in zip(edges[:6], edges[1:7])), edges   # in from the left edge, all the way
+    assert edges[-1] == comp.width_px - 1

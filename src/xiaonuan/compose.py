@@ -836,8 +836,13 @@ class Compositor:
         if self._wipe is not None and tr is not None:
             for b in self._boundaries():
                 if abs(t_s - b) < tr.duration_s / 2:
-                    before = self.scene_at(b - 1e-6)
-                    if before != scene:
+                    before, after = self.scene_at(b - 1e-6), self.scene_at(b + 1e-6)
+                    if before != after:
+                        # the band sweeps across the whole transition, centred on the cut: in its first half the
+                        # canvas still holds the old scene (only the second half was drawn: the band popped in)
+                        if scene == before:
+                            self._draw_scene(canvas, after, presenter, t_s, matte, pose)
+                            scene = after
                         self._draw_scene(self._alt, before, presenter, t_s, matte, pose)
                         self._wipe_between(canvas, self._alt, (t_s - b) / tr.duration_s + 0.5)
                     break
