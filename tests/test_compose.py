@@ -329,3 +329,13 @@ def test_the_wipe_sweeps_in_from_the_edge_across_the_whole_transition() -> None:
     assert edges[0] < comp.width_px * 0.25, edges
     assert all(b > a for a, b in zip(edges[:6], edges[1:7])), edges   # in from the left edge, all the way
     assert edges[-1] == comp.width_px - 1
+
+
+@pytest.mark.parametrize("name", ["explainer", "bulletin", "vertical", "news"])
+def test_a_long_name_in_the_lower_third_stays_on_the_canvas(name: str) -> None:
+    long_name = "欧阳娜娜娜娜娜娜·阿卜杜拉赫曼·克里斯蒂安森"
+    tpl = load_template(name).at_height(360)
+    comp = Compositor(tpl, fields={"name": long_name, "title": "国际传播专家、首席评论员兼特约研究员"},
+                      presenter_size=(720, 720))
+    lower, lt = comp._story(0).lower, tpl.spec.lower_third
+    assert lower is not None and lt.x_px + lower.width_px <= comp.width_px, (lt.x_px, lower.width_px)  # ran off

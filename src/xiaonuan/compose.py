@@ -359,13 +359,19 @@ def _draw_ai_label(layer: Image.Image, ai: AiLabel) -> None:
     d.text((x + ai.padding_px, y + ai.padding_px), ai.text, font=font, fill=_rgba(ai.color), anchor="lt")
 
 
-def render_lower_third(lt: LowerThird, name: str, title: str) -> RGBA:
-    """The name/title strap as an RGBA array (top-left at the template's x_px, y_px)."""
-    name_font, title_font = load_font(lt.name_font_size_px, "Bold"), load_font(lt.title_font_size_px, "Medium")
+def render_lower_third(lt: LowerThird, name: str, title: str, max_width_px: int | None = None) -> RGBA:
+    """The name/title strap as an RGBA array (top-left at the template's x_px, y_px). With `max_width_px` (the
+    room to the canvas's right edge) a long name or title is set smaller, then cut with '…', as the headline
+    is: it ran off the edge of the frame."""
     pad = lt.padding_px
+    room = (max_width_px - lt.accent_px - 2 * pad) if max_width_px else 10**6
+    name_font, name = fit_font(name, lt.name_font_size_px, "Bold", room)
+    title_font, title = fit_font(title, lt.title_font_size_px, "Medium", room) if title else (
+        load_font(lt.title_font_size_px, "Medium"), title)
     name_h = int(lt.name_font_size_px * 1.5)
     title_h = int(lt.title_font_size_px * 1.6) if title else 0
     w = int(max(lt.min_width_px, name_font.getlength(name) + 2 * pad, title_font.getlength(title) + 2 * pad))
+    w = min(w, max_width_px - lt.accent_px) if max_width_px else w
     w += lt.accent_px
     img = Image.new("RGBA", (w, name_h + title_h), (0, 0, 0, 0))
     d = ImageDraw.Draw(img)
@@ -674,8 +680,9 @@ class Compositor:
         box_over.alpha_composite(above.crop((bx, by, bx + bw, by + bh)))
         lower = None
         if spec.lower_third is not None and values["name"]:
-            lower = Overlay.from_rgba(render_lower_third(spec.lower_third, tpl.fill(spec.lower_third.name, values),
-                                                         tpl.fill(spec.lower_third.title, values)))
+            lt = spec.lower_third  # the strap ends a padding short of the canvas's right edge
+            lower = Overlay.from_rgba(render_lower_third(lt, tpl.fill(lt.name, values), tpl.fill(lt.title, values),
+                                                         self.width_px - lt.x_px - lt.padding_px))
         layers = _StoryLayers(backdrop, Overlay.from_rgba(np.asarray(box_over)), lower, tuple(items))
         self._stories[k] = layers
         return layers
