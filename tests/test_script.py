@@ -241,3 +241,14 @@ def test_a_markdown_table_is_read_row_by_row_not_as_pipes():
 ])
 def test_the_language_counts_words_not_letters(text, language):
     assert parse_script(text).language == language
+
+
+@pytest.mark.parametrize("text, says", [
+    ("## 故事 {name: 李明\n\n第一句。", r"line 1: .*opens a '\{' it never closes"),     # shown as the headline
+    ("> hello\n\n第一句。", "line 1: a '>' translation line comes before any sentence"),  # dropped silently
+    ("## 只有图片\n\n![图](x.png)\n\n## 第二\n\n第二句。", "line 1: the story '只有图片' has no text"),  # vanished
+    ("第零句。\n\n## \n\n第一句。", "line 3: an empty story heading"),               # merged into the one before
+])
+def test_story_markup_that_would_vanish_is_an_error_with_its_line(text, says):
+    with pytest.raises(ScriptError, match=says):
+        parse_script(text)

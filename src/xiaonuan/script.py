@@ -353,6 +353,7 @@ def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str,
     title = ""
     blocks: list[_Block] = []
     heads: list[tuple[str, dict]] = []
+    head_lines: list[str] = []  # where each story heading is, for its errors
     current: list[str] = []
     paragraph = 0
     images: list[tuple[str, str]] = []
@@ -390,12 +391,17 @@ def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str,
             elif heading:  # a story heading (##) starts a new story; it is shown, not read
                 flush()
                 heads.append(_story_heading(heading, where))
+                head_lines.append(where)
+            elif stripped.startswith("##"):
+                raise ScriptError(f"{where}: an empty story heading: write its headline after the ##, e.g. ## 明日天气")
             continue
         if stripped.startswith(">"):
             flush(new_paragraph=False)
-            if blocks:
-                en = _clean(stripped.lstrip(">").strip()).replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "")
-                blocks[-1].translation = (blocks[-1].translation + " " + en).strip()
+            if not blocks:
+                raise ScriptError(f"{where}: a '>' translation line comes before any sentence: put it under the "
+                                  "sentence it translates")
+            en = _clean(stripped.lstrip(">").strip()).replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "")
+            blocks[-1].translation = (blocks[-1].translation + " " + en).strip()
             continue
         images += [(m.group(1), m.group(2)) for m in _IMAGE_REF.finditer(stripped)]
         if not stripped:
@@ -418,6 +424,10 @@ def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str,
     flush()
     if images and blocks:  # images after the last sentence: shown with it
         blocks[-1].images += images
+    for k, (head, where) in enumerate(zip(heads, head_lines), start=1):  # it vanished, its pictures went on
+        if not any(b.story == k and b.text for b in blocks):
+            raise ScriptError(f"{where}: the story {head[0]!r} has no text to say; write its sentences under the "
+                              "heading (a picture is shown with the sentence after it), or remove the heading")
     if not title and not heads and len(blocks) > 1 and _looks_like_title(blocks[0].text) \
             and blocks[0].paragraph != blocks[1].paragraph and not blocks[0].bullet:
         title = blocks.pop(0).text.replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "")
@@ -442,6 +452,9 @@ def _story_heading(heading: str, source: str) -> tuple[str, dict]:
     """'花展开幕 {name: 李明, title: 记者}' → ('花展开幕', {'name': '李明', 'title': '记者'})."""
     attrs: dict = {}
     m = _STORY_ATTRS.search(heading)
+    if m is None and "{" in heading:
+        raise ScriptError(f"{source}: story heading {heading!r} opens a '{{' it never closes: "
+                          "## 标题 {name: 李明, title: 记者}")
     if m:
         try:
             attrs = yaml.safe_load(m.group(1)) or {}
