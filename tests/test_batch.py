@@ -295,3 +295,14 @@ def test_a_worker_that_dies_fails_only_its_own_item(tmp_path):
     assert status["k1"]["status"] == "ok" and status["k2"]["status"] == "failed"
     assert "worker process failed" in status["k2"]["reason"]
     assert status["k3"]["status"] == "ok" and (out / "k3.mp4").exists()   # it failed with k2 before
+
+
+def test_an_item_switched_off_in_the_rundown_does_not_fail_the_batch() -> None:
+    from xiaonuan.batch import BatchReport, ItemResult
+
+    report = BatchReport("r.yaml", "out", "local", "v", 0.0)
+    report.items = [ItemResult("a", "ok"), ItemResult("b", "skipped", "disabled in the rundown (skip: true)"),
+                    ItemResult("c", "skipped", "up to date: output exists, inputs unchanged")]
+    assert report.succeeded                      # the docs' own example rundown exited 1 with nothing failed
+    report.items.append(ItemResult("d", "skipped", "not run: the batch was interrupted"))
+    assert not report.succeeded

@@ -70,6 +70,9 @@ def test_layers_later_files_win(tmp_path):
     ("zh:\n  ok: ni3\n  银行: {pinyin: yin hang}\n", r"lexicon.yaml:3: entry '银行'.*tone digit"),
     ("zh:\n  银行: {pinyin: yin2, say: x}\n", r"lexicon.yaml:2: entry '银行'.*exactly one"),
     ("zh:\n  单先生: shan xian sheng\n", r"lexicon.yaml:2: entry '单先生'.*without tone digits.*shan4"),
+    # a tone digit missing or out of range: it was read out in English ("hang six"), silently
+    ("zh:\n  银行: yin2 hang\n", r"lexicon.yaml:2: entry '银行'.*needs syllables with a tone digit"),
+    ("zh:\n  银行: yin2 hang6\n", r"lexicon.yaml:2: entry '银行'.*needs syllables with a tone digit"),
     ("fr:\n  x: y\n", r"unknown section 'fr'"),
     ("zh: [1, 2]\n", r"section 'zh'"),
     ("zh:\n  a: {b: [\n", r"lexicon.yaml:\d+: not valid YAML"),

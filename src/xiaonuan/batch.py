@@ -124,9 +124,11 @@ class BatchReport:
 
     @property
     def succeeded(self) -> bool:
-        """True when every item rendered or was already up to date (nothing failed, nothing left undone)."""
+        """True when every item rendered, was already up to date or is switched off in the rundown (skip: true):
+        nothing failed and nothing was left undone."""
         return not self.interrupted and all(
-            r.status == "ok" or (r.status == "skipped" and r.reason.startswith("up to date")) for r in self.items)
+            r.status == "ok" or (r.status == "skipped" and r.reason.startswith(("up to date", "disabled")))
+            for r in self.items)
 
     def to_json(self) -> dict[str, Any]:
         return {"rundown": self.rundown, "out_dir": self.out_dir, "engine": self.engine,

@@ -40,6 +40,7 @@ ENGINE_KINDS: dict[str, frozenset[str]] = {"espeak": frozenset({"pinyin", "say",
                                            "text": frozenset({"say"})}
 
 _PINYIN_SYLLABLE = re.compile(r"[a-zü]+(?:u:)?[1-5]", re.IGNORECASE)
+_PINYIN_TYPO = re.compile(r"(?=.*[0-9])[a-zü]+[0-9]?(?: [a-zü]+[0-9]?)*")  # pinyin with a tone digit missing or wrong
 _TONELESS_PINYIN = re.compile(r"[a-zü]+(?: [a-zü]+)*")  # lower-case letters only: pinyin that lost its tones
 # Masks stand in for lexicon words while the normaliser runs: it copies them as they are.
 _MASKS = ("\ue010", "\ue011")  # not U+E000/E001: script.py marks emphasis with those
@@ -128,6 +129,10 @@ def _entry(word: Any, value: Any, language: str, origin: str) -> Entry:
         raise LexiconError(f"{origin}: entry {word!r} must be a non-empty word")
     if isinstance(value, str):
         looks_pinyin = language == "zh" and all(_PINYIN_SYLLABLE.fullmatch(s) for s in value.split())
+        if language == "zh" and not looks_pinyin and _PINYIN_TYPO.fullmatch(value.strip()):
+            # 'yin2 hang' or 'yin2 hang6': meant as pinyin, but it would be read out as English ("hang six")
+            raise LexiconError(f"{origin}: entry {word!r}: pinyin {value.strip()!r} needs syllables with a tone digit "
+                               "1-5, e.g. 'yin2 hang2', or write {say: …} to have it read as written")
         if language == "zh" and not looks_pinyin and _TONELESS_PINYIN.fullmatch(value.strip()):
             # the Mandarin voice would spell these out as Latin letters
             raise LexiconError(f"{origin}: entry {word!r}: {value.strip()!r} looks like pinyin without tone digits: "
