@@ -10,7 +10,7 @@ import pytest
 
 import xiaonuan
 from conftest import decode_audio, decode_frames, loudness_per_frame
-from xiaonuan.errors import AvatarError, ScriptError, TemplateError, VoiceError
+from xiaonuan.errors import AvatarError, InputError, ScriptError, TemplateError, VoiceError
 
 SCRIPT = "# 测试新闻\n\n爸爸妈妈看大海。[pause 1.2s]我们吃饭吧。"
 FPS = 25
@@ -127,3 +127,11 @@ def test_warnings_for_what_the_voice_will_not_do():
     assert "do not lengthen a voice-over" in " ".join(warn(paused, "recorded:/tmp/v.wav", ""))
     assert warn(paused, "espeak:cmn", "zh") == []
     assert warn(parse_script("大家好。\n\n今天天气很好。"), "recorded:/tmp/v.wav", "") == []
+
+
+def test_a_path_given_as_text_is_refused_not_read_aloud(tmp_path):
+    script = tmp_path / "story.md"
+    script.write_text("今天天气很好。", encoding="utf-8")
+    with pytest.raises(InputError, match=r"is the path of a file: pass Path"):
+        xiaonuan.render(str(script), out=tmp_path / "x.mp4")         # it said "tmp story dot md"
+    assert not (tmp_path / "x.mp4").exists()

@@ -258,8 +258,8 @@ the shared media are never copied into the repository):
 
 ```sh
 {commands}
-python ../shared/eval/avsync.py out/<case>.mp4
-python ../shared/eval/avsync.py ../shared/media/presenter_man.mp4      # man_reference
+.venv/bin/python ../shared/eval/avsync.py out/<case>.mp4
+.venv/bin/python ../shared/eval/avsync.py ../shared/media/presenter_man.mp4      # man_reference
 ```
 
 ## Frame strips

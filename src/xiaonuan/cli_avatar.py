@@ -22,8 +22,8 @@ def _fail(e: XiaonuanError) -> None:
 
 @app.command("add")
 def add(
-    path: Path = typer.Argument(..., help="a clip (MP4/MOV/WebM, 10–60 s; under 3 s is refused, under 10 s "
-                                          "warned) or a photo (PNG/JPG) of the presenter"),
+    path: Path = typer.Argument(..., help="a clip (MP4/MOV/WebM/MKV or animated GIF, 10–60 s; under 3 s is refused, under 10 s "
+                                          "warned) or a photo (PNG/JPG/WebP/BMP/TIFF/GIF) of the presenter"),
     name: str = typer.Option(..., "--name", help="the avatar's name (letters, digits, - and _)"),
     consent: Optional[Path] = typer.Option(None, "--consent", help="the signed consent form (copied into the pack)"),
     consent_by: Optional[str] = typer.Option(None, "--consent-by", help='who consented and the date they did: '

@@ -17,7 +17,7 @@ def list_templates() -> None:
 
 
 @app.command("preview")
-def preview(name: str = typer.Argument(..., help="template name"),
+def preview(name: str = typer.Argument(..., help="template name, or the path to a template folder (./promo)"),
             out: str = typer.Option("", "-o", "--out", help="PNG path (default: templates/NAME/preview.png)"),
             avatar: str = typer.Option("default", help="presenter shown in the preview")) -> None:
     """Render a template's preview.png (a sample frame with lower third, subtitle and slides)."""

@@ -347,7 +347,7 @@ def probe_video(src: Path) -> dict:
     except (OSError, RuntimeError, StopIteration, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise AvatarError(f"{src.name} is not a readable video with a picture ({first[:160]}); "
-                          "give a clip (MP4/MOV/WebM) or a photo (PNG/JPG).") from e
+                          "give a clip (MP4/MOV/WebM/MKV/GIF) or a photo (PNG/JPG/WebP/BMP/TIFF).") from e
     if not meta.get("size") or not meta.get("fps"):
         raise AvatarError(f"{src.name} has no video stream; give a clip with a picture (MP4/MOV/WebM) or a photo.")
     return meta

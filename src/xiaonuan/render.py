@@ -138,6 +138,10 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     """Parse the script and resolve voice, template, avatar and output path (InputError on any problem)."""
     from . import avatar as avatars, framing, speech, templates
 
+    if isinstance(script, str) and "\n" not in script.strip() and script.strip().lower().endswith((".md", ".txt")) \
+            and Path(script.strip()).is_file():  # a str is the script's text: the path itself would be read aloud
+        raise InputError(f"the script {script.strip()!r} is the path of a file: pass Path({script.strip()!r}) to render "
+                         "that file (a str is taken as the script's text)")
     parsed = script if isinstance(script, Script) else (
         load_script(script) if isinstance(script, Path) else parse_script(script))
     voice_name = voice or parsed.fields.get("voice") or DEFAULT_VOICES[parsed.language]

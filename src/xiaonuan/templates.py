@@ -239,7 +239,7 @@ class PresenterBox:
     height_px: SizePx
     fit: Literal["cover", "contain", "stretch"] = "cover"
     # box: a framed panel; circle: a round picture-in-picture; matte: cut out over the template
-    # background with the avatar's alpha matte (a framed box when the avatar has none)
+    # background with the avatar's alpha matte (a feathered oval cut-out where no matte is given)
     style: Literal["box", "circle", "matte"] = "box"
     crop: tuple[Annotated[float, Field(ge=0, le=1)], ...] = Field((0.0, 0.0, 1.0, 1.0), min_length=4, max_length=4)
     fill_color: Color = (0, 0, 0, 255)  # behind a 'contain' presenter
