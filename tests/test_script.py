@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from xiaonuan.errors import ScriptError
@@ -252,3 +254,14 @@ def test_the_language_counts_words_not_letters(text, language):
 def test_story_markup_that_would_vanish_is_an_error_with_its_line(text, says):
     with pytest.raises(ScriptError, match=says):
         parse_script(text)
+
+
+def test_each_picture_shows_with_the_sentence_after_it_inside_one_paragraph(tmp_path):
+    for name in ("a.png", "b.png"):
+        (tmp_path / name).write_bytes((Path(__file__).parents[1] / "examples" / "bins.png").read_bytes())
+    script = tmp_path / "s.md"
+    script.write_text("# 标题\n\n![甲](a.png)\n第一句。\n![乙](b.png)\n第二句。\n", encoding="utf-8")
+    s = load_script(script)
+    # both used to show with the paragraph's first sentence
+    assert [(i.text, i.sentence) for st in s.stories for i in st.slides] == [("甲", 0), ("乙", 1)]
+    assert [x.paragraph for x in s.sentences] == [0, 0]                  # still one paragraph: its pauses

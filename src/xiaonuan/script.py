@@ -403,7 +403,10 @@ def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str,
             en = _clean(stripped.lstrip(">").strip()).replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "")
             blocks[-1].translation = (blocks[-1].translation + " " + en).strip()
             continue
-        images += [(m.group(1), m.group(2)) for m in _IMAGE_REF.finditer(stripped)]
+        refs = [(m.group(1), m.group(2)) for m in _IMAGE_REF.finditer(stripped)]
+        if refs and current:  # a picture after some of a paragraph's text shows with the sentence after it, not the
+            flush(new_paragraph=False)  # paragraph's first (each image/sentence pair without blank lines between)
+        images += refs
         if not stripped:
             flush()
             continue
