@@ -339,3 +339,20 @@ def test_a_long_name_in_the_lower_third_stays_on_the_canvas(name: str) -> None:
                       presenter_size=(720, 720))
     lower, lt = comp._story(0).lower, tpl.spec.lower_third
     assert lower is not None and lt.x_px + lower.width_px <= comp.width_px, (lt.x_px, lower.width_px)  # ran off
+
+
+def test_slide_items_that_do_not_fit_the_panel_are_reported() -> None:
+    from pathlib import Path
+
+    from xiaonuan.program import Program, SlideCue, StoryTiming
+
+    picture = Path(__file__).parents[1] / "examples" / "bins.png"
+    cues = (SlideCue("image", 0.2, "分类桶", picture),
+            *(SlideCue("bullet", 0.5 + i, f"第{i + 1}点很重要。") for i in range(8)))
+    prog = Program(0.0, 10.0, 0.0, (StoryTiming(0.0, 10.0, "要点", {}, cues),))
+    comp = Compositor(load_template("explainer").at_height(360), presenter_size=(720, 720), program=prog)
+    shown = len(comp._story(0).items)
+    assert shown < len(cues)                                   # the picture has no room left under 8 bullets
+    assert comp.warnings and f"{len(cues) - shown} of its {len(cues)} slide items" in comp.warnings[0]
+    few = Program(0.0, 10.0, 0.0, (StoryTiming(0.0, 10.0, "要点", {}, cues[:3]),))
+    assert Compositor(load_template("explainer").at_height(360), presenter_size=(720, 720), program=few).warnings == []

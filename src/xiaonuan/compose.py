@@ -618,6 +618,7 @@ class Compositor:
         self._alt: Frame = np.empty((H, W, 3), np.uint8)
         self._presenter_size = (0, 0)
         self.kept: Frame | None = None
+        self.warnings: list[str] = []  # what the template could not show (the render reports them)
         self.set_presenter_size(presenter_size)
         self._story(0)
 
@@ -662,8 +663,14 @@ class Compositor:
             panel.alpha_composite(above)
             above = panel
             cues = self.program.stories[k].slides if k < len(self.program.stories) else ()
-            for it in layout_slide_items(spec.slides, items_y, cues):
+            placed = layout_slide_items(spec.slides, items_y, cues)
+            for it in placed:
                 items.append((it.start_s, it.kind, it.x_px, it.y_px, Overlay.from_rgba(it.rgba)))
+            wanted = sum(1 for c in cues if c.kind == "bullet" or c.image is not None)
+            if len(placed) < wanted:  # the panel is full: say so rather than leave them out unseen
+                self.warnings.append(f"story {k + 1} ({values['headline']!r}): {wanted - len(placed)} of its {wanted} "
+                                     "slide items do not fit the slide panel and are not shown; split the story, "
+                                     "or use fewer bullets and pictures")
         if spec.headline is not None:
             _draw_headline(above, spec.headline, tpl.fill(spec.headline.text, values),
                            tpl.fill(spec.headline.label, values))

@@ -96,6 +96,7 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
                 report(Progress("video", i + 1, n, 0.1 + 0.88 * (i + 1) / n, f"frame {i + 1} of {n}"))
         watch.restart()
     watch.lap("encode")  # ffmpeg finishing the last frames, then the audio mux
+    job.warnings.extend(comp.warnings)
     watch.timings["compose"] -= watch.timings["face"]  # the compositor pulls each face frame inside its own step
 
     srt, vtt, jpg = (job.out.with_suffix(ext) for ext in (".srt", ".vtt", ".jpg"))
