@@ -164,3 +164,16 @@ def test_blend_crop_equals_the_weighted_formula(region, feather_px):
     window[r] = mixed.astype(np.uint8)
     blend_crop(frame, crop, base, box, mask, region)
     assert np.array_equal(frame, expected)
+
+
+def test_mediapipe_prints_nothing_on_stderr():
+    import subprocess
+    import sys
+
+    code = ("import cv2; from xiaonuan.face.mesh import detect_landmarks; from xiaonuan.paths import builtin_avatars_dir;"
+            "img = cv2.imread(str(builtin_avatars_dir() / 'default' / 'portrait.png'))[:, :, ::-1];"
+            "assert detect_landmarks(img[:, 100:600].copy()) is not None")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    # TFLite's "Created … XNNPACK delegate" and glog's "W0000 … Feedback manager …", on every enrolment
+    assert "XNNPACK" not in run.stderr and "W0000" not in run.stderr and "NORM_RECT" not in run.stderr, run.stderr

@@ -62,7 +62,9 @@ class Matter:
         import mediapipe as mp
 
         self.settings = settings
-        self._seg = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=MODEL_GENERAL)
+        from xiaonuan.face.mesh import quiet
+
+        self._seg = quiet(mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=MODEL_GENERAL))
         self._shape: tuple[int, int] | None = None
         self._state: np.ndarray | None = None
 

@@ -8,8 +8,11 @@ MediaPipe is imported inside functions only: importing this module does no work.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
+import os
+import sys
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -59,6 +62,47 @@ NOSE_BOTTOM = 2                  # subnasale: where the nose meets the upper lip
 NOSE_BRIDGE = (168, 6, 197, 195, 5, 4)
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """File descriptor 2 to /dev/null for a moment. MediaPipe's C++ prints "Created TensorFlow Lite XNNPACK
+    delegate" and glog's "Feedback manager requires a model with a single signature …" on each graph's first
+    run, before absl logging is set up, straight to the descriptor: no Python or environment setting reaches it."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def quiet(graph):
+    """A MediaPipe solution (FaceMesh, FaceDetection, SelfieSegmentation …) after two runs with its log lines
+    silenced, so the user's runs print nothing; returns `graph`. The first picture has a face and is not square
+    (the landmark projection's one-time "NORM_RECT without IMAGE_DIMENSIONS" line comes only then); the second is
+    blank, so a tracking graph forgets that face and starts afresh."""
+    with _native_stderr_silenced():
+        graph.process(_warm_up_picture())
+        graph.process(np.zeros((64, 64, 3), np.uint8))
+    return graph
+
+
+@functools.lru_cache(maxsize=1)
+def _warm_up_picture() -> np.ndarray:
+    """A small, not square crop of the built-in portrait (a face); blank if the pack is not there."""
+    import cv2
+
+    from xiaonuan.paths import builtin_avatars_dir
+
+    img = cv2.imread(str(builtin_avatars_dir() / "default" / "portrait.png"))
+    if img is None:
+        return np.zeros((96, 64, 3), np.uint8)
+    h, w = img.shape[:2]
+    return np.ascontiguousarray(cv2.cvtColor(cv2.resize(img, (w // 3, h // 3)), cv2.COLOR_BGR2RGB)[:, : w // 4])
+
+
 def detect_landmarks(image_rgb: Frame, static: bool = True) -> Landmarks | None:
     """The 478 landmarks (pixels, float32) of the most prominent face, or None when none is found.
 
@@ -67,8 +111,8 @@ def detect_landmarks(image_rgb: Frame, static: bool = True) -> Landmarks | None:
     import mediapipe as mp
 
     h, w = image_rgb.shape[:2]
-    with mp.solutions.face_mesh.FaceMesh(static_image_mode=static, max_num_faces=1, refine_landmarks=True,
-                                         min_detection_confidence=0.5) as fm:
+    with quiet(mp.solutions.face_mesh.FaceMesh(static_image_mode=static, max_num_faces=1, refine_landmarks=True,
+                                               min_detection_confidence=0.5)) as fm:
         res = fm.process(np.ascontiguousarray(image_rgb))
     if not res.multi_face_landmarks:
         return None
@@ -85,7 +129,6 @@ def eye_distance_px(landmarks: Landmarks) -> float:
 def mesh_edges() -> np.ndarray:
     """(E, 2) int32 undirected edges of MediaPipe's face tessellation (468 points)."""
     import importlib.util
-    import sys
 
     # that module is plain constants: read it without importing the mediapipe package (~0.6 s of CPU
     # at every render, for a table; issue #7), unless mediapipe is loaded anyway
