@@ -356,3 +356,34 @@ def test_slide_items_that_do_not_fit_the_panel_are_reported() -> None:
     assert comp.warnings and f"{len(cues) - shown} of its {len(cues)} slide items" in comp.warnings[0]
     few = Program(0.0, 10.0, 0.0, (StoryTiming(0.0, 10.0, "要点", {}, cues[:3]),))
     assert Compositor(load_template("explainer").at_height(360), presenter_size=(720, 720), program=few).warnings == []
+
+
+def _ink_bands(rgba: np.ndarray) -> list[tuple[int, int]]:
+    """[first, last] rows of each horizontal band of ink (text lines) in an RGBA overlay."""
+    rows = (rgba[..., 3] > 128).any(axis=1)
+    bands: list[tuple[int, int]] = []
+    for y in np.nonzero(rows)[0]:
+        if bands and y == bands[-1][1] + 1:
+            bands[-1] = (bands[-1][0], int(y))
+        else:
+            bands.append((int(y), int(y)))
+    return bands
+
+
+def test_a_long_translation_wraps_onto_a_second_line_at_its_own_size() -> None:
+    # it was shrunk to the minimum, then cut with '…' ("…were finished ah…") and the rest never shown
+    from dataclasses import replace
+
+    st = replace(load_template("vertical").spec.subtitles, shadow_color=None, outline_px=0)  # clean bands
+    max_w = 1000
+    long_en = "Twelve key projects in the city were finished ahead of schedule, benefiting two million"
+    assert load_font(st.translation_font_size_px, "Medium").getlength(long_en) > max_w  # needs two lines
+    short = _ink_bands(render_subtitle("全市十二个重点项目提前完工", st, max_w, (), "Twelve key projects"))
+    wrapped = render_subtitle("全市十二个重点项目提前完工", st, max_w, (), long_en)
+    bands = _ink_bands(wrapped)
+    assert len(short) == 2 and len(bands) == 3, bands  # Chinese, then the English on two lines
+    pitch = int(st.translation_font_size_px * st.line_spacing)
+    assert abs((bands[2][0] - bands[1][0]) - pitch) <= 3  # the second line is a full line below, not shrunk
+    assert abs((bands[1][1] - bands[1][0]) - (short[1][1] - short[1][0])) <= 2  # same glyph height as unwrapped
+    ink_cols = np.nonzero((wrapped[..., 3] > 128).any(axis=0))[0]
+    assert ink_cols[-1] - ink_cols[0] <= max_w  # and it fits the width

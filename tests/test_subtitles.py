@@ -290,3 +290,27 @@ def _lookup_in_child(key):
 
     before = _PARENTS._pid
     return _PARENTS.get(key), before != os.getpid() and _PARENTS._pid == os.getpid()
+
+
+def test_a_bilingual_sentence_is_rebalanced_and_never_ends_on_a_lone_word() -> None:
+    # the one-line cues of a bilingual sentence were filled greedily: "…今天开幕" then a 0.17 s "啦！ / today!"
+    zh, en = "滨江公园春季花展今天开幕啦！", "The spring flower show at Binjiang Park opens today!"
+    s = SentenceTiming(zh, 0.0, 4.2, words=_chars_words(zh, 0.0, 0.3), translation=en)
+    cues = cues_from_sentences([s], max_chars=12)
+    assert len(cues) == 2 and all("\n" not in c.text and display_width(c.text) <= 24 for c in cues)
+    assert min(display_width(c.text) for c in cues) >= 12, [c.text for c in cues]  # at least half a line
+    assert min(c.end_s - c.start_s for c in cues) >= 1.5, [(c.start_s, c.end_s) for c in cues]
+    assert " ".join(c.translation for c in cues) == en
+    assert all(len(c.translation.split()) >= 2 for c in cues), [c.translation for c in cues]
+
+
+def test_split_translation_cuts_at_the_nearest_word_boundary_and_leaves_no_lone_tail() -> None:
+    from xiaonuan.subtitles import split_translation
+
+    en = "The spring flower show at Binjiang Park opens today!"
+    assert split_translation(en, [1, 1]) == ["The spring flower show at", "Binjiang Park opens today!"]
+    assert split_translation(en, [24, 4]) == ["The spring flower show at Binjiang Park", "opens today!"]
+    for weights in ([1, 1, 1], [10, 1, 1], [1, 10, 1], [1, 1, 10], [5, 0.1], [0.1, 5]):
+        parts = split_translation(en, weights)
+        assert len(parts) == len(weights) and " ".join(parts) == en
+        assert all(parts) and len(parts[-1].split()) >= 2, parts  # every cue has English, the last not one word

@@ -389,8 +389,8 @@ def render_lower_third(lt: LowerThird, name: str, title: str, max_width_px: int 
 def render_subtitle(text: str, style: SubtitleStyle, max_width_px: int,
                     emphasis: tuple[tuple[int, int], ...] = (), translation: str = "") -> RGBA:
     """Subtitle lines centred, with outline and drop shadow, as a tight RGBA array. `emphasis` spans
-    (offsets into `text`, '\n' included) are drawn in the emphasis colour; `translation` is a smaller
-    line under the text (bilingual subtitles)."""
+    (offsets into `text`, '\n' included) are drawn in the emphasis colour; `translation` is smaller text under
+    it (bilingual), wrapped between words onto two even lines when too wide, shrunk only if two do not fit."""
     lines = [ln for ln in text.split("\n") if ln.strip()][: style.max_lines] or [" "]
     offsets, pos = [], 0
     for ln in text.split("\n"):
@@ -403,16 +403,37 @@ def render_subtitle(text: str, style: SubtitleStyle, max_width_px: int,
     if widest > max_width_px:  # a long unbreakable word: shrink rather than spill off screen
         font = load_font(max(MIN_FIT_FONT_PX, int(style.font_size_px * max_width_px / widest)), style.weight)
         widest = max(font.getlength(ln) for ln in lines)
-    if translation:
-        tr_font, translation = fit_font(translation, style.translation_font_size_px, "Medium", max_width_px)
-        widest = max(widest, tr_font.getlength(translation))
+
+    def wrap_translation(words: list[str], f: ImageFont.FreeTypeFont) -> list[str]:
+        """The words on one line, or on two cut where the wider of the two is narrowest."""
+        if len(words) < 2 or f.getlength(" ".join(words)) <= max_width_px:
+            return [" ".join(words)]
+        k = min(range(1, len(words)), key=lambda k: max(f.getlength(" ".join(words[:k])),
+                                                        f.getlength(" ".join(words[k:]))))
+        return [" ".join(words[:k]), " ".join(words[k:])]
+
+    tr_lines: list[str] = []
+    if translation.strip():
+        words, size = translation.split(), style.translation_font_size_px
+        while True:
+            tr_font = load_font(size, "Medium")
+            tr_lines = wrap_translation(words, tr_font)
+            if max(tr_font.getlength(ln) for ln in tr_lines) <= max_width_px or size <= MIN_FIT_FONT_PX:
+                break
+            size = max(MIN_FIT_FONT_PX, int(size * 0.92))
+        if max(tr_font.getlength(ln) for ln in tr_lines) > max_width_px:  # last resort: fill two lines, then '…'
+            from xiaonuan.layers import wrap_text
+
+            tr_lines = [fit_font(ln, size, "Medium", max_width_px)[1]
+                        for ln in wrap_text(" ".join(words), tr_font, max_width_px, 2)]
+        widest = max([widest] + [tr_font.getlength(ln) for ln in tr_lines])
     line_h = int(font.size * style.line_spacing)
-    tr_h = int(tr_font.size * style.line_spacing) if translation else 0
+    tr_h = int(tr_font.size * style.line_spacing)
     sx, sy = style.shadow_offset_px if style.shadow_color is not None else (0, 0)
     margin = style.outline_px + SHADOW_BLUR_PX * BLUR_MARGIN + max(abs(sx), abs(sy))
     box_pad = font.size // 3 if style.box_color is not None else 0
     w = int(widest) + 2 * (margin + box_pad)
-    h = line_h * len(lines) + tr_h + 2 * (margin + box_pad)
+    h = line_h * len(lines) + tr_h * len(tr_lines) + 2 * (margin + box_pad)
     img = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     if style.box_color is not None:
         ImageDraw.Draw(img).rounded_rectangle((margin, margin, w - margin - 1, h - margin - 1),
@@ -432,9 +453,9 @@ def render_subtitle(text: str, style: SubtitleStyle, max_width_px: int,
                 d.text((x, cy), run, font=font, fill=accent if is_emph else fill, anchor="lm",
                        stroke_width=sw, stroke_fill=stroke)
                 x += font.getlength(run)
-        if translation:
-            cy = margin + box_pad + line_h * len(lines) + tr_h // 2 + dy
-            d.text((w // 2 + dx, cy), translation, font=tr_font,
+        for j, tr in enumerate(tr_lines):
+            cy = margin + box_pad + line_h * len(lines) + tr_h * j + tr_h // 2 + dy
+            d.text((w // 2 + dx, cy), tr, font=tr_font,
                    fill=fill if accent is None else _rgba(style.translation_color), anchor="mm",
                    stroke_width=max(1, style.outline_px - 1) if stroke else 0, stroke_fill=stroke)
 

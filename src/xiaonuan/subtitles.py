@@ -400,30 +400,33 @@ def _strip_spaces(line: list[_Token], leading: bool = False) -> list[_Token]:
     return line
 
 
-def _cue_chunks(tokens: list[_Token], text: str, max_columns: int) -> list[list[_Token]]:
-    """Tokens grouped into cues that each fit two lines of max_columns: filled greedily; when the
-    next word no longer fits, the cue ends after its last punctuation once it is MIN_LINE_FILL full
-    (else right there). Filling by width alone (2 x max_columns) could leave a cue whose words do not
-    split into two fitting lines, and a third line then became a cue of one word."""
+def _cue_chunks(tokens: list[_Token], text: str, max_columns: int,
+                max_lines: int = MAX_LINES) -> list[list[_Token]]:
+    """Tokens grouped into cues that each fit `max_lines` lines of max_columns (two, or one for a
+    bilingual cue): filled greedily; when the next word no longer fits, the cue ends after its last
+    punctuation once it is MIN_LINE_FILL full (else right there). Filling by width alone
+    (2 x max_columns) could leave a cue whose words do not split into two fitting lines, and a third
+    line then became a cue of one word."""
     bounds: list[tuple[int, int]] = []  # [start, end) into tokens
     start = 0
     for i, tok in enumerate(tokens):
-        while start < i and not tok.is_space and not _fits_two_lines(tokens[start:i + 1], text, max_columns):
-            cut = start + _best_break(tokens[start:i], text, MAX_LINES * max_columns)
+        while start < i and not tok.is_space and not _fits_lines(tokens[start:i + 1], text, max_columns, max_lines):
+            cut = start + _best_break(tokens[start:i], text, max_lines * max_columns)
             bounds.append((start, cut))
             start = cut
     bounds.append((start, len(tokens)))
     if len(bounds) >= 2:  # the sentence's last cue is often a short leftover: share the last two evenly
         a, b = bounds[-2][0], bounds[-1][1]
-        k = a + _balance_pair(tokens[a:b], text, max_columns, bounds[-2][1] - a)
+        k = a + _balance_pair(tokens[a:b], text, max_columns, bounds[-2][1] - a, max_lines)
         bounds[-2:] = [(a, k), (k, b)]
     chunks = [_strip_spaces(_strip_spaces(tokens[s:e]), leading=True) for s, e in bounds]
     return [c for c in chunks if c]
 
 
-def _balance_pair(tokens: list[_Token], text: str, max_columns: int, default: int) -> int:
-    """Where to cut `tokens` into two cues that both fit two lines: as even as possible and preferably
-    after punctuation (the cost _split_chunk uses for lines); `default` when no cut fits."""
+def _balance_pair(tokens: list[_Token], text: str, max_columns: int, default: int,
+                  max_lines: int = MAX_LINES) -> int:
+    """Where to cut `tokens` into two cues that both fit `max_lines` lines: as even as possible and
+    preferably after punctuation (the cost _split_chunk uses for lines); `default` when no cut fits."""
     def width(part: list[_Token]) -> int:
         return sum(t.width for t in part) - _dropped_tail(part[-1], text)
 
@@ -432,13 +435,21 @@ def _balance_pair(tokens: list[_Token], text: str, max_columns: int, default: in
         left, right = _strip_spaces(tokens[:k]), _strip_spaces(tokens[k:], leading=True)
         if not left or not right or tokens[k - 1].is_space:
             continue
-        if not (_fits_two_lines(left, text, max_columns) and _fits_two_lines(right, text, max_columns)):
+        if not (_fits_lines(left, text, max_columns, max_lines) and _fits_lines(right, text, max_columns, max_lines)):
             continue
         punct = text[left[-1].end - 1] in BREAK_AFTER
-        cost = abs(width(left) - width(right)) - (PUNCT_BREAK_BONUS * MAX_LINES * max_columns if punct else 0)
+        cost = abs(width(left) - width(right)) - (PUNCT_BREAK_BONUS * max_lines * max_columns if punct else 0)
         if best is None or cost < best[0]:
             best = (cost, k)
     return default if best is None else best[1]
+
+
+def _fits_lines(chunk: list[_Token], text: str, max_columns: int, max_lines: int) -> bool:
+    """Whether `chunk` lays out in `max_lines` (1 or 2) lines of max_columns."""
+    if max_lines >= MAX_LINES:
+        return _fits_two_lines(chunk, text, max_columns)
+    chunk = _strip_spaces(_strip_spaces(chunk), leading=True)
+    return not chunk or sum(t.width for t in chunk) - _dropped_tail(chunk[-1], text) <= max_columns
 
 
 def _fits_two_lines(chunk: list[_Token], text: str, max_columns: int) -> bool:
@@ -544,21 +555,26 @@ def _cue_emphasis(group: list[list[_Token]], text: str, emphasis: tuple[tuple[in
 
 
 def split_translation(text: str, weights: Sequence[float]) -> list[str]:
-    """`text` cut between words into len(weights) parts, sized like the weights (never a broken word)."""
+    """`text` cut between words into len(weights) parts, sized like the weights (never a broken word).
+    Each cut is the word boundary nearest its share; every part gets a word while there are enough, and
+    the last part two, so a sentence's English never ends on a lone word under a short cue."""
     n = len(weights)
     words = text.split()
     if n <= 1 or len(words) < 2:
         return [text.strip()] + [""] * (n - 1) if n else []
+    mins = [1 if len(words) >= n else 0] * n
+    if len(words) > n:
+        mins[-1] = 2
     total = sum(weights) or 1.0
-    targets = np.cumsum(weights) / total * sum(len(w) + 1 for w in words)
-    parts: list[list[str]] = [[] for _ in range(n)]
-    pos, k = 0, 0
-    for w in words:
-        while k < n - 1 and pos >= targets[k]:
-            k += 1
-        parts[k].append(w)
-        pos += len(w) + 1
-    return [" ".join(p) for p in parts]
+    ends = np.cumsum([len(w) + 1 for w in words])  # ends[j]: characters up to the boundary after words[j]
+    targets = np.cumsum(weights)[:-1] / total * ends[-1]
+    cuts = [0]  # words before each cut
+    for k, target in enumerate(targets):
+        lo = cuts[-1] + mins[k]
+        hi = len(words) - sum(mins[k + 1:])
+        cuts.append(min(range(lo, hi + 1), key=lambda c: abs((ends[c - 1] if c else 0) - target)))
+    cuts.append(len(words))
+    return [" ".join(words[a:b]) for a, b in zip(cuts, cuts[1:])]
 
 
 def _sentence_cues(sentence: SentenceTiming, max_columns: int) -> list[Cue]:
@@ -566,7 +582,7 @@ def _sentence_cues(sentence: SentenceTiming, max_columns: int) -> list[Cue]:
     max_lines = 1 if sentence.translation else MAX_LINES
     groups: list[list[list[_Token]]] = []
     tokens = _split_overlong(_tokenize(text), text, max_columns)
-    chunks = _cue_chunks(tokens, text, max_columns) if max_lines > 1 else _break_lines(tokens, text, max_columns)
+    chunks = _cue_chunks(tokens, text, max_columns, max_lines)  # one line each when bilingual, re-balanced too
     for chunk in chunks:
         lines = _split_chunk(chunk, text, max_columns) if max_lines > 1 else [chunk]
         groups.extend(lines[i:i + max_lines] for i in range(0, len(lines), max_lines))
