@@ -142,6 +142,11 @@ def test_slide_images_may_not_leave_the_script_folder(tmp_path):
     for ref in ("../x.png", "/etc/passwd", "missing.png"):
         with pytest.raises(ScriptError, match="slide image"):
             parse_script(f"![x]({ref})\n今天开幕。", base_dir=tmp_path)
+    # a web address was "missing, check the file name"; both say their line now
+    with pytest.raises(ScriptError, match=r"line 3: slide image 'https://ex.com/a.png' is a web address: download"):
+        parse_script("第零句。\n\n![x](https://ex.com/a.png)\n今天开幕。", base_dir=tmp_path)
+    with pytest.raises(ScriptError, match=r"line 2: slide image 'missing.png' does not exist"):
+        parse_script("第零句。\n![x](missing.png)\n今天开幕。", base_dir=tmp_path)
 
 
 def test_expression_marker_sets_the_following_sentences():

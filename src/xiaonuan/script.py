@@ -179,7 +179,7 @@ def parse_script(text: str, *, source: str = "script", base_dir: str | Path | No
             story, expression = b.story, story_expressions[b.story]
         if b.images:
             pending.setdefault(b.story, []).extend(
-                SlideItem("image", len(sentences), cap, _slide_path(src, base_dir, source)) for cap, src in b.images)
+                SlideItem("image", len(sentences), cap, _slide_path(src, base_dir, where)) for cap, src, where in b.images)
         new, lead_ms = _split_paragraph(b.text, b.paragraph) if b.text else ([], 0)
         if lead_ms and sentences:
             sentences[-1] = replace(sentences[-1], pause_after_ms=max(sentences[-1].pause_after_ms, lead_ms))
@@ -212,7 +212,7 @@ class _Block:
     story: int
     bullet: bool = False
     translation: str = ""
-    images: list[tuple[str, str]] = field(default_factory=list)  # (caption, path) shown from this block on
+    images: list[tuple[str, str, str]] = field(default_factory=list)  # (caption, path, its line) shown from here on
 
 
 def _stories(heads: list[tuple[str, dict]], sentences: list[Sentence], pending: dict[int, list[SlideItem]],
@@ -242,8 +242,12 @@ def _bullet_text(text: str) -> str:
 
 
 def _slide_path(src: str, base_dir: str | Path | None, source: str) -> Path:
-    """A slide image path from the script: relative to the script's folder, never outside it."""
+    """A slide image path from the script: relative to the script's folder, never outside it. `source` says
+    where it is written ("story.md, line 12")."""
     base = Path(base_dir) if base_dir is not None else Path.cwd()
+    if re.match(r"[a-z][a-z0-9+.-]*://", src, re.IGNORECASE):  # nothing is fetched: the render works offline
+        raise ScriptError(f"{source}: slide image {src!r} is a web address: download the picture into the "
+                          "script's folder and give its file name")
     rel = Path(src)
     if not src or rel.is_absolute() or ".." in rel.parts:
         raise ScriptError(f"{source}: slide image {src!r} must be a path relative to the script's folder, "
@@ -356,7 +360,7 @@ def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str,
     head_lines: list[str] = []  # where each story heading is, for its errors
     current: list[str] = []
     paragraph = 0
-    images: list[tuple[str, str]] = []
+    images: list[tuple[str, str, str]] = []
 
     def flush(new_paragraph: bool = True) -> None:
         nonlocal current, paragraph, images
@@ -403,7 +407,7 @@ def _title_and_blocks(body: str, source: str, first_line: int = 1) -> tuple[str,
             en = _clean(stripped.lstrip(">").strip()).replace(EMPH_OPEN, "").replace(EMPH_CLOSE, "")
             blocks[-1].translation = (blocks[-1].translation + " " + en).strip()
             continue
-        refs = [(m.group(1), m.group(2)) for m in _IMAGE_REF.finditer(stripped)]
+        refs = [(m.group(1), m.group(2), where) for m in _IMAGE_REF.finditer(stripped)]
         if refs and current:  # a picture after some of a paragraph's text shows with the sentence after it, not the
             flush(new_paragraph=False)  # paragraph's first (each image/sentence pair without blank lines between)
         images += refs
