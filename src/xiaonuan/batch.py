@@ -623,13 +623,11 @@ def _run_pool(todo, out: Path, jobs: int, emit, started, finished, attempts: dic
                 item, digest = futures[f]
                 try:
                     finished(item, f.result())
-                except BrokenProcessPool as e:
-                    if item.name not in begun and attempts[item.name] < 2:
+                except Exception as e:  # its worker died (killed, out of memory), or one before it in the pool
+                    if isinstance(e, BrokenProcessPool) and item.name not in begun and attempts[item.name] < 2:
                         again.append((item, digest))  # queued behind the one that died: not its fault
                     else:
                         finished(item, {"status": "failed", "reason": f"worker process failed: {type(e).__name__}: {e}"})
-                except Exception as e:
-                    finished(item, {"status": "failed", "reason": f"worker process failed: {type(e).__name__}: {e}"})
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

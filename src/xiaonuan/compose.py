@@ -31,10 +31,10 @@ from xiaonuan.templates import (
     LowerThird,
     PolygonShape,
     PresenterBox,
-    SUBTITLE_SIDE_MARGIN_PX,
     SubtitleStyle,
     Template,
     TextShape,
+    subtitle_line_px,
 )
 from xiaonuan.layers import draw_slide_panel, draw_ticker_static, layout_slide_items, make_card, make_ticker, make_wipe_band
 from xiaonuan.types import RGBA, Frame
@@ -366,8 +366,7 @@ def render_lower_third(lt: LowerThird, name: str, title: str, max_width_px: int 
     pad = lt.padding_px
     room = (max_width_px - lt.accent_px - 2 * pad) if max_width_px else 10**6
     name_font, name = fit_font(name, lt.name_font_size_px, "Bold", room)
-    title_font, title = fit_font(title, lt.title_font_size_px, "Medium", room) if title else (
-        load_font(lt.title_font_size_px, "Medium"), title)
+    title_font, title = fit_font(title, lt.title_font_size_px, "Medium", room)
     name_h = int(lt.name_font_size_px * 1.5)
     title_h = int(lt.title_font_size_px * 1.6) if title else 0
     w = int(max(lt.min_width_px, name_font.getlength(name) + 2 * pad, title_font.getlength(title) + 2 * pad))
@@ -835,7 +834,7 @@ class Compositor:
         key = (text, emphasis, translation)
         ov = self._sub_cache.get(key)
         if ov is None:
-            max_w = self.width_px - 2 * max(self._sub_style.bottom_margin_px, SUBTITLE_SIDE_MARGIN_PX)
+            max_w = subtitle_line_px(self.width_px, self._sub_style)
             ov = Overlay.from_rgba(render_subtitle(text, self._sub_style, max_w, emphasis, translation))
             self._sub_cache[key] = ov
             if len(self._sub_cache) > SUBTITLE_CACHE_SIZE:

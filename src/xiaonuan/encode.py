@@ -363,7 +363,7 @@ class VideoWriter:
         tail = "\n".join(self._stderr)
         code = self._proc.returncode if self._proc else None
         return EncodeError(f"{what} ({self.path.name}): {_plain_cause(tail, code)}"
-                           + (f"\nffmpeg said:\n{tail}" if tail else ""))  # "see below" only when there is a below
+                           + (f"\nffmpeg said:\n{tail}" if tail else ""))
 
     def _stop_feeder(self) -> None:
         if self._thread is not None and self._thread.is_alive():

@@ -696,7 +696,9 @@ def load_template(name: str, root: Path | None = None) -> Template:
         raise TemplateError(f"{path}: not valid YAML: {e}; fix the syntax there") from None
     if not isinstance(data, dict):
         raise TemplateError(f"{path}: the top level must be a mapping (canvas:, background:, presenter: …)")
-    for key, first, again in duplicate_keys(node)[:1]:
+    twice = duplicate_keys(node)
+    if twice:
+        key, first, again = twice[0]
         raise TemplateError(f"{path}: {key!r} is written twice (lines {first} and {again}) in the same place; "
                             "YAML would keep only the second: delete the one you do not mean")
     try:
@@ -717,7 +719,13 @@ def _keys_at(node: yaml.Node | None, key: str) -> set[str]:
     return set()
 
 
-SUBTITLE_SIDE_MARGIN_PX = 40  # a subtitle line keeps at least this far from the canvas sides (compose.subtitle_overlay)
+SUBTITLE_SIDE_MARGIN_PX = 40  # a subtitle line keeps at least this far from the canvas sides
+
+
+def subtitle_line_px(canvas_width_px: int, style: SubtitleStyle) -> int:
+    """The widest a subtitle line may be drawn: the canvas less a margin on each side (the style's bottom
+    margin, at least SUBTITLE_SIDE_MARGIN_PX). compose draws within it; the template check measures against it."""
+    return canvas_width_px - 2 * max(style.bottom_margin_px, SUBTITLE_SIDE_MARGIN_PX)
 
 
 def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
@@ -732,7 +740,7 @@ def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
     # a full line is max_chars CJK characters of font_size_px; compose shrinks a wider one to fit. Where the
     # template sets either, say so: a marketer's font_size_px 130 otherwise had no visible effect at all
     st, written = spec.subtitles, _keys_at(node, "subtitles") & {"font_size_px", "max_chars"}
-    line_px = W - 2 * max(st.bottom_margin_px, SUBTITLE_SIDE_MARGIN_PX)
+    line_px = subtitle_line_px(W, st)
     if written and st.font_size_px * st.max_chars > line_px:
         raise TemplateError(f"{path}: subtitles (line {line_of(node, ['subtitles'])}): {st.max_chars} characters of "
                             f"{st.font_size_px} px are {st.font_size_px * st.max_chars} px wide, more than the {line_px} px "
