@@ -41,7 +41,7 @@ def render(
     out: Path = typer.Option(Path("out/video.mp4"), "-o", "--out", help="output MP4; an SRT is written beside it"),
     template: str = typer.Option("news", help="template name (see `xiaonuan templates list`) or the path to a template folder"),
     avatar: str = typer.Option("default", help="avatar name (see `xiaonuan avatar list`)"),
-    voice: Optional[str] = typer.Option(None, help="voice, e.g. espeak:cmn (default: by the script's language)"),
+    voice: Optional[str] = typer.Option(None, help="voice, e.g. kokoro:xiaonuan-m (default: the avatar's, else by the script's language; see `xiaonuan voices`)"),
     set_: List[str] = typer.Option([], "--set", help="template field, e.g. --set name=李明 (repeatable)"),
     seed: int = typer.Option(0, min=0, help="seed for blinks and head motion"),
     height: Optional[int] = typer.Option(None, "--height", help="render smaller, e.g. 720 for 1280x720 "
@@ -85,21 +85,14 @@ def render(
     typer.echo(f"{result.mp4}  ({result.duration_s:.1f} s, {result.n_frames} frames)  subtitles: {result.srt}")
 
 
-@app.command()
-def voices() -> None:
-    """List the voices."""
-    from .speech import available_voices
-
-    for v in available_voices():
-        typer.echo(v)
-
-
 # Command groups live in their own modules so each stays small; each only calls the library.
 from .cli_avatar import app as _avatar_app  # noqa: E402
 from .cli_templates import app as _templates_app  # noqa: E402
+from .cli_voices import app as _voices_app  # noqa: E402
 
 app.add_typer(_templates_app, name="templates", help="List and preview templates.")
 app.add_typer(_avatar_app, name="avatar", help="Enrol, list, show and remove presenters.")
+app.add_typer(_voices_app, name="voices", help="List the voices; add Kokoro voice files.")
 
 from .cli_batch import batch as _batch_command  # noqa: E402
 from .cli_ui import ui as _ui_command  # noqa: E402

@@ -37,6 +37,7 @@ LANGUAGES = ("zh", "en")
 Kind = Literal["pinyin", "say", "phonemes"]
 # Which reading kinds an engine family can take; an entry of another kind is left as written.
 ENGINE_KINDS: dict[str, frozenset[str]] = {"espeak": frozenset({"pinyin", "say", "phonemes"}),
+                                           "kokoro": frozenset({"pinyin", "say"}),
                                            "text": frozenset({"say"})}
 
 _PINYIN_SYLLABLE = re.compile(r"[a-zü]+(?:u:)?[1-5]", re.IGNORECASE)

