@@ -8,19 +8,11 @@ from typing import List, Optional
 
 import typer
 
+from .cli_common import fail as _fail
 from .errors import InputError, XiaonuanError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Xiaonuan (小暖): a script becomes a presenter video, offline.")
-
-EXIT_BAD_INPUT = 2
-EXIT_FAILED = 1
-
-
-def _fail(e: XiaonuanError) -> None:
-    message = " ".join(str(e).split())  # one line, however the message was laid out
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_BAD_INPUT if isinstance(e, InputError) else EXIT_FAILED)
 
 
 def _parse_fields(items: list[str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from .cli_common import fail as _fail
 from .errors import InputError, XiaonuanError
 
 END_PAUSE_MS = 200  # silence after the last sentence
@@ -25,8 +26,6 @@ def say(
     lexicon: Optional[Path] = typer.Option(None, help="a lexicon.yaml on top of the project's"),
 ) -> None:
     """Speak TEXT: prints what the voice reads and its phonemes; --out writes a WAV, --play plays it."""
-    from .cli import _fail
-
     try:
         speech, spoken = _synthesize(text, voice, rate, pitch, emphasis, lexicon)
     except XiaonuanError as e:

@@ -15,20 +15,20 @@ carried through the path; a word runs from its first phoneme to its last. Known 
 `confidence` (0..1) is 1 - cost of the path / the cheapest cost of the same alignment with the
 reference made into wrong texts of the same sounds (said backwards, and rotated by a third and by two
 thirds: see `_wrong_texts`). Under MIN_CONFIDENCE the
-alignment is not used: `timed_recording` falls back to timing estimated from pauses, and the mouth
+alignment is not used: `recorded.timed_recording` falls back to timing estimated from pauses, and the mouth
 follows the audio.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from ..timeline import Timed, Timeline
 from . import Phoneme, Speech, Word
-from .recorded import frame_db, voiced_mask
+from .levels import frame_db, voiced_mask
 
 HOP_S = 0.01               # one feature frame every 10 ms
 WINDOW_S = 0.023           # analysed over 23 ms (a 512-point FFT at 22.05 kHz)
@@ -110,34 +110,6 @@ def force_align(samples: np.ndarray, rate_hz: int, sentences: Sequence[str], lan
     voiced = voiced_mask(frame_db(samples, rate_hz, HOP_S))
     mapper = _Mapper(maps, ref.rate_hz, rate_hz, voiced, len(samples))
     return Alignment(*mapper.timelines(ref), confidence=confidence)
-
-
-def timed_recording(samples: np.ndarray, rate_hz: int, sentences: Sequence[str], voice: str, *, language: str,
-                    lexicon=None, spans: Sequence[tuple[int, int]] | None = None, what: str = "the audio") -> Speech:
-    """Speech for audio of known text: aligned timing when the alignment can be trusted, else estimated.
-
-    Aligned: phonemes, words and sentences from `force_align` (`timing="aligned"`; sentences keep
-    `spans` when given). Estimated (`timing="estimated"`, with a warning naming `what`): sentences
-    from pauses (or `spans`), words spread by syllables, no phonemes, so the mouth follows the audio.
-    """
-    from ..errors import SpeechEngineError
-    from .recorded import estimate_timing
-
-    try:
-        aligned = force_align(samples, rate_hz, sentences, language, lexicon=lexicon, spans=spans)
-    except SpeechEngineError as e:  # eSpeak could not say the text: nothing to align with
-        aligned, problem = None, f"eSpeak could not say the text ({e})"
-    else:
-        problem = f"it matches the text poorly (alignment confidence {aligned.confidence:.2f} < {MIN_CONFIDENCE})"
-    if aligned is not None and aligned.ok:
-        timeline = Timeline(rate_hz, tuple(Timed(a, b, i) for i, (a, b) in enumerate(spans))) if spans else \
-            aligned.sentences
-        return Speech(samples.astype(np.float32), rate_hz, aligned.phonemes, aligned.words, timeline, voice,
-                      exact_timing=False, timing="aligned")
-    estimated = estimate_timing(samples, rate_hz, sentences, voice, spans)
-    return replace(estimated, warnings=(f"{what} could not be aligned with the script's words: {problem}. "
-                                        "Subtitles are timed from its pauses and the mouth follows its loudness; "
-                                        "check that it reads the script's text",))
 
 
 def _piece(ref: Speech, sentence: Timed[int], span: tuple[int, int], n_ref: int, n_target: int,
@@ -282,7 +254,7 @@ def _wrong_texts(feats: np.ndarray, voiced: np.ndarray, gaps: np.ndarray):
 
 
 def _hop(rate_hz: int) -> int:
-    """Samples per 10 ms frame, rounded as recorded.frame_db rounds it (220 at 22.05 kHz, not 220.5): every
+    """Samples per 10 ms frame, rounded as levels.frame_db rounds it (220 at 22.05 kHz, not 220.5): every
     frame ↔ sample conversion uses this, or times drift by 0.2 % over a long recording."""
     return max(1, int(rate_hz * HOP_S))
 

@@ -229,7 +229,7 @@ class CoquiEngine:
             offset += n + len(silence)
         samples = concat(parts)
         if not exact:  # no durations: align the text to the audio, sentence by sentence
-            from .align import timed_recording
+            from .recorded import timed_recording
 
             return timed_recording(samples, rate, sentences, self.name,
                                    language=self.language or detect_language(" ".join(sentences)), lexicon=lexicon,

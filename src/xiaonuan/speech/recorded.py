@@ -22,14 +22,14 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import VoiceError
+from ..errors import SpeechEngineError, VoiceError
 from ..timeline import Timed, Timeline
 from . import Speech, Word
+from .align import MIN_CONFIDENCE, force_align
+from .levels import HOP_S, frame_db, voiced_mask
 
 RATE_HZ = 22050
-HOP_S = 0.01                 # energy is measured every 10 ms
 MIN_PAUSE_S = 0.12           # a quieter stretch at least this long may end a sentence
-SILENCE_FRACTION = 0.3       # silence: below floor + this share of the floor→speech dB range
 PAUSE_WEIGHT = 0.15          # how much a longer pause is preferred over a closer one
 MIN_VOICEOVER_S = 0.3        # shorter than this cannot carry a sentence
 SILENT_PEAK = 10 ** (-50 / 20)  # a recording whose loudest sample is below -50 dBFS holds no speech
@@ -55,7 +55,6 @@ class RecordedEngine:
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
                    rate_wpm: int | None = None, lexicon=None, **_ignored) -> Speech:
         from ..script import detect_language
-        from .align import timed_recording
 
         samples = read_audio(self.path, RATE_HZ)
         warnings = check_level(samples, self.path)
@@ -96,26 +95,6 @@ def read_audio(path: Path, rate_hz: int) -> np.ndarray:
         msg = "it has no audio track" if "does not contain any stream" in err else (lines[-1] if lines else "no audio")
         raise VoiceError(f"cannot read the voice-over {str(path)!r} ({msg}): give a WAV or MP3 with audio")
     return np.frombuffer(proc.stdout, np.float32).copy()
-
-
-def frame_db(samples: np.ndarray, rate_hz: int, hop_s: float = HOP_S) -> np.ndarray:
-    hop = max(1, int(rate_hz * hop_s))
-    n = len(samples) // hop
-    frames = samples[:n * hop].reshape(n, hop).astype(np.float64)
-    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-10)
-
-
-def voiced_mask(db: np.ndarray) -> np.ndarray:
-    """True where the recording is speech, by a threshold between its noise floor and its loud part."""
-    if len(db) == 0:
-        return np.zeros(0, bool)
-    floor, loud = np.percentile(db, 10), np.percentile(db, 95)
-    if loud - floor < 6:  # nearly constant level: all speech (or all silence)
-        return np.full(len(db), loud > -60)
-    voiced = db > floor + SILENCE_FRACTION * (loud - floor)
-    # close tiny gaps (stops inside words) so only real pauses remain
-    k = int(0.04 / HOP_S)
-    return np.convolve(voiced.astype(float), np.ones(2 * k + 1), "same") > 0 if k else voiced
 
 
 def _pauses(voiced: np.ndarray) -> list[tuple[int, int]]:
@@ -229,3 +208,28 @@ def _spread_words(text: str, si: int, voiced: np.ndarray, a: int, b: int, hop: i
         if end > start:
             out.append(Timed(start, end, Word(si, u.start(), u.end())))
     return out
+
+
+def timed_recording(samples: np.ndarray, rate_hz: int, sentences: Sequence[str], voice: str, *, language: str,
+                    lexicon=None, spans: Sequence[tuple[int, int]] | None = None, what: str = "the audio") -> Speech:
+    """Speech for audio of known text: aligned timing when the alignment can be trusted, else estimated.
+
+    Aligned: phonemes, words and sentences from `force_align` (`timing="aligned"`; sentences keep
+    `spans` when given). Estimated (`timing="estimated"`, with a warning naming `what`): sentences
+    from pauses (or `spans`), words spread by syllables, no phonemes, so the mouth follows the audio.
+    """
+    try:
+        aligned = force_align(samples, rate_hz, sentences, language, lexicon=lexicon, spans=spans)
+    except SpeechEngineError as e:  # eSpeak could not say the text: nothing to align with
+        aligned, problem = None, f"eSpeak could not say the text ({e})"
+    else:
+        problem = f"it matches the text poorly (alignment confidence {aligned.confidence:.2f} < {MIN_CONFIDENCE})"
+    if aligned is not None and aligned.ok:
+        timeline = Timeline(rate_hz, tuple(Timed(a, b, i) for i, (a, b) in enumerate(spans))) if spans else \
+            aligned.sentences
+        return Speech(samples.astype(np.float32), rate_hz, aligned.phonemes, aligned.words, timeline, voice,
+                      exact_timing=False, timing="aligned")
+    estimated = estimate_timing(samples, rate_hz, sentences, voice, spans)
+    return dataclasses.replace(estimated, warnings=(f"{what} could not be aligned with the script's words: {problem}. "
+                                        "Subtitles are timed from its pauses and the mouth follows its loudness; "
+                                        "check that it reads the script's text",))
