@@ -270,7 +270,7 @@ def _load_clip(folder: Path, manifest: _Manifest, manifest_path: Path):
         except (OSError, ValueError, KeyError):
             raw = None
     if raw is None:                                       # missing or unreadable cache: measure again
-        from xiaonuan.enrol import measure_video, save_track
+        from xiaonuan.face.track import measure_video, save_track
 
         m = measure_video(video)
         raw, found = m.landmarks, m.found

@@ -139,7 +139,7 @@ def build_bank(video: Path, fps: int, lm: np.ndarray, found: np.ndarray, neutral
 
 def save_bank(path: Path, bank: MouthBank) -> None:
     """Write the bank into a pack, byte-for-byte reproducibly (the pack's npz writer)."""
-    from xiaonuan.enrol import write_npz
+    from xiaonuan.face.track import write_npz
 
     write_npz(path, patches=bank.patches, origins=bank.origins, landmarks=bank.landmarks, frames=bank.frames,
               shapes=bank.shapes)
