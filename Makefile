@@ -38,6 +38,7 @@ test: setup-test browser
 bench: setup-test
 	$(BIN)/python bench/bench_speech.py
 	$(BIN)/python bench/bench_enrol.py
+	$(BIN)/python bench/bench_compose.py
 	$(BIN)/python bench/bench_render.py
 
 clean:

@@ -157,6 +157,6 @@ def test_stop_ends_a_running_render_and_records_it_cancelled(tmp_path, monkeypat
     waited = asyncio.run(start_then_cancel())
     (row,) = store.renders()  # read as the cancel returns: the render thread has already recorded its end
     assert row.status == "failed" and row.error == ui.CANCELLED and row.finished_at is not None
-    assert waited < 4.0  # it stopped at its next progress report, not at the end of the video
+    print(f"cancel took {waited:.2f} s")  # how soon is a speed figure, not asserted (issue 18: no wall-clock tests)
     assert _page_fn(demo, "history_rows")()[0][2] == "cancelled"
     assert [p for p in renders.rglob("*") if p.is_file()] == []  # no video, no temporary files

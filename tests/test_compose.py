@@ -1,8 +1,6 @@
-"""Composition: presenter in its box, subtitles where a cue is active, real CJK glyphs, speed."""
+"""Composition: presenter in its box, subtitles where a cue is active, real CJK glyphs (speed: bench/)."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -116,35 +114,16 @@ def test_faded_overlay_never_overflows() -> None:
         assert dst.min() >= 254, opacity
 
 
-def test_per_frame_cost(comp: Compositor) -> None:
-    face = _presenter()
-    lt = comp.template.spec.lower_third
-    comp.frame(face, lt.in_s + 0.2, "字幕测试 subtitle")
-    n = 40
-    t0 = time.perf_counter()
-    for i in range(n):
-        comp.frame(face, lt.in_s + 0.2 + i * 0.04, "字幕测试 subtitle")
-    ms = (time.perf_counter() - t0) / n * 1000
-    print(f"compose: {ms:.2f} ms per 1080p frame")
-    assert ms < 40  # target 12 ms on one core (measured ≈ 2 ms); generous for loaded CI machines
-
-
 @pytest.mark.parametrize("name", ["news", "explainer", "vertical", "bulletin", "studio"])
-def test_per_frame_cost_per_template(name: str) -> None:
+def test_every_template_composes_a_story_and_the_wipe_between_stories(name: str) -> None:
+    """Slides, subtitles and the wipe between two stories give full frames (speed: bench/bench_compose.py)."""
     from xiaonuan.program import Program, SlideCue, StoryTiming
 
     cues = (SlideCue("bullet", 0.5, "要点一"), SlideCue("bullet", 1.0, "要点二"))
     prog = Program(0.0, 30.0, 0.0, (StoryTiming(0.0, 10.0, "第一条", {}, cues), StoryTiming(10.0, 30.0, "第二条")))
     comp = Compositor(load_template(name), presenter_size=(720, 720), program=prog)
     face = _presenter()
-    comp.frame(face, 1.5, "字幕测试 subtitle")
-    n = 20
-    t0 = time.perf_counter()
-    for i in range(n):
-        comp.frame(face, 1.5 + i * 0.04, "字幕测试 subtitle")
-    ms = (time.perf_counter() - t0) / n * 1000
-    print(f"compose {name}: {ms:.2f} ms per frame")
-    assert ms < 60
+    assert comp.frame(face, 1.5, "字幕测试 subtitle").shape == (comp.height_px, comp.width_px, 3)
     assert comp.frame(face, 10.0).shape == (comp.height_px, comp.width_px, 3)  # mid-wipe between stories
 
 
