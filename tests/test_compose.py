@@ -8,6 +8,7 @@ import pytest
 from xiaonuan.compose import Compositor, Overlay, render_subtitle
 from xiaonuan.fonts import load_font
 from xiaonuan.templates import load_template
+from xiaonuan.types import PresenterFrame
 
 PRESENTER_RGB = (0, 200, 60)  # a colour the news template itself never uses
 NOTDEF = "\U0010fffd"  # a private-use code point no font maps: draws the .notdef box (tofu)
@@ -265,7 +266,7 @@ def test_stream_applies_each_frames_pose(comp: Compositor) -> None:
     face = _portrait()
     shift = np.float32([[1, 0, 9], [0, 1, -5]])
     poses = [None, shift, None]
-    streamed = [f.copy() for f in comp.stream([face] * 3, poses=poses)]
+    streamed = [f.copy() for f in comp.stream([PresenterFrame(face, None, pose) for pose in poses])]
     n_intro = round(comp.program.intro_s * comp.fps)
     for k, pose in enumerate(poses):
         assert np.array_equal(streamed[n_intro + k], comp.frame(face, (n_intro + k) / comp.fps, None, pose=pose))

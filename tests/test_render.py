@@ -113,7 +113,25 @@ def test_bad_input_raises_before_writing(tmp_path, kwargs, error):
 
 def test_public_api_is_explicit():
     assert sorted(xiaonuan.__all__) == xiaonuan.__all__
-    assert set(xiaonuan.__all__) == {"RenderResult", "XiaonuanError", "__version__", "render"}
+    assert set(xiaonuan.__all__) == {"RenderRequest", "RenderResult", "XiaonuanError", "__version__", "render"}
+
+
+def test_a_render_request_is_one_frozen_value_and_a_preview_is_a_replace_of_it(tmp_path):
+    import dataclasses
+
+    req = xiaonuan.RenderRequest("你好。", out=str(tmp_path / "x.mp4"), fields={"name": "李明"})
+    assert req.out == tmp_path / "x.mp4" and dict(req.fields) == {"name": "李明"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        req.seed = 3
+    with pytest.raises(TypeError):
+        req.fields["name"] = "王芳"  # read-only: a front-end cannot change a request it handed on
+    preview = dataclasses.replace(req, height_px=360, preset="ultrafast")
+    assert (preview.script, preview.fields, preview.height_px) == (req.script, req.fields, 360)
+    with pytest.raises(TypeError, match="not both"):  # keywords beside a request would be silently lost
+        xiaonuan.render(req, seed=1)
+    with pytest.raises(AvatarError):  # the request goes through the same checks as the keywords
+        xiaonuan.render(dataclasses.replace(req, avatar="nope"))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_warnings_for_what_the_voice_will_not_do():

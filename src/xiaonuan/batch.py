@@ -451,8 +451,9 @@ def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> 
     source = spec.get("source") or ""
     script: Any = Path(source) if source not in ("", "inline", "bulletin") and Path(source).is_file() else spec["script"]
     try:
-        result = xiaonuan.render(script, template=spec["template"], avatar=spec["avatar"], voice=spec["voice"],
-                                 out=out, fields=spec["fields"], seed=spec["seed"], on_progress=report)
+        request = xiaonuan.RenderRequest(script, template=spec["template"], avatar=spec["avatar"],
+                                         voice=spec["voice"], out=out, fields=spec["fields"], seed=spec["seed"])
+        result = xiaonuan.render(request, on_progress=report)
     except (KeyboardInterrupt, _Orphaned):
         if _parent_pid is None:  # called in the batch's own process (Ray, tests): its caller decides
             raise

@@ -1,4 +1,4 @@
-"""The `xiaonuan` command: builds the arguments for render() and shows progress. No logic of its own."""
+"""The `xiaonuan` command: builds a RenderRequest for render() and shows progress. No logic of its own."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def render(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress output"),
 ) -> None:
     """Render SCRIPT to an MP4 with speech, lip-sync, subtitles and the template's layout."""
-    from . import render as do_render
+    from .render import RenderRequest, render as do_render
     from .progress import Progress
 
     live = sys.stderr.isatty()
@@ -64,9 +64,10 @@ def render(
         sys.stderr.flush()
 
     try:
-        result = do_render(script, out=out, template=template, avatar=avatar,
-                           voice=voice, fields=_parse_fields(set_), seed=seed, on_progress=show,
-                           allow_unconsented=allow_unconsented, height_px=height)
+        request = RenderRequest(script, out=out, template=template, avatar=avatar, voice=voice,
+                                fields=_parse_fields(set_), seed=seed, allow_unconsented=allow_unconsented,
+                                height_px=height)
+        result = do_render(request, on_progress=show)
     except XiaonuanError as e:
         if not quiet and live:
             sys.stderr.write("\n")

@@ -8,15 +8,18 @@ written to a temporary file and moved into place only when complete.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Mapping
 
 from .errors import EncodeError, InputError
 from .progress import Progress, ProgressSink, ignore
 from .script import Script, load_script, parse_script
+from .types import PresenterFrame
 
 # Kokoro for Mandarin: CER 0.13-0.19 under Whisper base against eSpeak's ~0.9 (docs/voices.md).
 DEFAULT_VOICES = {"zh": "kokoro:xiaonuan-f", "en": "espeak:en-us"}
@@ -43,23 +46,61 @@ class RenderResult:
     timing: str = "exact"  # of the speech: "exact" (the engine's own), "aligned" (to a voice-over) or "estimated"
 
 
-def render(script: Script | Path | str, *, template: str = "news", avatar: str = "default",
-           voice: str | None = None, out: str | Path = "out/video.mp4",
-           fields: Mapping[str, str] | None = None, seed: int = 0, rate_wpm: int | None = None,
-           on_progress: ProgressSink | None = None, allow_unconsented: bool = False,
-           height_px: int | None = None, preset: str | None = None) -> RenderResult:
+@dataclass(frozen=True)
+class RenderRequest:
+    """One render, asked for in full: what the CLI, the web page, the batch runner and the API build and hand
+    to render(). Frozen, so a variant is `dataclasses.replace(request, ...)` (a preview: a shorter script, a
+    smaller height, a faster preset).
+
+    `script` is a parsed Script, a Path to a text/Markdown file, or the script text itself. `voice` defaults to
+    the script language's eSpeak voice. `height_px` renders the template's layout smaller (e.g. 720 → 1280x720
+    from a 1920x1080 template; even, ≥ 240); `preset` is the x264 preset (default encode.PRESET).
+    """
+
+    script: Script | Path | str
+    template: str = "news"
+    avatar: str = "default"
+    voice: str | None = None
+    out: Path = Path("out/video.mp4")
+    fields: Mapping[str, str] = field(default_factory=dict)
+    seed: int = 0
+    rate_wpm: int | None = None
+    allow_unconsented: bool = False
+    height_px: int | None = None
+    preset: str | None = None
+
+    def __post_init__(self) -> None:
+        # normalised once here, so every front-end's request reads the same: a Path, a read-only mapping
+        object.__setattr__(self, "out", Path(self.out))
+        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields or {})))
+
+
+def render(request: RenderRequest | Script | Path | str, *, on_progress: ProgressSink | None = None,
+           **options) -> RenderResult:
     """Render a script to an MP4 (and an SRT beside it).
 
-    `script` is a parsed Script, a Path to a text/Markdown file, or the script text itself.
-    `voice` defaults to the script language's eSpeak voice. `height_px` renders the template's
-    layout smaller (e.g. 720 → 1280x720 from a 1920x1080 template; even, ≥ 240); `preset` is the
-    x264 preset (default encode.PRESET; "ultrafast" for previews). Raises InputError subclasses
+    `request` is a RenderRequest; for compatibility it may also be the script itself, with the request's
+    other fields as keywords (render(text, template="news", out=...)). Raises InputError subclasses
     for bad input (nothing written) and RenderError if encoding fails (nothing left behind).
     stage_s holds seconds per stage: script, speech, motion, then, inside the frame loop, face
     (presenter frames), compose and encode (waiting on the encoder, and its final flush and mux).
     """
+    if isinstance(request, RenderRequest):
+        if options:
+            raise TypeError(f"render() takes a RenderRequest or keywords, not both (got {sorted(options)}); "
+                            "use dataclasses.replace(request, ...)")
+    else:
+        request = RenderRequest(request, **options)
+    return _render(request, on_progress)
+
+
+def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResult:
+    """The chain: script → speech → motion → presenter frames → composed frames → MP4, SRT, VTT, cover."""
     from . import compose, cover, encode, subtitles
 
+    script, template, avatar, voice, out = req.script, req.template, req.avatar, req.voice, req.out
+    fields, seed, rate_wpm, allow_unconsented = req.fields, req.seed, req.rate_wpm, req.allow_unconsented
+    height_px, preset = req.height_px, req.preset
     if seed < 0:
         raise InputError(f"seed {seed!r} must be a whole number from 0 up (it picks the blinks and head motion)")
     report = on_progress or ignore
@@ -78,7 +119,7 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
     watch.lap("motion")
 
     tpl, n = job.template, plan.n_frames
-    faces, poses, metadata = _presenter(job, plan.track, seed)
+    faces, metadata = _presenter(job, plan.track, seed)
     faces = watch.timed(faces, "face")
     with _one_blas_thread(), _one_cv2_thread(), encode.VideoWriter(
             job.out, size=(tpl.width_px, tpl.height_px), fps=tpl.fps, audio=audio, rate_hz=rate_hz,
@@ -88,8 +129,9 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
         audio = None
         watch.lap("encode")  # starting ffmpeg, the soundtrack written to its WAV
         comp = compose.Compositor(tpl, fields=job.values, presenter_size=job.avatar.size, program=plan.program)
+        job.warnings.extend(comp.prepare())
         watch.lap("compose")  # the compositor's setup: static layers drawn once
-        frames = comp.stream(faces, plan.cues, keep=plan.cover_frame, poses=poses, buffers=writer.buffer)
+        frames = comp.stream(faces, plan.cues, keep=plan.cover_frame, buffers=writer.buffer)
         for i, frame in enumerate(watch.timed(frames, "compose")):
             with watch.adding("encode"):
                 writer.write(frame)
@@ -97,7 +139,6 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
                 report(Progress("video", i + 1, n, 0.1 + 0.88 * (i + 1) / n, f"frame {i + 1} of {n}"))
         watch.restart()
     watch.lap("encode")  # ffmpeg finishing the last frames, then the audio mux
-    job.warnings.extend(comp.warnings)
     watch.timings["compose"] -= watch.timings["face"]  # the compositor pulls each face frame inside its own step
 
     srt, vtt, jpg = (job.out.with_suffix(ext) for ext in (".srt", ".vtt", ".jpg"))
@@ -229,15 +270,15 @@ def _soundtrack(job: _Job, spoken, plan: _Plan, seed: int):
 
 
 def _presenter(job: _Job, track, seed: int):
-    """(presenter frames, their head-pose transforms or None, the MP4's metadata): the avatar animated,
-    labelled when unconsented, cut out for matte templates."""
+    """(PresenterFrames, the MP4's metadata): the avatar animated, labelled when unconsented, cut out for
+    matte templates, each frame with the head pose the compositor applies when it places it."""
     from . import animate
 
     av, tpl = job.avatar, job.template
     label = tpl.spec.ai_label.text
     metadata = {"comment": label, "description": f"{label}: {job.script.title}", "title": job.script.title}
     # a portrait's head pose is applied by the compositor, in the resampling that places it (#7)
-    poses = None if av.is_clip else animate.pose_matrices(av, track)
+    poses = itertools.repeat(None) if av.is_clip else animate.pose_matrices(av, track)
     faces = animate.animate(av, track, seed=seed, pose=False)
     if not av.consented:                       # allowed by allow_unconsented: say so on screen and in the file
         faces = animate.label_unconsented(faces)
@@ -247,9 +288,11 @@ def _presenter(job: _Job, track, seed: int):
     if tpl.spec.presenter.style == "matte":    # the person cut out over the template's own background
         from . import matte
 
-        faces = matte.with_matte(faces, still=None if av.is_clip else av.image,  # moved with its frame by `poses`
+        pairs = matte.with_matte(faces, still=None if av.is_clip else av.image,  # moved with its frame by `poses`
                                  opaque=None if av.consented else matte.stamp_box(animate.label_unconsented, av.size))
-    return faces, poses, metadata
+    else:
+        pairs = ((f, None) for f in faces)
+    return (PresenterFrame(image, alpha, pose) for (image, alpha), pose in zip(pairs, poses)), metadata
 
 
 class _Stopwatch:

@@ -15,10 +15,11 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .render import RenderRequest
 from .store import DB_NAME, Store, data_dir
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
@@ -93,8 +94,8 @@ def first_sentence_script(text: str) -> str:
 
 
 def render_options(kind: str, template: str) -> dict[str, Any]:
-    """Extra render() arguments: a preview is small (PREVIEW_SHORT_SIDE_PX on the canvas's short
-    side) and uses PREVIEW_PRESET; a full render uses the template's own size and the default preset."""
+    """What a preview changes in its RenderRequest (dataclasses.replace): it is small (PREVIEW_SHORT_SIDE_PX
+    on the canvas's short side) and uses PREVIEW_PRESET; a full render keeps the template's size and preset."""
     if kind != "preview":
         return {}
     from .templates import load_template
@@ -303,8 +304,8 @@ class RenderCancelled(Exception):
     video writer kills ffmpeg and removes the temporary files."""
 
 
-def render_job(store: Store, kind: str, text: str, settings: dict[str, Any], user: str, stop: threading.Event,
-               on_progress=None, **render_args: Any) -> tuple[Any, int | None, float]:
+def render_job(store: Store, kind: str, request: RenderRequest, settings: dict[str, Any], user: str, stop: threading.Event,
+               on_progress=None) -> tuple[Any, int | None, float]:
     """render() for the page, in a worker thread; returns (result, history id, seconds).
 
     A full render is recorded in the history as ok, failed or cancelled. A preview is not recorded: it is a
@@ -314,7 +315,7 @@ def render_job(store: Store, kind: str, text: str, settings: dict[str, Any], use
     from . import render
 
     started = time.perf_counter()
-    rid = store.start_render(text, settings, source="ui", user=user) if kind != "preview" else None
+    rid = store.start_render(request.script, settings, source="ui", user=user) if kind != "preview" else None
 
     def report(p) -> None:
         if stop.is_set():
@@ -323,7 +324,7 @@ def render_job(store: Store, kind: str, text: str, settings: dict[str, Any], use
             on_progress(p)
 
     try:
-        result = render(text, on_progress=report, **render_args)
+        result = render(request, on_progress=report)
         if stop.is_set():  # stopped after the last report: nobody waits for this video any more
             for path in (result.mp4, result.srt, result.vtt, result.cover):
                 if path:
@@ -460,8 +461,13 @@ def build_app(store: Store | None = None):
         user = getattr(request, "username", None) or ""
         try:
             fields = parse_fields(headline, name, title, extra)
-            text = first_sentence_script(script) if kind == "preview" else script
-            options = render_options(kind, template)
+            request = RenderRequest(script, template=template, avatar=avatar,
+                                    voice=None if voice == AUTO_VOICE else voice, out=new_output(kind),
+                                    fields=fields, rate_wpm=rate_for(script, speed))
+            if kind == "preview":  # the same request, made small: its first sentence, 360p, a fast preset
+                text = first_sentence_script(script)
+                request = replace(request, script=text, rate_wpm=rate_for(text, speed),
+                                  **render_options(kind, template))
         except XiaonuanError as e:
             raise gr.Error(str(e)) from None
         settings = {"kind": kind, "template": template, "avatar": avatar, "voice": voice, "speed": speed,
@@ -474,9 +480,7 @@ def build_app(store: Store | None = None):
         stop = threading.Event()
 
         def job():
-            return render_job(store, kind, text, settings, user, stop, on_progress, template=template,
-                              avatar=avatar, voice=None if voice == AUTO_VOICE else voice, out=new_output(kind),
-                              fields=fields, rate_wpm=rate_for(text, speed), **options)
+            return render_job(store, kind, request, settings, user, stop, on_progress)
 
         try:
             result, rid, elapsed = await run_until_cancelled(job, stop)

@@ -35,7 +35,7 @@ from xiaonuan.errors import TemplateError
 from xiaonuan.program import single_story
 from xiaonuan.subtitles import cue_at
 from xiaonuan.templates import Background, Template
-from xiaonuan.types import Frame
+from xiaonuan.types import Frame, PresenterFrame
 
 if TYPE_CHECKING:
     from xiaonuan.loopvideo import LoopingVideo
@@ -116,6 +116,14 @@ class Compositor:
         self._story(0)
 
     # ------------------------------------------------------------ static, per story (drawn once)
+
+    def prepare(self) -> tuple[str, ...]:
+        """Draw every story's static layers now (each once, as streaming would on reaching it) and return
+        what the template cannot show (slide items that do not fit the panel …): the render's warnings,
+        known before the first frame rather than read off the compositor after its stream ends."""
+        for k in range(max(1, len(self.program.stories))):
+            self._story(k)
+        return tuple(self.warnings)
 
     def _story_values(self, k: int) -> dict[str, str]:
         st = self.program.stories[k] if k < len(self.program.stories) else None
@@ -358,29 +366,28 @@ class Compositor:
             canvas[y0:y0 + step, cut:] = before[y0:y0 + step, cut:]
         band.blend_into(canvas, x, 0)
 
-    def stream(self, faces: Iterable, cues: Sequence = (), keep: int | None = None,
-               poses: Iterable[np.ndarray | None] | None = None,
+    def stream(self, faces: Iterable[PresenterFrame | Frame], cues: Sequence = (), keep: int | None = None,
                buffers: Callable[[], Frame] | None = None) -> Iterator[Frame]:
         """Program frames: the intro card, one frame per presenter frame (subtitles from `cues`, on
-        the program clock), the outro card. Items of `faces` are frames or (frame, matte) pairs;
-        `poses`, if given, has one 2x3 transform (or None) per item (see `frame`).
+        the program clock), the outro card. Items of `faces` are PresenterFrames (a bare Frame is one
+        without matte or pose); their matte and pose are used as `frame` describes.
         Frame number `keep` is also composed without its subtitle into `self.kept` (the cover).
         `buffers`, if given, supplies the buffer each frame is drawn into (VideoWriter.buffer: no copy
         on write); without it every frame is the compositor's own reused canvas."""
         fps, prog = self.fps, self.program
         n_intro, n_outro = round(prog.intro_s * fps), round(prog.outro_s * fps)
-        it = iter(zip(faces, poses) if poses is not None else ((f, None) for f in faces))
+        it = (f if isinstance(f, PresenterFrame) else PresenterFrame(f) for f in faces)
         first = next(it, None)
         if first is None:
             return
-        face, matte, pose = _unpack(first)
+        face, matte, pose = first.image, first.matte, first.pose
         i = 0
         try:
             for _ in range(n_intro):
                 yield self._emit(i, face, matte, None, keep, pose, buffers)
                 i += 1
             for item in itertools.chain([first], it):
-                face, matte, pose = _unpack(item)
+                face, matte, pose = item.image, item.matte, item.pose
                 t = i / fps
                 yield self._emit(i, face, matte, cue_at(cues, t), keep, pose, buffers)
                 i += 1
@@ -396,10 +403,3 @@ class Compositor:
         if i == keep:
             self.kept = self.frame(face, t, None, matte, pose).copy()
         return self.frame(face, t, cue, matte, pose, out=buffers() if buffers else None)
-
-
-def _unpack(item: tuple) -> tuple[Frame, np.ndarray | None, np.ndarray | None]:
-    """(frame, matte, pose) from one (face item, pose) pair of Compositor.stream."""
-    face, pose = item
-    frame, matte = face if isinstance(face, tuple) else (face, None)
-    return frame, matte, pose
