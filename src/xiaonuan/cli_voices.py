@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from .cli_common import fail
 from .errors import XiaonuanError
 
 app = typer.Typer(invoke_without_command=True)
@@ -30,13 +31,12 @@ def add(file: Path = typer.Argument(..., help="a Kokoro voices file: .npy (one v
                                                "upstream voices-v1.0.bin with zf_xiaobei, zm_yunxi …)"),
         name: Optional[str] = typer.Option(None, help="the name for a file of one voice (default: the file's name)")) -> None:
     """Add the Kokoro voices in FILE; each is then kokoro:NAME (stored in $XIAONUAN_VOICES or ~/.local/share)."""
-    from .cli import _fail
-    from .speech.kokoro import add_voice_file
+    from .speech.kokoro import add_voice_file  # onnxruntime and the model's packages: only when adding
 
     try:
         added = add_voice_file(file, name)
     except XiaonuanError as e:
-        _fail(e)
+        fail(e)
         return
     for v in added:
         typer.echo(f"added kokoro:{v}")
