@@ -29,8 +29,8 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
 
 
-def test_chinese_is_spoken_by_kokoro_by_default():
-    assert DEFAULT_VOICES["zh"] == "kokoro:xiaonuan-f"
+def test_chinese_and_english_are_spoken_by_kokoro_by_default():
+    assert DEFAULT_VOICES == {"zh": "kokoro:xiaonuan-f", "en": "kokoro:xiaonuan-en-f"}
     listed = available_voices()
     assert {"kokoro:xiaonuan-f", "kokoro:xiaonuan-m", "espeak:cmn"} <= set(listed)
     assert not any(v.startswith("fake:") for v in listed)  # test voices are not offered to users
@@ -43,7 +43,7 @@ def test_timing_is_the_models_own_and_every_character_is_a_timed_word(speech):
     # every written character that is read aloud has a word; 3 and 5% and GDP map back to what was written
     written = [TWO[w.value.sentence_index][w.value.char_start:w.value.char_end] for w in speech.words]
     assert written[:6] == list("本市春季花展") and "3" in written and "5%" in written
-    assert {"G", "D", "P"} <= set(written)
+    assert {"G", "D", "P"} <= set(written)  # an acronym is spelt, letter by letter
     words = list(speech.words)
     assert all(a.end <= b.start for a, b in zip(words, words[1:]))
     for p in speech.phonemes:  # each phoneme inside its word's span
@@ -191,3 +191,24 @@ def test_say_uses_kokoro_by_default(tmp_path):
     with wave.open(str(out)) as w:
         assert w.getframerate() == 24000 and w.getnframes() > 24000 * 0.8
     assert Path(out).stat().st_size > 0
+
+
+def test_english_words_are_read_through_espeaks_transcription():
+    engine = get_engine("kokoro:xiaonuan-en-f")
+    assert engine.language == "en" and get_engine("kokoro:xiaonuan-f").language == "zh"
+    speech = engine.synthesize(["The park opens at eight, doesn't it?"], [0], lead_ms=0)
+    text = "The park opens at eight, doesn't it?"
+    assert [text[w.value.char_start:w.value.char_end] for w in speech.words] == \
+        ["The", "park", "opens", "at", "eight", "doesn't", "it"]
+    assert [p.value.symbol for p in speech.phonemes][:2] == ["ð", "ə"]
+    assert all(viseme_of(p.value.symbol, "en") for p in speech.phonemes)
+    # inside a Chinese sentence a word is read as a word and an acronym spelt
+    mixed = get_engine("kokoro:xiaonuan-f").spoken_texts(["OpenAI发布了新模型"])
+    assert mixed == ["OpenAI发布了新模型"]
+    units = [u.ipa for u in kokoro._units("OpenAI发布GDP")[0] if u.spoken]
+    assert units[0] == kokoro.english_ipa("OpenAI") and units[-3:] == [kokoro.LETTERS[c] for c in "GDP"]
+
+
+def test_upstream_english_voice_names_read_english():
+    assert kokoro.language_of("af_heart") == "en" and kokoro.language_of("bm_george") == "en"
+    assert kokoro.language_of("zf_xiaobei") == "zh" and kokoro.language_of("xiaobei") == "zh"

@@ -17,7 +17,7 @@ END_PAUSE_MS = 200  # silence after the last sentence
 def say(
     text: str = typer.Argument(..., help="the line to speak, e.g. \"我去银行还钱\"; **word** is said with emphasis, "
                                         "\\[pause 1s] pauses (script markup)"),
-    voice: Optional[str] = typer.Option(None, help="voice (default: kokoro:xiaonuan-f or espeak:en-us by the text; see `xiaonuan voices`)"),
+    voice: Optional[str] = typer.Option(None, help="voice (default: kokoro:xiaonuan-f or kokoro:xiaonuan-en-f by the text; see `xiaonuan voices`)"),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="write a WAV file"),
     play: bool = typer.Option(False, "--play", help="play it (needs the sounddevice package and a sound device)"),
     rate: Optional[int] = typer.Option(None, help="speed in words per minute"),

@@ -29,6 +29,7 @@ _INIT_DONT_EXIT = 0x8000
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _PHONEMES = 0x100  # espeakPHONEMES: [[...]] in the text is read as phoneme mnemonics (lexicon entries)
+_IPA_TIED = 0x02 | 0x80 | (ord("^") << 8)  # espeakPHONEMES_IPA | espeakPHONEMES_TIE, with ^ as the tie
 _SSML = 0x10  # espeakSSML: <prosody> around emphasised words; event positions then count the markup too
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH, _PARAM_RANGE = 1, 2, 3, 4
 DEFAULT_PITCH, DEFAULT_RANGE, DEFAULT_VOLUME = 50, 50, 100  # eSpeak's own defaults (0..100, volume 0..200)
@@ -72,6 +73,8 @@ class _Library:
             raise SpeechEngineError(f"libespeak-ng could not be loaded ({e}): reinstall espeakng-loader") from e
         self.lib.espeak_Initialize.restype = ctypes.c_int
         self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        self.lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        self.lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
         self.lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
                                           ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
         self.rate_hz = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0,
@@ -103,6 +106,20 @@ class _Library:
             i += 1
         return 0
 
+    def ipa(self, voice: str, text: str) -> str:
+        """eSpeak's transcription of `text` in IPA, multi-letter phonemes tied with ^ (a^ɪ, t^ʃ), clauses
+        joined by spaces: the G2P the Kokoro voice uses for English words."""
+        with self.lock:
+            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise SpeechEngineError(f"eSpeak NG has no voice {voice!r}: reinstall espeakng-loader")
+            buf = ctypes.c_char_p(text.encode("utf-8"))
+            out = []
+            while buf.value:  # one clause per call; eSpeak moves the pointer on (NULL at the end)
+                phonemes = self.lib.espeak_TextToPhonemes(ctypes.byref(buf), _CHARS_UTF8, _IPA_TIED)
+                if phonemes:
+                    out.append(phonemes.decode("utf-8", "replace"))
+            return " ".join(p.strip() for p in out if p.strip())
+
     def synth(self, voice: str, text: str, rate_wpm: int, pitch: int = DEFAULT_PITCH, pitch_range: int = DEFAULT_RANGE,
               volume: int = DEFAULT_VOLUME, ssml: bool = False) -> tuple[np.ndarray, list[tuple[int, int, int, int, str]]]:
         """Samples (int16) and raw (type, sample, text_position, length, symbol) events for one utterance."""
@@ -120,6 +137,11 @@ class _Library:
                 raise SpeechEngineError(f"eSpeak NG failed on {text[:40]!r} (error {err})")
             samples = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
             return samples, self._events
+
+
+def ipa(voice: str, text: str) -> str:
+    """eSpeak's IPA transcription of `text` with `voice` (see _Library.ipa)."""
+    return _Library.get().ipa(voice, text)
 
 
 class EspeakEngine:

@@ -36,6 +36,7 @@ from ..paths import cache_root
 from ..subtitles import han_segmenter
 from ..timeline import Timed, Timeline
 from . import Phoneme, Speech, Word, concat
+from .espeak import ipa as espeak_ipa
 from .ipa import MARKS
 from .onnxpatch import add_graph_output
 from .voicefiles import add_voices, load_user_voice, user_voices
@@ -52,11 +53,15 @@ VOICES: dict[str, tuple[tuple[str, float], ...]] = {
     "xiaonuan-f": (("jf_gongitsune", 0.5), ("jm_kumo", 0.5)),
     "xiaonuan-m": (("jm_kumo", 0.7), ("jf_gongitsune", 0.3)),
 }
-DESCRIPTIONS = {"xiaonuan-f": "小暖 女声 female Mandarin (Kokoro, default)", "xiaonuan-m": "小暖 男声 male Mandarin (Kokoro)"}
+# English voices read eSpeak's transcription (english_ipa); the bundled speakers are Japanese, so they have an accent.
+VOICES.update({"xiaonuan-en-f": VOICES["xiaonuan-f"], "xiaonuan-en-m": VOICES["xiaonuan-m"]})
+ENGLISH_VOICES = frozenset({"xiaonuan-en-f", "xiaonuan-en-m"})
+DESCRIPTIONS = {"xiaonuan-en-f": "female English (Kokoro, accented)", "xiaonuan-en-m": "male English (Kokoro, accented)",
+                "xiaonuan-f": "小暖 女声 female Mandarin (Kokoro, default)", "xiaonuan-m": "小暖 男声 male Mandarin (Kokoro)"}
 # Speed 1.0 reads ~4.6 syllables/s; 0.9 measured clearer (mean CER 0.128 vs 0.19 for the blend at 1.0).
 BASE_SPEED = 0.9
 DEFAULT_RATE_WPM = 170  # what `rate_wpm` is relative to (eSpeak's Mandarin default), so --rate means the same
-VERSION = "kokoro-v1.0-int8/xiaonuan-3"  # part of the speech cache key
+VERSION = "kokoro-v1.0-int8/xiaonuan-4"  # part of the speech cache key
 # The decoder's sound leads the durations' frame grid: correlating the phoneme timeline with the audio's
 # loudness (news sentences, 5 ms steps) peaks 40 ms late for Kokoro and at 0 ms for eSpeak's own events,
 # and avsync.py measured the mouth 2 frames late before this shift.
@@ -73,7 +78,16 @@ _PUNCT = {"，": ",", "、": ",", "。": ".", "．": ".", "！": "!", "：": ":"
           "【": "“", "】": "”", "-": " ", "·": " ", "/": " ", "～": " ", "~": " "}
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _PINYIN = re.compile(r"([a-zü]+)([1-5])", re.IGNORECASE)  # a lexicon's reading: yin2 hang2
-_LATIN = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+_ACRONYM = re.compile(r"[A-Z]{1,5}|[A-Z][a-z]?[A-Z]+")  # GDP, AI, APP, iOS-like mixed caps are words
+_TOKENS_ZH = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-zü]+[1-5]|[A-Za-z]+(?:'[A-Za-z]+)*|\S")
+_TOKENS_EN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|\S")
+# eSpeak's IPA (American English) → the symbols Kokoro was trained on, as misaki's EspeakFallback maps them.
+_E2M = sorted({"ʔˌn\u0329": "ʔn", "ʔn\u0329": "ʔn", "a^ɪ": "I", "a^ʊ": "W", "d^ʒ": "ʤ", "e^ɪ": "A", "e": "A",
+               "t^ʃ": "ʧ", "ɔ^ɪ": "Y", "ə^l": "ᵊl", "ʲo": "jo", "ʲə": "jə", "ʲ": "", "ɚ": "əɹ", "r": "ɹ",
+               "x": "k", "ç": "k", "ɐ": "ə", "ɬ": "l", "\u0303": ""}.items(), key=lambda kv: -len(kv[0]))
+_E2M_US = (("o^ʊ", "O"), ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɪə", "iə"), ("ː", ""), ("o", "ɔ"), ("ɾ", "T"),
+           ("ʔ", "t"), ("^", ""))
 # English letter names in Kokoro's phoneme set, for acronyms inside Chinese text (GDP, AI, 5G).
 LETTERS = {"A": "ˈA", "B": "bˈi", "C": "sˈi", "D": "dˈi", "E": "ˈi", "F": "ˈɛf", "G": "ʤˈi", "H": "ˈAʧ",
            "I": "ˈI", "J": "ʤˈA", "K": "kˈA", "L": "ˈɛl", "M": "ˈɛm", "N": "ˈɛn", "O": "ˈO", "P": "pˈi",
@@ -95,17 +109,17 @@ class KokoroEngine:
     """SpeechEngine over Kokoro-82M; one model run per sentence (or per 510-token piece of a long one)."""
 
     version = VERSION
-    language = "zh"
 
     def __init__(self, voice: str) -> None:
         self.voice = voice
         self.name = f"kokoro:{voice}"
         self.style = style_vectors(voice)  # VoiceError for an unknown name, before any synthesis
+        self.language = language_of(voice)
 
     def spoken_texts(self, sentences: Sequence[str], lexicon: Lexicon | None = None) -> list[str]:
         """What the model reads for each sentence (after the lexicon and normalisation): the speech cache's
         key with `version`, and what `xiaonuan say` shows."""
-        return [prepare(t, "zh", lexicon, engine="kokoro").text for t in sentences]
+        return [prepare(t, self.language, lexicon, engine="kokoro").text for t in sentences]
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
                    rate_wpm: int | None = None, **_prosody: Any) -> Speech:
@@ -121,8 +135,8 @@ class KokoroEngine:
         spans: list[Timed[int]] = []
         warnings: list[str] = []
         for si, (text, pause_ms) in enumerate(zip(sentences, pauses_ms, strict=True)):
-            prepared = prepare(text, "zh", lexicon, engine="kokoro")
-            units, unread = _units(prepared.text)
+            prepared = prepare(text, self.language, lexicon, engine="kokoro")
+            units, unread = _units(prepared.text, self.language)
             if unread:
                 warnings.append(f"sentence {si + 1}: the Kokoro voice cannot read {' '.join(sorted(set(unread)))!r}; "
                                 "left unsaid (write it in Chinese, or give its reading in the lexicon)")
@@ -153,13 +167,14 @@ class KokoroEngine:
                       Timeline(RATE_HZ, tuple(spans)), self.name, exact_timing=True, warnings=tuple(warnings))
 
 
-def _units(text: str) -> tuple[list[_Unit], list[str]]:
-    """Prepared Mandarin text → phoneme units (one per Chinese character, letter of an acronym, pinyin
-    syllable of a lexicon reading, space or punctuation mark), and the characters nothing could read."""
+def _units(text: str, language: str = "zh") -> tuple[list[_Unit], list[str]]:
+    """Prepared text → phoneme units (one per Chinese character, English word or letter of an acronym,
+    pinyin syllable of a lexicon reading, space or punctuation mark), and the characters nothing could read."""
     units: list[_Unit] = []
     unread: list[str] = []
     pos = 0
-    for m in re.finditer(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-zü]+[1-5]?|\S", text):
+    tokens = _TOKENS_EN if language == "en" else _TOKENS_ZH
+    for m in tokens.finditer(text):
         if m.start() > pos and units and units[-1].ipa != " ":
             units.append(_Unit(" ", pos, m.start(), False))
         pos = m.end()
@@ -178,12 +193,15 @@ def _units(text: str) -> tuple[list[_Unit], list[str]]:
                     else:
                         units.append(_Unit(ipa, at + k, at + k + 1, True))
                 at += len(w)
-        elif (py := _PINYIN.fullmatch(tok)) and (ipa := syllable_ipa(tok.lower().replace("ü", "v"))):
+        elif language == "zh" and _PINYIN.fullmatch(tok) and (ipa := syllable_ipa(tok.lower().replace("ü", "v"))):
             units.append(_Unit(ipa, m.start(), m.end(), True))
-        elif _LATIN.fullmatch(tok.rstrip("12345")):
-            for k, ch in enumerate(tok):  # spelt: Kokoro has no English G2P here; acronyms are what Chinese news has
-                if ch.upper() in LETTERS:
-                    units.append(_Unit(LETTERS[ch.upper()], m.start() + k, m.start() + k + 1, True))
+        elif language == "zh" and _ACRONYM.fullmatch(tok):
+            for k, ch in enumerate(tok):  # GDP, AI, APP: spelt, as Chinese news says them
+                units.append(_Unit(LETTERS[ch.upper()], m.start() + k, m.start() + k + 1, True))
+        elif _WORD.fullmatch(tok):
+            if units and units[-1].spoken:
+                units.append(_Unit(" ", m.start(), m.start(), False))
+            units.append(_Unit(english_ipa(tok), m.start(), m.end(), True))
         elif tok in _PUNCT:
             mark = _PUNCT[tok]
             if mark != " ":
@@ -195,6 +213,17 @@ def _units(text: str) -> tuple[list[_Unit], list[str]]:
     while units and units[-1].ipa == " ":
         units.pop()
     return units, unread
+
+
+def english_ipa(word: str) -> str:
+    """An English word in Kokoro's phonemes: eSpeak's American transcription, mapped as misaki maps it."""
+    ps = espeak_ipa("en-us", word)
+    for old, new in _E2M:
+        ps = ps.replace(old, new)
+    ps = re.sub(r"(\S)\u0329", r"ᵊ\1", ps).replace("\u0329", "")
+    for old, new in _E2M_US:
+        ps = ps.replace(old, new)
+    return ps.replace(" ", "")
 
 
 def syllable_ipa(pinyin: str) -> str | None:
@@ -415,6 +444,14 @@ def style_vectors(voice: str) -> np.ndarray:
         return load_user_voice(voice)
     raise VoiceError(f"unknown Kokoro voice {voice!r}: choose one of {', '.join(voice_names())} "
                      "(add upstream Kokoro voices with `xiaonuan voices add FILE`)")
+
+
+def language_of(voice: str) -> str:
+    """What a Kokoro voice reads: English for ours marked so and for upstream's American and British voices
+    (af_*, am_*, bf_*, bm_* by Kokoro's naming), Mandarin for the rest."""
+    if voice in ENGLISH_VOICES or re.fullmatch(r"[ab][fm]_.+", voice):
+        return "en"
+    return "zh"
 
 
 def voice_names() -> list[str]:
