@@ -26,7 +26,6 @@ from xiaonuan.speech import get_engine
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval"
 DOC = ROOT / "docs" / "voices.md"
-BEGIN, END = "<!-- voice-report:begin -->", "<!-- voice-report:end -->"
 
 
 def measure(asr_python: str, wav: Path, ref: Path, lang: str) -> dict:
@@ -45,6 +44,7 @@ def main() -> None:
     a = ap.parse_args()
     sentences = [s.strip() for s in a.sentences.read_text(encoding="utf-8").splitlines() if s.strip()]
     voices = a.voices.split(",")
+    a.a_voices = a.voices
     lexicon = layered(project_root() / LEXICON_FILE)
     key = "cer" if a.lang == "zh" else "wer"
     scores: dict[str, list[float]] = {v: [] for v in voices}
@@ -66,10 +66,14 @@ def main() -> None:
     table = "\n".join(rows)
     print(table)
     if not a.no_doc:
-        cmd = f"`.venv/bin/python tools/voice_report.py --asr-python … --sentences {a.sentences.name}`"
-        block = f"{BEGIN}\n{key.upper()} per sentence, {a.sentences.name}, made by {cmd}:\n\n{table}\n{END}"
+        begin, end = f"<!-- voice-report:{a.sentences.stem}:begin -->", f"<!-- voice-report:{a.sentences.stem}:end -->"
+        cmd = (f"`.venv/bin/python tools/voice_report.py --asr-python … --sentences {a.sentences.name} "
+               f"--voices {a.a_voices} --lang {a.lang}`")
+        block = f"{begin}\n{key.upper()} per sentence, {a.sentences.name}, made by {cmd}:\n\n{table}\n{end}"
         doc = DOC.read_text(encoding="utf-8")
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
+        if begin not in doc:
+            raise SystemExit(f"{DOC} has no {begin} … {end} block for this table")
+        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc, flags=re.S)
         DOC.write_text(doc, encoding="utf-8")
 
 
