@@ -61,7 +61,7 @@ DESCRIPTIONS = {"xiaonuan-en-f": "female English (Kokoro, accented)", "xiaonuan-
 # Speed 1.0 reads ~4.6 syllables/s; 0.9 measured clearer (mean CER 0.128 vs 0.19 for the blend at 1.0).
 BASE_SPEED = 0.9
 DEFAULT_RATE_WPM = 170  # what `rate_wpm` is relative to (eSpeak's Mandarin default), so --rate means the same
-VERSION = "kokoro-v1.0-int8/xiaonuan-4"  # part of the speech cache key
+VERSION = "kokoro-v1.0-int8/xiaonuan-5"  # part of the speech cache key
 # The decoder's sound leads the durations' frame grid: correlating the phoneme timeline with the audio's
 # loudness (news sentences, 5 ms steps) peaks 40 ms late for Kokoro and at 0 ms for eSpeak's own events,
 # and avsync.py measured the mouth 2 frames late before this shift.
@@ -122,12 +122,11 @@ class KokoroEngine:
         return [prepare(t, self.language, lexicon, engine="kokoro").text for t in sentences]
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
-                   rate_wpm: int | None = None, **_prosody: Any) -> Speech:
-        """`pitch` and `emphasis` are not taken by this model (documented in docs/voices.md)."""
+                   rate_wpm: int | None = None, lexicon: Lexicon | None = None, **_eSpeak_only: Any) -> Speech:
+        """`pitch` and `emphasis` are eSpeak settings this model does not take (docs/voices.md)."""
         model = Model.get()
         speed = BASE_SPEED * (rate_wpm / DEFAULT_RATE_WPM if rate_wpm else 1.0)
         speed = min(max(speed, 0.5), 2.0)
-        lexicon = _prosody.get("lexicon")
         parts = [np.zeros(RATE_HZ * lead_ms // 1000, np.float32)]
         offset = len(parts[0])
         phonemes: list[Timed[Phoneme]] = []
@@ -150,7 +149,7 @@ class KokoroEngine:
                     b = _sounding_end(loud, a, b_model)
                     ws, we = prepared.source_span(unit.start, unit.end)
                     word = Word(si, ws, we)
-                    if words and words[-1].value == word and words[-1].end == offset + a:
+                    if words and words[-1].value == word:
                         words[-1] = Timed(words[-1].start, offset + b, word)  # 27% is read as several syllables
                     else:
                         words.append(Timed(offset + a, offset + b, word))
