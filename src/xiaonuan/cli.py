@@ -85,7 +85,7 @@ def render(
         typer.echo(f"warning: {w}", err=True)
     if result.transcript:
         typer.echo(f"transcript: {result.transcript}")
-    if voice and voice.startswith("recorded:"):
+    if result.voice.startswith("recorded:"):
         how = f" (alignment confidence {result.confidence:.2f})" if result.confidence is not None else ""
         typer.echo(f"timing: {result.timing}{how}")
     typer.echo(f"{result.mp4}  ({result.duration_s:.1f} s, {result.n_frames} frames)  subtitles: {result.srt}")

@@ -65,7 +65,8 @@ def render(script: Script | Path | str, *, template: str = "news", avatar: str =
         raise InputError(f"seed {seed!r} must be a whole number from 0 up (it picks the blinks and head motion)")
     report = on_progress or ignore
     watch = _Stopwatch()
-    report(Progress("script", 0, 1, 0.0, "reading the script"))
+    transcribing = bool(voice and voice.startswith("recorded:") and _no_text(script))
+    report(Progress("script", 0, 1, 0.0, "transcribing the voice-over" if transcribing else "reading the script"))
     job = _prepare(script, template, avatar, voice, out, fields, allow_unconsented, height_px)
     watch.lap("script")
     report(Progress("speech", 0, 1, 0.02, f"synthesising {len(job.script.sentences)} sentences with {job.voice}"))
