@@ -55,7 +55,8 @@ def test_traditional_characters_numerals_and_homophones_match_the_script():
     got = wordalign.align_words(heard, sentences, "zh", samples, 22050)
     assert got.ok and got.confidence == 1.0
     starts = {sentences[0][w.value.char_start:w.value.char_end]: w.start / 22050 for w in got.words}
-    assert abs(starts["100"] - 1.2) < 0.02 and abs(starts["风"] - 1.8) < 0.02
+    lead = wordalign.WHISPER_LEAD_S  # Whisper's early word times are undone
+    assert abs(starts["100"] - 1.2 - lead) < 0.02 and abs(starts["风"] - 1.8 - lead) < 0.02
     for p in got.phonemes:
         viseme_of(p.value.symbol, "zh")  # every phoneme has a mouth shape
     # phonemes stay inside their word, in order
