@@ -118,6 +118,18 @@ def test_music_without_words_falls_back_with_a_warning(whisper_model, tmp_path):
     assert speech.timing == "estimated" and any("could not be aligned" in w for w in speech.warnings)
 
 
+def test_music_without_a_script_is_an_error_not_a_made_up_transcript(whisper_model, tmp_path):
+    import xiaonuan
+
+    rate = 16000
+    t = np.arange(4 * rate) / rate
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (220, 277, 330)) * 0.15 * (1 + 0.5 * np.sin(2 * np.pi * 2 * t))
+    path = write_wav(tmp_path / "music.wav", chord, rate)
+    with pytest.raises(VoiceError, match="no words were heard"):
+        xiaonuan.render("", voice=f"recorded:{path}", out=tmp_path / "v.mp4", height_px=240)
+    assert not (tmp_path / "v.mp4").exists()
+
+
 def test_a_recording_much_longer_than_the_script_is_only_searched_near_its_start(whisper_model, tmp_path):
     voice = _espeak("en-us", ["Good evening, here is the news."])
     rate = voice.rate_hz

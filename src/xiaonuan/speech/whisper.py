@@ -30,6 +30,16 @@ MODEL_FOLDER = "whisper-base-ct2"
 RATE_HZ = 16000              # Whisper hears 16 kHz mono
 CPU_THREADS = int(os.environ.get("XIAONUAN_WHISPER_THREADS", "2"))
 BEAM_SIZE = 5
+# Whisper's own test of a failed decode (openai/whisper transcribe.py): text that compresses this well is a loop
+# ("eat, eat, eat, …" on a voice it cannot hear), and a likely-silent segment with a low log-probability is
+# made up. Such segments are dropped: nothing heard beats words that were never said.
+MAX_COMPRESSION_RATIO = 2.4
+NO_SPEECH_PROB, MIN_AVG_LOGPROB = 0.6, -1.0
+# What a transcript may be written in: Chinese, or a language written in Latin letters (subtitles, fonts and the
+# script's language detection know no others). Whisper's guess outside these (a synthetic Mandarin voice can be
+# taken for Thai) gives way to the likelier of Chinese and English.
+WRITABLE = frozenset("zh en pt es fr de it nl id ms tl sv da no nn fi pl cs sk sl hr ro hu tr vi ca gl eu cy af "
+                     "sw et lv lt is mt la".split())
 _MODEL_LOCK = threading.Lock()
 _model = None
 
@@ -139,12 +149,31 @@ def transcribe(samples: np.ndarray, rate_hz: int, language: str | None, *, max_s
     if max_s is not None:
         audio = audio[:int(max_s * RATE_HZ)]
     model = load_model()
-    segments, info = model.transcribe(audio, language=language or None, beam_size=BEAM_SIZE, word_timestamps=True,
+    if not language:
+        language = _writable_language(model, audio)
+    segments, info = model.transcribe(audio, language=language, beam_size=BEAM_SIZE, word_timestamps=True,
                                       vad_filter=False, condition_on_previous_text=False, initial_prompt=prompt,
                                       temperature=0.0)  # no sampling fallback: the same recording, the same words
     words, segs = [], []
     for s in segments:  # a generator: decoding happens here
+        if _failed(s):
+            continue
         segs.append((float(s.start), float(s.end), s.text))
         words += [HeardWord(w.word, float(w.start), float(w.end), float(w.probability)) for w in (s.words or ())]
     return Transcript(tuple(words), tuple(segs), info.language, float(info.language_probability),
                       len(audio) / RATE_HZ)
+
+
+def _writable_language(model, audio: np.ndarray) -> str:
+    """Whisper's guess of the language of `audio` (its first 30 s) among WRITABLE ones."""
+    best, _, probs = model.detect_language(audio)
+    if best in WRITABLE:
+        return best
+    p = dict(probs)
+    return "zh" if p.get("zh", 0.0) + p.get("yue", 0.0) >= p.get("en", 0.0) else "en"
+
+
+def _failed(segment) -> bool:
+    """A segment Whisper made up rather than heard (see MAX_COMPRESSION_RATIO)."""
+    return segment.compression_ratio > MAX_COMPRESSION_RATIO or (
+        segment.no_speech_prob > NO_SPEECH_PROB and segment.avg_logprob < MIN_AVG_LOGPROB)
