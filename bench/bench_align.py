@@ -19,7 +19,7 @@ from pathlib import Path
 from xiaonuan.script import load_script, parse_script
 from xiaonuan.speech import whisper
 from xiaonuan.speech.recorded import RATE_HZ, read_audio
-from xiaonuan.speech.wordalign import timed_voiceover
+from xiaonuan.speech.recorded import timed_voiceover
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT.parent / "shared" / "media"

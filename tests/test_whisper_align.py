@@ -8,6 +8,7 @@ import pytest
 
 from xiaonuan.errors import SpeechEngineError, VoiceError
 from xiaonuan.speech import get_engine, pinyin, wordalign
+from xiaonuan.speech.recorded import frame_db, voiced_mask
 from xiaonuan.speech.whisper import HeardWord, Transcript
 from xiaonuan.visemes import MANDARIN, viseme_of
 from conftest import write_wav
@@ -52,7 +53,7 @@ def test_traditional_characters_numerals_and_homophones_match_the_script():
                     ("風箏", 1.8, 2.4)])
     samples = np.zeros(int(2.6 * 22050), np.float32)
     samples[:int(2.4 * 22050)] = 0.1 * np.sin(np.arange(int(2.4 * 22050)) * 0.05)
-    got = wordalign.align_words(heard, sentences, "zh", samples, 22050)
+    got = wordalign.align_words(heard, sentences, "zh", len(samples), 22050, voiced_mask(frame_db(samples, 22050)))
     assert got.ok and got.confidence == 1.0
     starts = {sentences[0][w.value.char_start:w.value.char_end]: w.start / 22050 for w in got.words}
     lead = wordalign.WHISPER_LEAD_S  # Whisper's early word times are undone
@@ -66,7 +67,7 @@ def test_traditional_characters_numerals_and_homophones_match_the_script():
 
 def test_a_wrong_script_does_not_align_on_chance_matches():
     heard = _heard([(c, 0.2 * i, 0.2 * i + 0.2) for i, c in enumerate("每个人到了一定年纪一切都看淡了")])
-    got = wordalign.align_words(heard, ["今天的天气很好，我们去公园散步了。"], "zh", np.zeros(22050 * 3, np.float32), 22050)
+    got = wordalign.align_words(heard, ["今天的天气很好，我们去公园散步了。"], "zh", 22050 * 3, 22050, np.zeros(300, bool))
     assert not got.ok and got.confidence < 0.2  # 了 matches alone: not counted
 
 

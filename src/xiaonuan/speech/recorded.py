@@ -60,7 +60,6 @@ class RecordedEngine:
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
                    rate_wpm: int | None = None, lexicon=None, **_ignored) -> Speech:
         from ..script import detect_language
-        from .wordalign import timed_voiceover
 
         samples = read_audio(self.path, RATE_HZ, max_s=MAX_VOICEOVER_S + 1)
         warnings = check_level(samples, self.path)
@@ -300,3 +299,61 @@ def _pause_after(words, pauses: list[tuple[float, float]]) -> np.ndarray:
             if abs(bounds[i] - (a + b) / 2) < 0.5:
                 gap[i] = max(gap[i], b - a)
     return gap
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing a voice-over: Whisper (speech/wordalign.py) first, the eSpeak-DTW aligner where Whisper heard little or
+# part of the script, else estimated.
+
+SECONDS_PER_SYLLABLE = 0.25  # a news reader's pace, slow end (a Chinese character, ~3 Latin letters)
+CAP_FACTOR, CAP_EXTRA_S = 3.0, 20.0  # transcribe at most this × the script's reading time + this
+# The eSpeak-DTW aligner (speech/align.py, with its own check against wrong texts) is tried where Whisper heard
+# fewer tokens than HEARD_LITTLE × the script's, or matched at least PARTIAL_CONFIDENCE of them: a voice it
+# hears badly (a synthetic Mandarin voice scores 0.4). A wrong script scores under 0.05 and is never tried.
+HEARD_LITTLE = 0.3
+PARTIAL_CONFIDENCE = 0.2
+
+
+def transcription_cap_s(sentences: Sequence[str]) -> float:
+    """How much of a recording is worth transcribing for this script (a 2-hour file under one sentence is not)."""
+    return CAP_FACTOR * SECONDS_PER_SYLLABLE * sum(_syllables(s) for s in sentences) + CAP_EXTRA_S
+
+
+def timed_voiceover(samples: np.ndarray, rate_hz: int, sentences: Sequence[str], voice: str, *, language: str,
+                    lexicon=None, what: str = "the voice-over") -> Speech:
+    """Speech for a recording of `sentences`: Whisper-aligned, else DTW-aligned where Whisper heard little or
+    part of the script (a voice it hears badly), else estimated with a warning. `timing` says which;
+    `confidence` is the share of the script Whisper heard."""
+    from .align import timed_recording
+    from .whisper import transcribe
+    from .wordalign import MIN_CONFIDENCE, align_words, fold_chinese, heard_tokens
+
+    duration_s = len(samples) / rate_hz
+    cap_s = min(duration_s, transcription_cap_s(sentences))
+    transcript = transcribe(samples, rate_hz, "zh" if language == "zh" else None, max_s=cap_s)
+    aligned = align_words(transcript, sentences, language, len(samples), rate_hz,
+                          voiced_mask(frame_db(samples, rate_hz)), lexicon=lexicon)
+    notes = []
+    if cap_s < duration_s - 1.0:
+        notes.append(f"{what} lasts {duration_s:.0f} s but the script reads in about "
+                     f"{cap_s / CAP_FACTOR:.0f} s: only its first {cap_s:.0f} s were searched for the words, and the "
+                     "video runs as long as the recording; trim the recording or give the whole script")
+    if aligned.ok:
+        return Speech(samples.astype(np.float32), rate_hz, aligned.phonemes, aligned.words, aligned.sentences, voice,
+                      exact_timing=False, timing="aligned", warnings=tuple(notes), confidence=aligned.confidence)
+    heard = heard_tokens(transcript, language)[0]
+    if len(heard) < HEARD_LITTLE * max(aligned.total, 1) or aligned.confidence >= PARTIAL_CONFIDENCE:
+        fallback = timed_recording(samples, rate_hz, sentences, voice, language=language, lexicon=lexicon, what=what)
+        if fallback.timing == "aligned":
+            return dataclasses.replace(fallback, warnings=tuple(notes) + fallback.warnings, confidence=aligned.confidence)
+    said = "".join(w.text for w in transcript.words).strip()
+    said = fold_chinese(said) if transcript.language == "zh" else said
+    said = said[:60] + ("…" if len(said) > 60 else "")
+    problem = (f"only {aligned.confidence:.0%} of the script's words were heard in it (alignment confidence "
+               f"{aligned.confidence:.2f} < {MIN_CONFIDENCE}; Whisper heard {said!r}"
+               + (f", in {transcript.language}" if transcript.language != language else "") + ")"
+               if said else f"no words were heard in it (alignment confidence 0 < {MIN_CONFIDENCE})")
+    estimated = estimate_timing(samples, rate_hz, sentences, voice)
+    return dataclasses.replace(estimated, confidence=aligned.confidence, warnings=tuple(notes) + (
+        f"{what} could not be aligned with the script: {problem}. Subtitles are timed from its pauses and the "
+        "mouth follows its loudness; check that it reads the script's text",))
