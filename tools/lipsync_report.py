@@ -394,8 +394,12 @@ def write_doc(table: str, commands: list[str], strips: dict, results: dict) -> N
     limits = LIMITS.format(man_ref=f"{man_ref:.5f}", man_x=f"{man_ref / jit('sun_reference'):.0f}",
                            man_zh=f"{jit('zh_man'):.5f}", man_en=f"{jit('en_man'):.5f}",
                            man_zh_x=f"{jit('zh_man') / man_ref:.2f}", man_en_x=f"{jit('en_man') / man_ref:.2f}")
-    (ROOT / "docs" / "lipsync.md").write_text(DOC.format(
-        table=table, verdict=verdict, commands="\n".join(commands), strips=strip_md, limits=limits))
+    doc = ROOT / "docs" / "lipsync.md"
+    old = doc.read_text(encoding="utf-8") if doc.is_file() else ""
+    begin = old.find("<!-- REENACT:BEGIN")  # tools/reenact_report.py's section is kept as it is
+    kept = "\n" + old[begin:] if begin >= 0 else ""
+    doc.write_text(DOC.format(table=table, verdict=verdict, commands="\n".join(commands), strips=strip_md,
+                              limits=limits).rstrip("\n") + "\n" + kept)
     print("wrote docs/lipsync.md and", ", ".join(str(p.relative_to(ROOT)) for p in strips.values()))
 
 

@@ -39,6 +39,13 @@ from xiaonuan.types import Frame, Landmarks
 
 # Strengths at parameter value 1, in eye distances (outer eye corners ≈ 9 cm on an adult).
 LIP_GAP_MAX = 0.28          # inner-lip gap at jaw_open = 1
+# A talking clip's own range (issue #16): the inner-lip gap at jaw_open = 1 is the presenter's median open gap
+# (frames with a gap of at least OPEN_GAP_EYE) over TYPICAL_OPEN_JAW, the median jaw_open of a speech track's
+# open frames (0.37-0.44 on the shared Mandarin, English and Portuguese recordings, aligned): the rendered mouth
+# then opens as wide as the person's does, and the track's shapes and loudness vary it within that range.
+OPEN_GAP_EYE = 0.03
+TYPICAL_OPEN_JAW = 0.4
+MIN_OPEN_FRAMES = 25        # fewer open frames than this: the range is not measured (the rig's own is kept)
 CHIN_DROP_SHARE = 0.7       # the chin drops this share of the lower lip's drop
 CORNER_DROP_SHARE = 0.2     # mouth corners drop this share of the lower lip's drop
 CORNER_IN_ON_OPEN = 0.02    # corners move in when the jaw opens wide
@@ -73,6 +80,7 @@ class FaceRig:
     mouth: MouthStyle
     eye_px: float
     rest_jaw: float = 0.0              # the rest mouth's own lip gap, in jaw_open units (clips; 0 = closed)
+    jaw_gap_eye: float = LIP_GAP_MAX   # inner-lip gap at jaw_open = 1 (eye distances): the person's own on a talking clip
 
 
 def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0, pose: bool = True) -> Iterator[Frame]:
@@ -163,14 +171,32 @@ def build_rig(avatar: Avatar, close: bool = True) -> FaceRig:
         "blink": _blink_shape(base, axes, graph),
         "brow": _brow_shape(base, axes, graph),
     }
-    rest_jaw = 0.0
+    rest_jaw, jaw_gap = 0.0, LIP_GAP_MAX
     if not close:
         shapes["press"] = closing + _press_shape(base + closing, axes, graph)
         shapes["close"] = closing
+        jaw_gap = own_jaw_gap_eye(avatar.clip) or LIP_GAP_MAX
+        shapes["jaw"] = shapes["jaw"] * (jaw_gap / LIP_GAP_MAX)
         gap = float(np.linalg.norm(src[mesh.INNER_LIP_TOP] - src[mesh.INNER_LIP_BOTTOM])) / eye
-        rest_jaw = float(np.clip(gap / LIP_GAP_MAX, 0.0, 1.0))
+        rest_jaw = float(np.clip(gap / jaw_gap, 0.0, 1.0))
     return FaceRig(base=base, shapes=shapes, warp_mesh=build_warp_mesh(src, avatar.size),
-                   mouth=mouth_style(avatar.image, src), eye_px=eye, rest_jaw=rest_jaw)
+                   mouth=mouth_style(avatar.image, src), eye_px=eye, rest_jaw=rest_jaw, jaw_gap_eye=jaw_gap)
+
+
+def own_jaw_gap_eye(clip) -> float | None:
+    """The inner-lip gap at jaw_open = 1 calibrated to a talking clip's presenter (eye distances), from their
+    open frames in the pack's landmark track; None for a clip that does not talk or opens too rarely."""
+    if clip is None or not clip.talking:
+        return None
+    lm = clip.raw[clip.found]
+    if len(lm) == 0:
+        return None
+    eye = np.linalg.norm(lm[:, mesh.LEFT_EYE_OUTER] - lm[:, mesh.RIGHT_EYE_OUTER], axis=1)
+    gap = np.linalg.norm(lm[:, mesh.INNER_LIP_TOP] - lm[:, mesh.INNER_LIP_BOTTOM], axis=1) / np.maximum(eye, 1e-6)
+    open_gap = gap[gap >= OPEN_GAP_EYE]
+    if len(open_gap) < MIN_OPEN_FRAMES:
+        return None
+    return float(np.clip(np.median(open_gap) / TYPICAL_OPEN_JAW, OPEN_GAP_EYE / TYPICAL_OPEN_JAW, LIP_GAP_MAX))
 
 
 # --------------------------------------------------------------------------- geometry helpers
@@ -582,7 +608,7 @@ class _ClipLips:
         rig = self.rig
         own = np.linalg.norm(lm[mesh.INNER_LIP_TOP] - lm[mesh.INNER_LIP_BOTTOM]) / (
             rig.eye_px * float(np.sqrt(abs(np.linalg.det(m)))))
-        src_jaw = float(np.clip((own - self.neutral_gap_eye) / LIP_GAP_MAX, 0.0, 1.0))
+        src_jaw = float(np.clip((own - self.neutral_gap_eye) / rig.jaw_gap_eye, 0.0, 1.0))
         relative = lm + (disp - src_jaw * rig.shapes["jaw"]) @ m.T
         c_ref, c_now = self.ref_stable.mean(0), lm[list(STABLE_POINTS)].mean(0)
         absolute = c_now + (rig.base + disp - c_ref) @ m.T

@@ -29,7 +29,8 @@ def _parse_fields(items: list[str]) -> dict[str, str]:
 
 @app.command()
 def render(
-    script: Path = typer.Argument(..., help="script file: plain text or Markdown (UTF-8)"),
+    script: Optional[Path] = typer.Argument(None, help="script file: plain text or Markdown (UTF-8); leave it out "
+                                            "with --voice recorded:FILE to use what the recording says"),
     out: Path = typer.Option(Path("out/video.mp4"), "-o", "--out", help="output MP4; an SRT is written beside it"),
     template: str = typer.Option("news", help="template name (see `xiaonuan templates list`) or the path to a template folder"),
     avatar: str = typer.Option("default", help="avatar name (see `xiaonuan avatar list`)"),
@@ -64,7 +65,7 @@ def render(
         sys.stderr.flush()
 
     try:
-        request = RenderRequest(script, out=out, template=template, avatar=avatar, voice=voice,
+        request = RenderRequest(script if script is not None else "", out=out, template=template, avatar=avatar, voice=voice,
                                 fields=_parse_fields(set_), seed=seed, allow_unconsented=allow_unconsented,
                                 height_px=height)
         result = do_render(request, on_progress=show)
@@ -75,6 +76,11 @@ def render(
         return
     for w in result.warnings:
         typer.echo(f"warning: {w}", err=True)
+    if result.transcript:
+        typer.echo(f"transcript: {result.transcript}")
+    if result.voice.startswith("recorded:"):
+        how = f" (alignment confidence {result.confidence:.2f})" if result.confidence is not None else ""
+        typer.echo(f"timing: {result.timing}{how}")
     typer.echo(f"{result.mp4}  ({result.duration_s:.1f} s, {result.n_frames} frames)  subtitles: {result.srt}")
 
 

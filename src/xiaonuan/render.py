@@ -45,6 +45,8 @@ class RenderResult:
     cover: Path | None = None  # JPG of a calm frame with the headline
     vtt: Path | None = None  # the subtitles as WebVTT
     timing: str = "exact"  # of the speech: "exact" (the engine's own), "aligned" (to a voice-over) or "estimated"
+    confidence: float | None = None  # a voice-over's alignment confidence (share of the script heard in it)
+    transcript: str = ""  # a voice-over rendered without a script: what was heard in it (the subtitles' text)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResul
         raise InputError(f"seed {seed!r} must be a whole number from 0 up (it picks the blinks and head motion)")
     report = on_progress or ignore
     watch = _Stopwatch()
-    report(Progress("script", 0, 1, 0.0, "reading the script"))
+    transcribing = bool(voice and voice.startswith("recorded:") and _no_text(script))
+    report(Progress("script", 0, 1, 0.0, "transcribing the voice-over" if transcribing else "reading the script"))
     job = _prepare(script, template, avatar, voice, out, fields, allow_unconsented, height_px)
     watch.lap("script")
     report(Progress("speech", 0, 1, 0.02, f"synthesising {len(job.script.sentences)} sentences with {job.voice}"))
@@ -115,7 +118,7 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResul
     report(Progress("motion", 0, 1, 0.08, "planning lip-sync and expressions"))
     plan = _plan(job, spoken, seed)
     audio = _soundtrack(job, spoken, plan, seed)
-    rate_hz, timing = spoken.rate_hz, spoken.timing
+    rate_hz, timing, confidence = spoken.rate_hz, spoken.timing, spoken.confidence
     spoken = None  # so no full-length array stays in memory while frames are made (#7)
     watch.lap("motion")
 
@@ -148,7 +151,8 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResul
     cover.write_cover(comp.kept if comp.kept is not None else frame, jpg)
     report(Progress("done", 1, 1, 1.0, f"wrote {job.out}"))
     return RenderResult(job.out, srt, n / tpl.fps, n, tpl.fps, job.voice, template, avatar, watch.timings,
-                        tuple(job.warnings), cover=jpg, vtt=vtt, timing=timing)
+                        tuple(job.warnings), cover=jpg, vtt=vtt, timing=timing, confidence=confidence,
+                        transcript=job.transcript)
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,7 @@ class _Job:
     avatar: object        # avatar.Avatar, at the size it is shown
     out: Path
     warnings: list[str]   # grows as the render goes (speech, consent)
+    transcript: str = ""  # the text heard in a voice-over given without a script
 
 
 @dataclass(frozen=True)
@@ -186,8 +191,14 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
             and Path(script.strip()).is_file():  # a str is the script's text: the path itself would be read aloud
         raise InputError(f"the script {script.strip()!r} is the path of a file: pass Path({script.strip()!r}) to render "
                          "that file (a str is taken as the script's text)")
-    parsed = script if isinstance(script, Script) else (
-        load_script(script) if isinstance(script, Path) else parse_script(script))
+    transcript = ""
+    if voice and voice.startswith("recorded:") and _no_text(script):  # a voice-over alone: its words are the script
+        engine = speech.get_engine(voice)
+        transcript = engine.transcribe()
+        parsed = parse_script(transcript, source=f"the transcript of {engine.path.name}")
+    else:
+        parsed = script if isinstance(script, Script) else (
+            load_script(script) if isinstance(script, Path) else parse_script(script))
     av = avatars.load_avatar(avatar)
     voice_name = voice or parsed.fields.get("voice") or _pack_voice(av, parsed.language) or DEFAULT_VOICES[parsed.language]
     engine = speech.cached(speech.get_engine(voice_name))  # content-hash cache (XIAONUAN_CACHE=off disables)
@@ -204,7 +215,19 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     if engine.language and engine.language != parsed.language:  # "" speaks anything (a recorded voice-over)
         warnings.append(f"voice {voice_name} speaks {engine.language} but the script looks like {parsed.language}")
     warnings += _voice_warnings(parsed, voice_name, engine.language)
-    return _Job(parsed, voice_name, engine, tpl, values, av, _output_path(out), warnings)
+    return _Job(parsed, voice_name, engine, tpl, values, av, _output_path(out), warnings, transcript)
+
+
+def _no_text(script) -> bool:
+    """True for an empty script: "" (or None), or a script file holding only white space."""
+    if script is None or (isinstance(script, str) and not script.strip()):
+        return True
+    if isinstance(script, Path) and script.is_file():
+        try:
+            return not script.read_text(encoding="utf-8-sig").strip()
+        except (OSError, UnicodeDecodeError):
+            return False  # load_script says what is wrong with it
+    return False
 
 
 def _pack_voice(av, language: str) -> str | None:

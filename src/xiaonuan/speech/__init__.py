@@ -58,6 +58,7 @@ class Speech:
     exact_timing: bool  # False when timing is aligned or estimated (a voice-over), so it is never faked silently
     warnings: tuple[str, ...] = ()  # findings a user should see (e.g. a clipped voice-over)
     timing: str = ""  # where the timing comes from: one of TIMINGS; "" → "exact" or "estimated" by exact_timing
+    confidence: float | None = None  # a voice-over's alignment confidence (0..1: share of the script heard); else None
 
     def __post_init__(self) -> None:
         if not self.timing:

@@ -138,7 +138,7 @@ class _Mapper:
 
     def span(self, start: int, end: int, sentence: int) -> tuple[int, int]:
         a, b = self._at(start, False, sentence), self._at(end, True, sentence)
-        return _snap(a, max(a, b), self.voiced, self.rate)
+        return snap(a, max(a, b), self.voiced, self.rate)
 
     def timelines(self, ref: Speech):
         """Phonemes, words and sentences of `ref` carried onto the target.
@@ -165,7 +165,7 @@ class _Mapper:
             Timeline(self.rate, tuple(sentences))
 
 
-def _snap(a: int, b: int, voiced: np.ndarray, rate_hz: int) -> tuple[int, int]:
+def snap(a: int, b: int, voiced: np.ndarray, rate_hz: int) -> tuple[int, int]:
     """Trim the silence off both ends of the span [a, b): speech starts where the voice does.
 
     A pause the speaker adds is matched to whatever reference frame sounds nearest (often the

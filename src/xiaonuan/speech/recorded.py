@@ -1,15 +1,16 @@
 """A recorded voice-over: the user's WAV/MP3 plus the script text → Speech timed to the voice.
 
 Voice name: `recorded:/path/to/voice.wav` (any format ffmpeg reads). The recording is the
-timing, so `pauses_ms` and `lead_ms` are ignored. The script is force-aligned to the recording
-(speech/align.py: eSpeak says the same text, DTW maps its exact phonemes and words onto the
-voice), so subtitles follow the words and the mouth follows the phonemes: `timing="aligned"`.
-When the alignment is poor (the recording does not read the script), timing is estimated
-instead: sentence boundaries go into the pauses that best match where the text's length says
-they should fall (a small dynamic programme that also prefers longer pauses), words are spread
-over the voiced frames of their sentence by syllable count, and there are no phonemes, so the
-mouth is driven from the audio itself (motion/audio.py), never from made-up phonemes.
-Either way `exact_timing=False`.
+timing, so `pauses_ms` and `lead_ms` are ignored. Whisper (speech/whisper.py) hears the words
+in the recording and the script's own text is aligned onto them (speech/wordalign.py), so
+subtitles follow the words and the mouth follows the script's phonemes: `timing="aligned"`.
+Where Whisper hears too little of anything, the eSpeak-DTW aligner (speech/align.py) may still
+align it. When neither can be trusted (the recording does not read the script), timing is
+estimated instead: sentence boundaries go into the pauses that best match where the text's length
+says they should fall (a small dynamic programme that also prefers longer pauses), words are
+spread over the voiced frames of their sentence by syllable count, and there are no phonemes, so
+the mouth is driven from the audio itself (motion/audio.py), never from made-up phonemes.
+Either way `exact_timing=False`. With no script at all, `transcribe_voiceover` gives the text.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ MIN_VOICEOVER_S = 0.3        # shorter than this cannot carry a sentence
 SILENT_PEAK = 10 ** (-50 / 20)  # a recording whose loudest sample is below -50 dBFS holds no speech
 CLIP_LEVEL = 0.999           # a sample at (or past) full scale
 CLIPPED_SHARE = 0.001        # more clipped samples than this is audible distortion
+MAX_VOICEOVER_S = 30 * 60    # a longer recording is refused (it would be a 30-minute video: cut it into parts)
+SENTENCE_PAUSE_S = 0.45      # a transcript's words this far apart end a sentence …
+COMMA_PAUSE_S = 0.2          # … and this far apart, a clause (Chinese: Whisper base writes none)
+LONG_PAUSE_S = 0.8           # other languages keep Whisper's own punctuation; only a pause this long adds a full stop
 _UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z0-9']+")
 VERSION = "recorded-2"
 
@@ -56,16 +61,34 @@ class RecordedEngine:
                    rate_wpm: int | None = None, lexicon=None, **_ignored) -> Speech:
         from ..script import detect_language
 
-        samples = read_audio(self.path, RATE_HZ)
+        samples = read_audio(self.path, RATE_HZ, max_s=MAX_VOICEOVER_S + 1)
         warnings = check_level(samples, self.path)
-        speech = timed_recording(samples, RATE_HZ, sentences, self.name, language=detect_language(" ".join(sentences)),
+        speech = timed_voiceover(samples, RATE_HZ, sentences, self.name, language=detect_language(" ".join(sentences)),
                                  lexicon=lexicon, what=f"the voice-over {self.path.name}")
         return dataclasses.replace(speech, warnings=warnings + speech.warnings)
 
+    def transcribe(self) -> str:
+        """What the recording says, as script text: Chinese in simplified characters, punctuation from its
+        pauses (Whisper base writes little of its own in Chinese). VoiceError when nothing is heard."""
+        from .whisper import transcribe
+
+        samples = read_audio(self.path, RATE_HZ, max_s=MAX_VOICEOVER_S + 1)
+        check_level(samples, self.path)
+        heard = transcribe(samples, RATE_HZ, None)
+        text = transcript_text(heard, samples, RATE_HZ)
+        if not _UNIT.search(text):
+            raise VoiceError(f"no words were heard in the voice-over {self.path.name} (Whisper took it for "
+                             f"{heard.language or 'no language'}): check that it holds speech, or give its script")
+        return text
+
 
 def check_level(samples: np.ndarray, path: Path) -> tuple[str, ...]:
-    """VoiceError for a voice-over too short or silent to drive a face; a warning when it is clipped."""
+    """VoiceError for a voice-over too short, too long or silent to drive a face; a warning when it is clipped."""
     duration_s = len(samples) / RATE_HZ
+    if duration_s > MAX_VOICEOVER_S:
+        raise VoiceError(f"the voice-over {path.name} lasts more than {MAX_VOICEOVER_S // 60} minutes: cut it into "
+                         f"parts of at most {MAX_VOICEOVER_S // 60} minutes (e.g. ffmpeg -i IN -ss START -t 600 OUT.wav) "
+                         "and render one video per part")
     if duration_s < MIN_VOICEOVER_S:
         raise VoiceError(f"the voice-over {path.name} lasts {duration_s:.2f} s; at least {MIN_VOICEOVER_S} s of "
                          "speech is needed: check the file")
@@ -81,12 +104,14 @@ def check_level(samples: np.ndarray, path: Path) -> tuple[str, ...]:
     return ()
 
 
-def read_audio(path: Path, rate_hz: int) -> np.ndarray:
-    """Mono float32 at `rate_hz`, decoded by the ffmpeg binary from imageio-ffmpeg."""
+def read_audio(path: Path, rate_hz: int, max_s: float | None = None) -> np.ndarray:
+    """Mono float32 at `rate_hz`, decoded by the ffmpeg binary from imageio-ffmpeg; at most `max_s` seconds
+    (so a 2-hour file is not decoded whole only to be refused)."""
     import imageio_ffmpeg
 
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate_hz),
-           "-f", "f32le", "-"]
+    limit = ["-t", f"{max_s:.3f}"] if max_s is not None else []
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", *limit, "-ac", "1",
+           "-ar", str(rate_hz), "-f", "f32le", "-"]
     proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0 or not proc.stdout:
         err = proc.stderr.decode("utf-8", "replace")
@@ -233,3 +258,106 @@ def timed_recording(samples: np.ndarray, rate_hz: int, sentences: Sequence[str],
     return dataclasses.replace(estimated, warnings=(f"{what} could not be aligned with the script's words: {problem}. "
                                         "Subtitles are timed from its pauses and the mouth follows its loudness; "
                                         "check that it reads the script's text",))
+
+
+def transcript_text(heard, samples: np.ndarray, rate_hz: int) -> str:
+    """Whisper's words as script text. Chinese: simplified characters, a sentence end (。) where the voice
+    pauses SENTENCE_PAUSE_S, a comma (，) at a shorter pause or where Whisper ended a segment. Other
+    languages keep Whisper's own punctuation, with a full stop added at a LONG_PAUSE_S pause."""
+    from .wordalign import fold_chinese
+
+    words = [w for w in heard.words if w.text.strip()]
+    if not words:
+        return ""
+    zh = heard.language in ("zh", "yue")
+    pauses = [(a * HOP_S, b * HOP_S) for a, b in _pauses(voiced_mask(frame_db(samples, rate_hz)))]
+    seg_ends = {round(e, 2) for _, e, _ in heard.segments}
+    gaps_s = _pause_after(words, pauses)
+    out = []
+    for i, w in enumerate(words):
+        text = fold_chinese(w.text) if zh else w.text
+        out.append(text.strip() if zh else text)
+        if i + 1 == len(words) or re.search(r"[,.!?;:，。！？；：、…]$", text.strip()):
+            continue
+        gap_s = gaps_s[i]
+        if gap_s >= (SENTENCE_PAUSE_S if zh else LONG_PAUSE_S):
+            out.append("。" if zh else ".")
+        elif zh and (gap_s >= COMMA_PAUSE_S or round(w.end_s, 2) in seg_ends):
+            out.append("，")
+    text = "".join(out).strip()
+    if zh:  # Whisper's ASCII punctuation between Chinese characters → full-width
+        text = text.translate(str.maketrans({",": "，", "?": "？", "!": "！", ";": "；", ":": "："}))
+        text = re.sub(r"(?<=[\u4e00-\u9fff])\.", "。", text)
+    if text and not re.search(r"[.!?。！？…]$", text):
+        text += "。" if zh else "."
+    return text
+
+
+def _pause_after(words, pauses: list[tuple[float, float]]) -> np.ndarray:
+    """Per word, the length (s) of the pause after it: each pause of the voice goes to the word boundary
+    nearest its middle (Whisper's word times touch each other across pauses)."""
+    bounds = np.array([(w.end_s + n.start_s) / 2 for w, n in zip(words[:-1], words[1:])])
+    gap = np.zeros(len(words))
+    for a, b in pauses:
+        if len(bounds):
+            i = int(np.argmin(np.abs(bounds - (a + b) / 2)))
+            if abs(bounds[i] - (a + b) / 2) < 0.5:
+                gap[i] = max(gap[i], b - a)
+    return gap
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing a voice-over: Whisper (speech/wordalign.py) first, the eSpeak-DTW aligner where Whisper heard little or
+# part of the script, else estimated.
+
+SECONDS_PER_SYLLABLE = 0.25  # a news reader's pace, slow end (a Chinese character, ~3 Latin letters)
+CAP_FACTOR, CAP_EXTRA_S = 3.0, 20.0  # transcribe at most this × the script's reading time + this
+# The eSpeak-DTW aligner (speech/align.py, with its own check against wrong texts) is tried where Whisper heard
+# fewer tokens than HEARD_LITTLE × the script's, or matched at least PARTIAL_CONFIDENCE of them: a voice it
+# hears badly (a synthetic Mandarin voice scores 0.4). A wrong script scores under 0.05 and is never tried.
+HEARD_LITTLE = 0.3
+PARTIAL_CONFIDENCE = 0.2
+
+
+def transcription_cap_s(sentences: Sequence[str]) -> float:
+    """How much of a recording is worth transcribing for this script (a 2-hour file under one sentence is not)."""
+    return CAP_FACTOR * SECONDS_PER_SYLLABLE * sum(_syllables(s) for s in sentences) + CAP_EXTRA_S
+
+
+def timed_voiceover(samples: np.ndarray, rate_hz: int, sentences: Sequence[str], voice: str, *, language: str,
+                    lexicon=None, what: str = "the voice-over") -> Speech:
+    """Speech for a recording of `sentences`: Whisper-aligned, else DTW-aligned where Whisper heard little or
+    part of the script (a voice it hears badly), else estimated with a warning. `timing` says which;
+    `confidence` is the share of the script Whisper heard."""
+    from .whisper import transcribe
+    from .wordalign import MIN_CONFIDENCE, align_words, fold_chinese, heard_tokens
+
+    duration_s = len(samples) / rate_hz
+    cap_s = min(duration_s, transcription_cap_s(sentences))
+    transcript = transcribe(samples, rate_hz, "zh" if language == "zh" else None, max_s=cap_s)
+    aligned = align_words(transcript, sentences, language, len(samples), rate_hz,
+                          voiced_mask(frame_db(samples, rate_hz)), lexicon=lexicon)
+    notes = []
+    if cap_s < duration_s - 1.0:
+        notes.append(f"{what} lasts {duration_s:.0f} s but the script reads in about "
+                     f"{cap_s / CAP_FACTOR:.0f} s: only its first {cap_s:.0f} s were searched for the words, and the "
+                     "video runs as long as the recording; trim the recording or give the whole script")
+    if aligned.ok:
+        return Speech(samples.astype(np.float32), rate_hz, aligned.phonemes, aligned.words, aligned.sentences, voice,
+                      exact_timing=False, timing="aligned", warnings=tuple(notes), confidence=aligned.confidence)
+    heard = heard_tokens(transcript, language)[0]
+    if len(heard) < HEARD_LITTLE * max(aligned.total, 1) or aligned.confidence >= PARTIAL_CONFIDENCE:
+        fallback = timed_recording(samples, rate_hz, sentences, voice, language=language, lexicon=lexicon, what=what)
+        if fallback.timing == "aligned":
+            return dataclasses.replace(fallback, warnings=tuple(notes) + fallback.warnings, confidence=aligned.confidence)
+    said = "".join(w.text for w in transcript.words).strip()
+    said = fold_chinese(said) if transcript.language == "zh" else said
+    said = said[:60] + ("…" if len(said) > 60 else "")
+    problem = (f"only {aligned.confidence:.0%} of the script's words were heard in it (alignment confidence "
+               f"{aligned.confidence:.2f} < {MIN_CONFIDENCE}; Whisper heard {said!r}"
+               + (f", in {transcript.language}" if transcript.language != language else "") + ")"
+               if said else f"no words were heard in it (alignment confidence 0 < {MIN_CONFIDENCE})")
+    estimated = estimate_timing(samples, rate_hz, sentences, voice)
+    return dataclasses.replace(estimated, confidence=aligned.confidence, warnings=tuple(notes) + (
+        f"{what} could not be aligned with the script: {problem}. Subtitles are timed from its pauses and the "
+        "mouth follows its loudness; check that it reads the script's text",))
