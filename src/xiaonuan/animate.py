@@ -33,6 +33,7 @@ from xiaonuan.avatar import Avatar
 from xiaonuan.face import mesh
 from xiaonuan.face.blend import blend_crop, feather_mask
 from xiaonuan.face.mouth import MouthStyle, fill_mouth, mouth_style
+from xiaonuan.face.seam import compensated_fade
 from xiaonuan.face.warp import CropBox, PiecewiseAffineWarper, WarpMesh, build_warp_mesh
 from xiaonuan.motion.track import MotionFrame, MotionTrack
 from xiaonuan.types import Frame, Landmarks
@@ -486,9 +487,15 @@ def _animate_clip(avatar: Avatar, motion: MotionTrack) -> Iterator[Frame]:
     try:
         for i, st in enumerate(steps):
             if st.w_b > 0:
-                cv2.addWeighted(reader_a.frame(st.a), 1.0 - st.w_b, reader_b.frame(st.b), st.w_b, 0.0, dst=frame)
-                lm = (1.0 - st.w_b) * clip.landmarks[st.a] + st.w_b * clip.landmarks[st.b]
                 has_face = bool(clip.found[st.a] and clip.found[st.b])
+                if has_face:      # both faces moved onto the landmarks between them: no double face (#17)
+                    # the raw landmarks fit the pixels; the smoothed ones (blended) drive the lips
+                    compensated_fade(reader_a.frame(st.a), reader_b.frame(st.b), clip.raw[st.a], clip.raw[st.b],
+                                     st.w_b, frame)
+                    lm = (1.0 - st.w_b) * clip.landmarks[st.a] + st.w_b * clip.landmarks[st.b]
+                else:
+                    cv2.addWeighted(reader_a.frame(st.a), 1.0 - st.w_b, reader_b.frame(st.b), st.w_b, 0.0, dst=frame)
+                    lm = (1.0 - st.w_b) * clip.landmarks[st.a] + st.w_b * clip.landmarks[st.b]
             else:
                 np.copyto(frame, reader_a.frame(st.a))
                 lm = clip.landmarks[st.a]

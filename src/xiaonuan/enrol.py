@@ -223,7 +223,7 @@ def remove_avatar(name: str, root: Path | None = None) -> Path:
 
 def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]:
     from xiaonuan.avatar import smooth_track
-    from xiaonuan.loop import plan_loop
+    from xiaonuan.loop import plan_on_pixels
 
     t = time.perf_counter()
     size, fps, n_source = normalise_video(src, out / "source.mp4")
@@ -248,8 +248,9 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
     t = time.perf_counter()
     smooth = smooth_track(m.landmarks, m.found)
     neutral = _neutral_frame(smooth, m.found)
-    plan = plan_loop(smooth, m.found)
+    plan = plan_on_pixels(out / "source.mp4", size, fps, smooth, m.found, m.landmarks)
     timings["plan_s"] = time.perf_counter() - t
+    issues.extend(_seam_issues(plan))
     ref = _read_frame(out / "source.mp4", neutral, size)
     _write_png(out / "reference.png", ref)
     save_track(out / "landmarks.npz", m)
@@ -262,6 +263,19 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
               "neutral_frame": int(neutral), "face_box": box, "loop": plan.to_dict(), "mouth": mouth}
     report = EnrolReport(tuple(issues), len(m.found), int(m.found.sum()), _median_eye(m), int(neutral), plan.to_dict())
     return report, fields
+
+
+def _seam_issues(plan) -> list[QualityIssue]:
+    """What the loop seam will look like, measured on rendered pixels (loop.plan_on_pixels)."""
+    from xiaonuan.loop import MAX_SEAM_PIXEL_RATIO
+
+    ratio = plan.seam_pixel_ratio
+    if ratio is None or ratio <= MAX_SEAM_PIXEL_RATIO:
+        return []
+    return [QualityIssue("seam_visible", "warning",
+                         f"The face changes {ratio:.1f}× more across the loop seam than between ordinary frames, so "
+                         "a jump may show where the clip repeats; record a clip that ends as it began (same pose, "
+                         "mouth closed) or a longer one.")]
 
 
 def _length_issues(n_frames: int, fps: int) -> list[QualityIssue]:
