@@ -50,3 +50,20 @@ def test_loop_plan_keeps_its_pixel_ratio():
     assert loop.LoopPlan.from_dict(plan.to_dict()) == plan
     old = {k: v for k, v in plan.to_dict().items() if k != "seam_pixel_ratio"}     # a pack enrolled before
     assert loop.LoopPlan.from_dict(old).seam_pixel_ratio is None
+
+
+def test_lab_colour_transfer_matches_mean_and_contrast_on_the_ring(portrait):
+    """A sample darker, redder and flatter than the frame (a low-contrast clip's patch) is brought back to the
+    frame's colour on the blend ring: mean and spread, where a mean offset leaves the contrast wrong."""
+    from xiaonuan.face.samples import match_colour
+
+    cur = portrait.image[300:420, 250:420].astype(np.float32)
+    smp = np.clip((cur - cur.mean((0, 1))) * 0.75 + cur.mean((0, 1)) * np.float32([0.92, 0.85, 0.85])
+                  + np.float32([12, -4, -4]), 0, 255)
+    ring = np.zeros(cur.shape[:2], bool)
+    ring[:12], ring[-12:], ring[:, :12], ring[:, -12:] = True, True, True, True
+    matched = match_colour(smp, cur, ring)
+    offset = smp + (cur[ring].mean(0) - smp[ring].mean(0))
+    err_lab = np.abs(matched - cur).mean()
+    err_offset = np.abs(offset - cur).mean()
+    assert err_lab < 3.0 and err_lab < 0.6 * err_offset, (err_lab, err_offset)

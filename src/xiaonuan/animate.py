@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -32,7 +33,7 @@ import numpy as np
 from xiaonuan.avatar import Avatar
 from xiaonuan.face import mesh
 from xiaonuan.face.blend import blend_crop, feather_mask
-from xiaonuan.face.mouth import MouthStyle, fill_mouth, mouth_style
+from xiaonuan.face.mouth import MouthStyle, fill_mouth, mouth_style, teeth_from_samples
 from xiaonuan.face.seam import compensated_fade
 from xiaonuan.face.warp import CropBox, PiecewiseAffineWarper, WarpMesh, build_warp_mesh
 from xiaonuan.motion.track import MotionFrame, MotionTrack
@@ -534,6 +535,10 @@ class _ClipLips:
         if bank is not None:
             from xiaonuan.face.samples import SampleMouth, choose_samples, mouth_shape
 
+            teeth = teeth_from_samples(bank.patches, bank.landmarks - bank.origins[:, None], rig.eye_px)
+            if teeth is not None:     # the drawn interior shows the presenter's own teeth (#17)
+                self.rig = rig = dataclasses.replace(
+                    rig, mouth=dataclasses.replace(rig.mouth, teeth_rgb=tuple(float(v) for v in teeth)))
             self.sampler = SampleMouth(bank, rig.warp_mesh.triangles, rig.base, rig.eye_px)
             self.abs_weight = _absolute_weight(rig)
             targets = np.array([mouth_shape(rig.base + self.displacement(motion.frame(i)))
