@@ -288,14 +288,16 @@ def match_colour(smp: np.ndarray, cur: np.ndarray, ring: np.ndarray) -> np.ndarr
     """`smp` (h, w, 3 float32 RGB) with its colour moved onto `cur`'s: Lab mean and spread per channel
     matched on the ring of pixels where the two are blended (issue 17: a mean offset alone left a light
     halo and over-red lips on a low-contrast clip). Bounded, so a sample is never recoloured wholesale."""
-    s_lab = cv2.cvtColor(np.clip(smp, 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
-    c_lab = cv2.cvtColor(np.clip(cur, 0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
-    s_ring, c_ring = s_lab[ring], c_lab[ring]
+    # float Lab (L 0..100, a/b about -128..127) is converted directly: no uint8 round trips
+    s_lab = cv2.cvtColor(smp * np.float32(1 / 255), cv2.COLOR_RGB2LAB)
+    c_ring = cv2.cvtColor(cur[ring][None] * np.float32(1 / 255), cv2.COLOR_RGB2LAB)[0]   # the ring only
+    s_ring = s_lab[ring]
     mu_s, mu_c = s_ring.mean(axis=0), c_ring.mean(axis=0)
-    gain = np.clip(c_ring.std(axis=0) / np.maximum(s_ring.std(axis=0), 1.0), *COLOUR_GAIN_RANGE)
-    shift = np.clip(mu_c - mu_s, -MAX_COLOUR_SHIFT, MAX_COLOUR_SHIFT)
-    out = (s_lab - mu_s) * gain + mu_s + shift
-    return cv2.cvtColor(np.clip(out + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB).astype(np.float32)
+    gain = np.clip(c_ring.std(axis=0) / np.maximum(s_ring.std(axis=0), 0.4), *COLOUR_GAIN_RANGE)
+    lim = MAX_COLOUR_SHIFT * np.float32([100 / 255, 1.0, 1.0])       # the limit in grey levels, on L's scale
+    shift = np.clip(mu_c - mu_s, -lim, lim)
+    out = cv2.cvtColor((s_lab - mu_s) * gain + (mu_s + shift), cv2.COLOR_LAB2RGB)
+    return np.clip(out * np.float32(255), 0, 255)
 
 
 def _thin_plate(dst: np.ndarray, src: np.ndarray, x0: int, y0: int, x1: int, y1: int, unit: float) -> np.ndarray:
