@@ -189,7 +189,7 @@ def test_drawn_interior_is_narrow_at_the_corners(avatar):
     upper[0, 1] = lower[0, 1] = upper[-1, 1] = lower[-1, 1] = 57.5
     fill_mouth(crop, upper, lower, 140.0, mouth_style(avatar.image, avatar.landmarks))
     assert crop[60, 100].mean() < 150                     # dark in the middle
-    assert crop[68, 46].mean() > 185                      # near the corner the lips' own pixels remain
+    assert crop[68, 46].mean() > 150                      # near the corner: lip colour, not the cavity
 
 
 def test_teeth_colour_comes_from_the_presenters_samples():

@@ -32,8 +32,8 @@ CAVITY_DEPTH_DARKEN = 0.55        # the back of the mouth is this much darker th
 TEETH_TOP_SHADOW = 0.35           # upper teeth are this much darker just under the lip
 TEETH_SIDE_FADE = (0.25, 0.65)    # teeth fade into the dark between these shares of the mouth half-width
 SEPARATION_DARKEN = 0.06          # darkening of the lines between teeth (stronger reads as separate fangs)
-CORNER_TAPER = (0.55, 0.95)       # the drawn interior fades out towards the corners between these shares of
-                                  # the half-width: a real opening is lens-shaped, not a wide dark grin
+CORNER_TAPER = (0.5, 0.92)        # the drawn interior turns to lip colour towards the corners between these
+                                  # shares of the half-width: a real opening is lens-shaped, not a wide dark grin
 EDGE_SOFTEN_SIGMA_PX = 0.6        # blur of the polygon mask's edge
 INTERIOR_BLUR_PX = 0.5           # the drawn interior is softened to match the photo's sharpness
 # Default colours (sRGB) for a neutrally lit face; scaled by the avatar's skin brightness.
@@ -221,8 +221,16 @@ def fill_mouth(crop: Frame, upper_px: np.ndarray, lower_px: np.ndarray, eye_px: 
 
     img = cv2.GaussianBlur(img, (0, 0), INTERIOR_BLUR_PX)
     roi = crop[region]
-    m = (mask * (1.0 - _smoothstep(rel_u, *CORNER_TAPER)))[..., None]
-    roi[...] = np.clip(img * m + roi.astype(np.float32) * (1.0 - m) + 0.5, 0, 255).astype(np.uint8)
+    # towards the corners the opening closes: lip colour (the median just outside the opening, flat —
+    # the warped pixels there are lips stretched into streaks) instead of cavity
+    taper = _smoothstep(rel_u, *CORNER_TAPER)
+    ring = (cv2.dilate(mask8, np.ones((5, 5), np.uint8)) > 127) & (mask8 <= 127)
+    base = roi.astype(np.float32)
+    if ring.sum() >= 8 and float(taper.max()) > 0:
+        lip = np.median(roi[ring].astype(np.float32), axis=0) * np.float32(0.85)   # in the lips' shadow
+        img = img + (lip - img) * taper[..., None]
+    m = mask[..., None]
+    roi[...] = np.clip(img * m + base * (1.0 - m) + 0.5, 0, 255).astype(np.uint8)
     if seam_region is None:
         return region
     return (slice(min(y0, seam_region[0].start), max(y1, seam_region[0].stop)),
