@@ -21,7 +21,7 @@ def test_default_avatar_loads():
     assert av.image.dtype == np.uint8 and av.image.shape[2] == 3
     assert av.landmarks.shape == (478, 2) and av.landmarks.dtype == np.float32
     assert "public domain" in av.attribution.lower() and av.consent
-    assert av.default_voice == "espeak:cmn"
+    assert av.default_voice == "kokoro:xiaonuan-f"
     assert "default" in available_avatars()
 
 

@@ -376,3 +376,47 @@ def test_a_rotation_tag_is_applied_without_a_library_warning(face, tmp_path, cap
     with caplog.at_level(logging.WARNING, logger="imageio_ffmpeg"):
         library.warning("something else")                              # its other messages still pass
     assert "something else" in caplog.text
+
+
+def test_a_tall_clip_is_cropped_around_the_head_at_the_source_resolution(tmp_path):
+    """Issue 17: a 1080x1920 clip whose face is small is not scaled to 1280 px on its long side (the face
+    losing a third of its pixels): the pack is the head region cropped from the source, at most the cap."""
+    from xiaonuan.enrol import MAX_SIDE_PX, Measurement, _head_region, normalise_video
+    from xiaonuan.face import mesh
+
+    src = write_video(tmp_path / "tall.mp4", [np.full((1920, 1080, 3), 90, np.uint8)] * 3)
+    base = load_avatar("default").landmarks
+    c = base.mean(0)
+    # measured on the 720x1280 normalised clip: a face 50 px between the eyes around (360, 400)
+    lm = ((base - c) * (50 / mesh.eye_distance_px(base)) + np.float32([360, 400]))[None].repeat(4, 0)
+    m = Measurement(lm.astype(np.float32), np.ones(4, bool), np.ones(4, np.int8), np.full(4, 120.0, np.float32),
+                    np.full(4, 20.0, np.float32), (720, 1280))
+    x, y, w, h = _head_region(m, (720, 1280), src, 0)
+    oval = lm[0, list(mesh.FACE_OVAL)] * 1.5                    # source px
+    assert x <= oval[:, 0].min() and x + w >= oval[:, 0].max() and y <= oval[:, 1].min() and y + h >= oval[:, 1].max()
+    assert max(w, h) <= MAX_SIDE_PX and h < 1920                # the head region, kept at the source's resolution
+    size, _, _ = normalise_video(src, tmp_path / "out.mp4", 0, (x, y, w, h))
+    assert size == (w, h)
+    whole = Measurement(lm * 0 + np.float32([360, 640]) + (lm - lm.mean(1, keepdims=True)) * 8, m.found, m.n_faces,
+                        m.luma, m.sharpness, m.size)
+    assert _head_region(whole, (720, 1280), src, 0) is None    # a face filling the frame: nothing to gain
+
+
+def test_record_closer_only_when_it_helps_and_a_low_chin_is_warned():
+    from xiaonuan.enrol import Measurement, _edge_issues, _resolution_notes, quality_issues
+    from xiaonuan.face import mesh
+
+    base = load_avatar("default").landmarks
+    lm = ((base - base.mean(0)) * (100 / mesh.eye_distance_px(base)) + np.float32([360, 400]))[None].repeat(3, 0)
+    m = Measurement(lm.astype(np.float32), np.ones(3, bool), np.ones(3, np.int8), np.full(3, 120.0, np.float32),
+                    np.full(3, 20.0, np.float32), (720, 1280))
+    issues = quality_issues(m, FPS)
+    small = [i for i in issues if i.code == "face_small"]
+    assert small and small[0].severity == "warning" and "record closer" in small[0].message
+    assert _resolution_notes(issues, m, 1.0) == issues                       # the source had no more pixels
+    kept = [i for i in _resolution_notes(issues, m, 1.8) if i.code == "face_small"]
+    assert kept[0].severity == "info" and "record closer" not in kept[0].message    # it had: no such advice
+    chin = float(lm[0, list(mesh.FACE_OVAL), 1].max())
+    assert _edge_issues(m, (720, 1280)) == []
+    low = _edge_issues(m, (720, int(chin) + 20))
+    assert [i.code for i in low] == ["chin_low"] and low[0].severity == "warning"

@@ -177,3 +177,30 @@ def test_mediapipe_prints_nothing_on_stderr():
     assert run.returncode == 0, run.stderr
     # TFLite's "Created … XNNPACK delegate" and glog's "W0000 … Feedback manager …", on every enrolment
     assert "XNNPACK" not in run.stderr and "W0000" not in run.stderr and "NORM_RECT" not in run.stderr, run.stderr
+
+
+def test_drawn_interior_is_narrow_at_the_corners(avatar):
+    """Issue 17: no wide dark grin — towards the mouth corners the drawn interior fades back to the lips'
+    own pixels, so the opening is lens-shaped whatever the target polygon's shape."""
+    crop = np.full((120, 200, 3), 200, np.uint8)
+    xs = np.linspace(40, 160, 11)
+    upper = np.stack([xs, np.full(11, 40.0)], 1).astype(np.float32)     # a boxy, wide-open target
+    lower = np.stack([xs, np.full(11, 75.0)], 1).astype(np.float32)
+    upper[0, 1] = lower[0, 1] = upper[-1, 1] = lower[-1, 1] = 57.5
+    fill_mouth(crop, upper, lower, 140.0, mouth_style(avatar.image, avatar.landmarks))
+    assert crop[60, 100].mean() < 150                     # dark in the middle
+    assert crop[68, 46].mean() > 150                      # near the corner: lip colour, not the cavity
+
+
+def test_teeth_colour_comes_from_the_presenters_samples():
+    from xiaonuan.face.mouth import teeth_from_samples
+
+    lm = np.zeros((1, mesh.N_LANDMARKS, 2), np.float32)
+    xs = np.linspace(10, 70, 11)
+    lm[0, list(mesh.LIPS_INNER_UPPER)] = np.stack([xs, np.full(11, 20.0)], 1)
+    lm[0, list(mesh.LIPS_INNER_LOWER)] = np.stack([xs, np.full(11, 40.0)], 1)
+    patch = np.full((1, 60, 80, 3), (60, 20, 20), np.uint8)
+    patch[0, 20:28, 20:60] = (210, 200, 170)                          # yellowish teeth under the upper lip
+    teeth = teeth_from_samples(patch, lm, 100.0)
+    assert teeth is not None and np.allclose(teeth, (210, 200, 170), atol=2)
+    assert teeth_from_samples(patch, np.zeros_like(lm), 100.0) is None  # closed lips: no teeth to read

@@ -9,7 +9,7 @@ import numpy as np
 
 from xiaonuan import animate
 from xiaonuan.avatar import load_avatar
-from xiaonuan.face import mesh
+from xiaonuan.face import mesh, track
 
 
 def _clip(open_gaps_eye: list[float], n_closed: int = 40) -> SimpleNamespace:
@@ -28,18 +28,18 @@ def _clip(open_gaps_eye: list[float], n_closed: int = 40) -> SimpleNamespace:
 
 
 def test_the_jaw_range_is_the_presenters_own():
-    narrow = animate.own_jaw_gap_eye(_clip([0.05] * 60))
-    wide = animate.own_jaw_gap_eye(_clip([0.1] * 60))
-    assert abs(narrow - 0.05 / animate.TYPICAL_OPEN_JAW) < 1e-3 and abs(wide - 2 * narrow) < 1e-3
+    narrow = track.own_jaw_gap_eye(_clip([0.05] * 60), animate.LIP_GAP_MAX)
+    wide = track.own_jaw_gap_eye(_clip([0.1] * 60), animate.LIP_GAP_MAX)
+    assert abs(narrow - 0.05 / track.TYPICAL_OPEN_JAW) < 1e-3 and abs(wide - 2 * narrow) < 1e-3
 
 
 def test_no_range_is_made_up_for_a_clip_that_does_not_talk():
-    assert animate.own_jaw_gap_eye(None) is None
-    assert animate.own_jaw_gap_eye(_clip([0.1] * 5)) is None  # too few open frames to measure
+    assert track.own_jaw_gap_eye(None, animate.LIP_GAP_MAX) is None
+    assert track.own_jaw_gap_eye(_clip([0.1] * 5), animate.LIP_GAP_MAX) is None  # too few open frames to measure
     quiet = _clip([0.1] * 60)
     quiet.talking = False
-    assert animate.own_jaw_gap_eye(quiet) is None
+    assert track.own_jaw_gap_eye(quiet, animate.LIP_GAP_MAX) is None
 
 
 def test_a_wide_mouth_never_opens_past_the_rigs_own_limit():
-    assert animate.own_jaw_gap_eye(_clip([0.5] * 60)) == animate.LIP_GAP_MAX
+    assert track.own_jaw_gap_eye(_clip([0.5] * 60), animate.LIP_GAP_MAX) == animate.LIP_GAP_MAX

@@ -54,7 +54,7 @@ NOTES = """What the figures say (the ablations were measured by hand with the sa
   correlates 0.00 with it (the motion track from the recording's sound alone, every lag within ±1.5 s), and
   so does any mouth driven from the sound, however it is timed. His gap_r and closed_agree measure that,
   not the alignment; his open_ratio is what the calibration below is for.
-- The mouth's range (animate.own_jaw_gap_eye: the presenter's median open gap from the clip's landmark
+- The mouth's range (face.track.own_jaw_gap_eye: the presenter's median open gap from the clip's landmark
   track, over the median jaw_open of a speech track's open frames) brings presenter_man's open_ratio from
   1.52 (the rig's fixed range) to 1.12; on presenter_young, whose range is close to the rig's, it goes
   1.08 → 0.99 but gap_r drops 0.39 → 0.30 (the mouth samples chosen for the narrower targets show less of

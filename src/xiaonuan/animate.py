@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -32,20 +33,16 @@ import numpy as np
 from xiaonuan.avatar import Avatar
 from xiaonuan.face import mesh
 from xiaonuan.face.blend import blend_crop, feather_mask
-from xiaonuan.face.mouth import MouthStyle, fill_mouth, mouth_style
+from xiaonuan.face.mouth import MouthStyle, fill_mouth, mouth_style, teeth_from_samples
+from xiaonuan.face.seam import compensated_fade
+from xiaonuan.face.track import own_jaw_gap_eye
 from xiaonuan.face.warp import CropBox, PiecewiseAffineWarper, WarpMesh, build_warp_mesh
 from xiaonuan.motion.track import MotionFrame, MotionTrack
 from xiaonuan.types import Frame, Landmarks
 
 # Strengths at parameter value 1, in eye distances (outer eye corners ≈ 9 cm on an adult).
 LIP_GAP_MAX = 0.28          # inner-lip gap at jaw_open = 1
-# A talking clip's own range (issue #16): the inner-lip gap at jaw_open = 1 is the presenter's median open gap
-# (frames with a gap of at least OPEN_GAP_EYE) over TYPICAL_OPEN_JAW, the median jaw_open of a speech track's
-# open frames (0.37-0.44 on the shared Mandarin, English and Portuguese recordings, aligned): the rendered mouth
-# then opens as wide as the person's does, and the track's shapes and loudness vary it within that range.
-OPEN_GAP_EYE = 0.03
-TYPICAL_OPEN_JAW = 0.4
-MIN_OPEN_FRAMES = 25        # fewer open frames than this: the range is not measured (the rig's own is kept)
+# A talking clip's own range (issue #16): face.track.own_jaw_gap_eye replaces it with the presenter's own.
 CHIN_DROP_SHARE = 0.7       # the chin drops this share of the lower lip's drop
 CORNER_DROP_SHARE = 0.2     # mouth corners drop this share of the lower lip's drop
 CORNER_IN_ON_OPEN = 0.02    # corners move in when the jaw opens wide
@@ -175,28 +172,12 @@ def build_rig(avatar: Avatar, close: bool = True) -> FaceRig:
     if not close:
         shapes["press"] = closing + _press_shape(base + closing, axes, graph)
         shapes["close"] = closing
-        jaw_gap = own_jaw_gap_eye(avatar.clip) or LIP_GAP_MAX
+        jaw_gap = own_jaw_gap_eye(avatar.clip, LIP_GAP_MAX) or LIP_GAP_MAX
         shapes["jaw"] = shapes["jaw"] * (jaw_gap / LIP_GAP_MAX)
         gap = float(np.linalg.norm(src[mesh.INNER_LIP_TOP] - src[mesh.INNER_LIP_BOTTOM])) / eye
         rest_jaw = float(np.clip(gap / jaw_gap, 0.0, 1.0))
     return FaceRig(base=base, shapes=shapes, warp_mesh=build_warp_mesh(src, avatar.size),
                    mouth=mouth_style(avatar.image, src), eye_px=eye, rest_jaw=rest_jaw, jaw_gap_eye=jaw_gap)
-
-
-def own_jaw_gap_eye(clip) -> float | None:
-    """The inner-lip gap at jaw_open = 1 calibrated to a talking clip's presenter (eye distances), from their
-    open frames in the pack's landmark track; None for a clip that does not talk or opens too rarely."""
-    if clip is None or not clip.talking:
-        return None
-    lm = clip.raw[clip.found]
-    if len(lm) == 0:
-        return None
-    eye = np.linalg.norm(lm[:, mesh.LEFT_EYE_OUTER] - lm[:, mesh.RIGHT_EYE_OUTER], axis=1)
-    gap = np.linalg.norm(lm[:, mesh.INNER_LIP_TOP] - lm[:, mesh.INNER_LIP_BOTTOM], axis=1) / np.maximum(eye, 1e-6)
-    open_gap = gap[gap >= OPEN_GAP_EYE]
-    if len(open_gap) < MIN_OPEN_FRAMES:
-        return None
-    return float(np.clip(np.median(open_gap) / TYPICAL_OPEN_JAW, OPEN_GAP_EYE / TYPICAL_OPEN_JAW, LIP_GAP_MAX))
 
 
 # --------------------------------------------------------------------------- geometry helpers
@@ -512,9 +493,15 @@ def _animate_clip(avatar: Avatar, motion: MotionTrack) -> Iterator[Frame]:
     try:
         for i, st in enumerate(steps):
             if st.w_b > 0:
-                cv2.addWeighted(reader_a.frame(st.a), 1.0 - st.w_b, reader_b.frame(st.b), st.w_b, 0.0, dst=frame)
-                lm = (1.0 - st.w_b) * clip.landmarks[st.a] + st.w_b * clip.landmarks[st.b]
                 has_face = bool(clip.found[st.a] and clip.found[st.b])
+                if has_face:      # both faces moved onto the landmarks between them: no double face (#17)
+                    # the raw landmarks fit the pixels; the smoothed ones (blended) drive the lips
+                    compensated_fade(reader_a.frame(st.a), reader_b.frame(st.b), clip.raw[st.a], clip.raw[st.b],
+                                     st.w_b, frame)
+                    lm = (1.0 - st.w_b) * clip.landmarks[st.a] + st.w_b * clip.landmarks[st.b]
+                else:
+                    cv2.addWeighted(reader_a.frame(st.a), 1.0 - st.w_b, reader_b.frame(st.b), st.w_b, 0.0, dst=frame)
+                    lm = (1.0 - st.w_b) * clip.landmarks[st.a] + st.w_b * clip.landmarks[st.b]
             else:
                 np.copyto(frame, reader_a.frame(st.a))
                 lm = clip.landmarks[st.a]
@@ -553,6 +540,10 @@ class _ClipLips:
         if bank is not None:
             from xiaonuan.face.samples import SampleMouth, choose_samples, mouth_shape
 
+            teeth = teeth_from_samples(bank.patches, bank.landmarks - bank.origins[:, None], rig.eye_px)
+            if teeth is not None:     # the drawn interior shows the presenter's own teeth (#17)
+                self.rig = rig = dataclasses.replace(
+                    rig, mouth=dataclasses.replace(rig.mouth, teeth_rgb=tuple(float(v) for v in teeth)))
             self.sampler = SampleMouth(bank, rig.warp_mesh.triangles, rig.base, rig.eye_px)
             self.abs_weight = _absolute_weight(rig)
             targets = np.array([mouth_shape(rig.base + self.displacement(motion.frame(i)))

@@ -47,8 +47,10 @@ def add(
         typer.echo(f"  frames: {r.n_frames}, face found in {r.face_frames}; {r.eye_px:.0f} px between the eyes; "
                    f"neutral frame {r.neutral_frame}")
         if r.loop:
-            typer.echo(f"  loop: {r.loop['mode']} {r.loop['loop_start']}–{r.loop['loop_end']}, seam jump "
-                       f"{r.loop['seam_jump']:.5f} vs median motion {r.loop['median_motion']:.5f} (eye distances)")
+            seam = r.loop.get("seam_pixel_ratio")
+            typer.echo(f"  loop: {r.loop['mode']} {r.loop['loop_start']}–{r.loop['loop_end']}, seam "
+                       + (f"face change {seam:.2f}× the ordinary frame-to-frame change (rendered pixels)"
+                          if seam is not None else "not measured on pixels"))
     for note in r.notes:
         typer.echo(f"  note: {note.message}")
     for w in r.warnings:

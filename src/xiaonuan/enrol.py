@@ -49,6 +49,10 @@ SHORT_CLIP_S = 10.0           # shorter clips are enrolled with a warning (the l
 ENCODE_CRF = 16               # near-lossless: the pack's video is the presenter's picture from now on
 # Quality thresholds (see quality_report for the messages).
 MIN_EYE_PX = 160              # outer eye corner to outer eye corner, at the pack's (render) size
+HEAD_REGION = (1.2, 0.8, 2.2)  # the pack keeps the face oval plus these shares of its width (each side), its
+                               # height above and below (hair; neck and shoulders for framing)
+MIN_CROP_GAIN = 1.15          # crop to the head region only when it gives the face this much more resolution
+CHIN_ROOM_EYE = 0.5           # less room than this below the chin (eye distances) is warned about
 MAX_YAW_DEG = 30.0
 MAX_ROLL_DEG = 20.0
 UPRIGHT_MARGIN = 0.1          # a turned picture's face must score this much better to turn the clip (upright_turn_deg)
@@ -223,7 +227,7 @@ def remove_avatar(name: str, root: Path | None = None) -> Path:
 
 def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]:
     from xiaonuan.avatar import smooth_track
-    from xiaonuan.loop import plan_loop
+    from xiaonuan.loop import plan_on_pixels
 
     t = time.perf_counter()
     size, fps, n_source = normalise_video(src, out / "source.mp4")
@@ -235,7 +239,15 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
     t = time.perf_counter()
     m = measure_video(out / "source.mp4")
     timings["landmarks_s"] = time.perf_counter() - t
+    region = _head_region(m, size, src, turn)
+    if region is not None:   # more pixels around the face in the source: crop there, not the whole frame scaled
+        t = time.perf_counter()
+        size, fps, n_source = normalise_video(src, out / "source.mp4", turn, region)
+        m = measure_video(out / "source.mp4")
+        timings["crop_s"] = time.perf_counter() - t
     issues = quality_issues(m, fps)
+    src_px = (region[2] if region is not None else _upright_size(src, turn)[0]) / size[0]   # source px per pack px
+    issues = _resolution_notes(issues, m, src_px) + _edge_issues(m, size)
     if turn:
         issues.insert(0, _turned_note(turn))
     if n_source > MAX_CLIP_S * fps:
@@ -248,8 +260,9 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
     t = time.perf_counter()
     smooth = smooth_track(m.landmarks, m.found)
     neutral = _neutral_frame(smooth, m.found)
-    plan = plan_loop(smooth, m.found)
+    plan = plan_on_pixels(out / "source.mp4", size, fps, smooth, m.found, m.landmarks)
     timings["plan_s"] = time.perf_counter() - t
+    issues.extend(_seam_issues(plan))
     ref = _read_frame(out / "source.mp4", neutral, size)
     _write_png(out / "reference.png", ref)
     save_track(out / "landmarks.npz", m)
@@ -262,6 +275,67 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
               "neutral_frame": int(neutral), "face_box": box, "loop": plan.to_dict(), "mouth": mouth}
     report = EnrolReport(tuple(issues), len(m.found), int(m.found.sum()), _median_eye(m), int(neutral), plan.to_dict())
     return report, fields
+
+
+def _head_region(m: Measurement, size: tuple[int, int], src: Path, turn_deg: int
+                 ) -> tuple[int, int, int, int] | None:
+    """Where to crop the upright source (x, y, w, h px) so the head and shoulders keep the source's own
+    resolution (issue 17: a 1080x1920 clip scaled to 1280 px lost a third of its face pixels), or None
+    when that gains less than MIN_CROP_GAIN (the whole frame already fits at full resolution)."""
+    if not m.found.any():
+        return None
+    sw, sh = _upright_size(src, turn_deg)
+    k = sw / size[0]                                          # source px per normalised px
+    oval = m.landmarks[m.found][:, list(mesh.FACE_OVAL)].reshape(-1, 2)
+    (x0, y0), (x1, y1) = np.percentile(oval, 1, axis=0) * k, np.percentile(oval, 99, axis=0) * k
+    fw, fh = x1 - x0, y1 - y0
+    x0, x1 = max(0.0, x0 - HEAD_REGION[0] * fw), min(float(sw), x1 + HEAD_REGION[0] * fw)
+    y0, y1 = max(0.0, y0 - HEAD_REGION[1] * fh), min(float(sh), y1 + HEAD_REGION[2] * fh)
+    x, y = int(x0) // 2 * 2, int(y0) // 2 * 2
+    w, h = int(x1 - x) // 2 * 2, int(y1 - y) // 2 * 2
+    gain = min(1.0, MAX_SIDE_PX / max(w, h)) / min(1.0, MAX_SIDE_PX / max(sw, sh))
+    return (x, y, w, h) if gain >= MIN_CROP_GAIN else None
+
+
+def _resolution_notes(issues: list[QualityIssue], m: Measurement, src_px: float) -> list[QualityIssue]:
+    """"Record closer" only where it helps: a face small at the pack's size but not in the source (the
+    pack keeps at most MAX_SIDE_PX around the head) gets a note saying so instead of the warning.
+    src_px: source pixels per pack pixel."""
+    eye = _median_eye(m)
+    if not any(i.code == "face_small" for i in issues) or eye * src_px < MIN_EYE_PX:
+        return issues
+    return [i if i.code != "face_small" else QualityIssue(
+        "face_small", "info", f"The face is {eye:.0f} px between the outer eye corners in the pack (more in the "
+        f"source: the head region is kept at most {MAX_SIDE_PX} px tall); lip-sync will be a little soft at 1080p "
+        "— a tighter shot of the head and shoulders would give it more pixels.") for i in issues]
+
+
+def _edge_issues(m: Measurement, size: tuple[int, int]) -> list[QualityIssue]:
+    """The chin close to the bottom of the frame: the framing has no room below it, so a template's
+    headline strap or lower third may have to sit over the neck, or the presenter is shown smaller."""
+    if not m.found.any():
+        return []
+    lm = m.landmarks[m.found]
+    eye = _eyes(lm)
+    room = (size[1] - lm[:, list(mesh.FACE_OVAL), 1].max(axis=1)) / eye
+    if np.median(room) >= CHIN_ROOM_EYE:
+        return []
+    return [QualityIssue("chin_low", "warning", f"The chin is only {max(np.median(room), 0):.2f} eye distances above "
+                         "the bottom of the frame; templates must show the presenter smaller or move their "
+                         "graphics to keep the face clear — record with the shoulders in the frame.")]
+
+
+def _seam_issues(plan) -> list[QualityIssue]:
+    """What the loop seam will look like, measured on rendered pixels (loop.plan_on_pixels)."""
+    from xiaonuan.loop import MAX_SEAM_PIXEL_RATIO
+
+    ratio = plan.seam_pixel_ratio
+    if ratio is None or ratio <= MAX_SEAM_PIXEL_RATIO:
+        return []
+    return [QualityIssue("seam_visible", "warning",
+                         f"The face changes {ratio:.1f}× more across the loop seam than between ordinary frames, so "
+                         "a jump may show where the clip repeats; record a clip that ends as it began (same pose, "
+                         "mouth closed) or a longer one.")]
 
 
 def _length_issues(n_frames: int, fps: int) -> list[QualityIssue]:
@@ -293,20 +367,33 @@ def _mouth_samples(out: Path, m: Measurement, fps: int, neutral: int) -> dict:
     return info
 
 
-def normalise_video(src: Path, dst: Path, turn_deg: int = 0) -> tuple[tuple[int, int], int, int]:
-    """Re-encode `src` to `dst`: TARGET_FPS, rotation applied, longer side ≤ MAX_SIDE_PX (even sizes), ≤ MAX_CLIP_S.
-    `turn_deg` (90, 180 or 270, clockwise) turns a picture that was filmed on its side upright."""
-    import imageio_ffmpeg
-
+def _upright_size(src: Path, turn_deg: int) -> tuple[int, int]:
+    """The source's frame size (w, h) with its rotation tag and `turn_deg` applied."""
     meta = probe_video(src)
     w, h = meta["size"]
     if (int(meta.get("rotate") or 0) + turn_deg) % 180 == 90:
         w, h = h, w
+    return int(w), int(h)
+
+
+def normalise_video(src: Path, dst: Path, turn_deg: int = 0, region: tuple[int, int, int, int] | None = None
+                    ) -> tuple[tuple[int, int], int, int]:
+    """Re-encode `src` to `dst`: TARGET_FPS, rotation applied, longer side ≤ MAX_SIDE_PX (even sizes), ≤ MAX_CLIP_S.
+    `turn_deg` (90, 180 or 270, clockwise) turns a picture that was filmed on its side upright; `region`
+    (x, y, w, h in upright source px) crops the source there first (the head and shoulders, _head_region)."""
+    import imageio_ffmpeg
+
+    meta = probe_video(src)
+    w, h = _upright_size(src, turn_deg)
+    crop = ""
+    if region is not None:
+        x, y, w, h = region
+        crop = f"crop={w}:{h}:{x}:{y},"
     scale = min(1.0, MAX_SIDE_PX / max(w, h))
     tw, th = max(2, int(round(w * scale / 2)) * 2), max(2, int(round(h * scale / 2)) * 2)
     turn = {90: "transpose=clock,", 180: "hflip,vflip,", 270: "transpose=cclock,"}.get(turn_deg % 360, "")
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", str(src), "-map", "0:v:0",
-           "-t", f"{MAX_CLIP_S}", "-vf", f"{turn}fps={TARGET_FPS},scale={tw}:{th}:flags=area,setsar=1",
+           "-t", f"{MAX_CLIP_S}", "-vf", f"{turn}{crop}fps={TARGET_FPS},scale={tw}:{th}:flags=area,setsar=1",
            "-an", "-sn", "-dn", "-map_metadata", "-1", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(ENCODE_CRF),
            "-pix_fmt", "yuv420p", "-g", str(TARGET_FPS), "-fflags", "+bitexact", "-flags:v", "+bitexact",
            "-movflags", "+faststart", str(dst)]
@@ -409,8 +496,12 @@ def quality_issues(m: Measurement, fps: int) -> list[QualityIssue]:
     if not still and np.mean(gap > MOUTH_OPEN_GAP) > MOUTH_OPEN_SHARE:
         issues.append(QualityIssue("mouth_open", "warning",
                                    f"The mouth is open in most frames ({np.mean(gap > MOUTH_OPEN_GAP) * 100:.0f} %), "
-                                   "so no calm closed-mouth frame is left to rest on; include a few seconds with "
-                                   "the mouth closed (talking in the rest of the clip is fine)."))
+                                   "so no calm closed-mouth frame is left to rest on: pauses and p/b/m closures will "
+                                   "be drawn, not the presenter's own"
+                                   + ("; its talking frames are still used as mouth samples"
+                                      if mouth_moves(m.landmarks, m.found, MOUTH_MOVES_EYE) else "")
+                                   + " — include a few seconds with the mouth closed (talking in the rest of the "
+                                   "clip is fine)."))
     elif not still and mouth_moves(m.landmarks, m.found, MOUTH_MOVES_EYE):
         issues.append(QualityIssue("mouth_moves", "info",
                                    f"The presenter talks in the clip (mouth open in "

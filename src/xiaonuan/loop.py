@@ -9,21 +9,31 @@ than MAX_SEAM_RATIO × the clip's median frame-to-frame motion) the plan falls b
 (forwards, then backwards), which has no position jump at all.
 
 The phase is chosen so that the first and the last output frame are calm (closed mouth, little
-motion, eyes open). Everything here is numpy over landmark arrays: no pixels, no time.
+motion, eyes open). Planning is numpy over landmark arrays; at enrolment plan_on_pixels() then
+renders the few best seams (motion-compensated cross-fade, face/seam.py) and keeps the one whose face
+changes least across the seam, measured against the clip's ordinary frame-to-frame change.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from xiaonuan.face import mesh
+from xiaonuan.face.seam import compensated_fade, face_difference
 
 CROSSFADE_FRAMES = 4          # frames after a seam blended with the frames that would have followed
 MIN_LOOP_SHARE = 0.5          # the looped segment spans at least this share of the usable clip...
 MIN_LOOP_FRAMES = 25          # ...and at least this many frames
 MAX_SEAM_RATIO = 1.5          # a seam whose jump exceeds this × median motion is not used
+SEAM_CANDIDATES = 5           # seams rendered and compared on pixels at enrolment
+MAX_SEAM_PIXEL_RATIO = 2.0    # a seam whose face changes more than this × the clip's ordinary frame-to-frame
+                              # change (median) is visible: ping-pong instead
+ORDINARY_FRAMES = 48          # consecutive frames (mid-clip) that measure the ordinary change
+MIN_ORDINARY_GREY = 1.0       # the ordinary change is taken as at least this (grey levels, mean over the face):
+                              # an idle clip changes less, and a ratio to its compression noise means nothing
 # Points that describe position, pose and expression: face oval, eyes, brows, nose, lips.
 SEAM_POINTS = tuple(sorted(set(mesh.FACE_OVAL + mesh.LIPS_OUTER + mesh.LIPS_INNER + mesh.BROWS + mesh.NOSE_BRIDGE
                                + mesh.RIGHT_EYE_UPPER + mesh.LEFT_EYE_UPPER + (mesh.NOSE_TIP,))))
@@ -44,16 +54,23 @@ class LoopPlan:
     seam_jump: float          # landmark jump at the seam, in eye distances (0 for ping-pong)
     median_motion: float      # the clip's own median frame-to-frame landmark motion, eye distances
     crossfade: int = CROSSFADE_FRAMES
+    # rendered face change across the seam / the clip's median frame-to-frame change (None: not measured)
+    seam_pixel_ratio: float | None = None
 
     def to_dict(self) -> dict:
-        return {"mode": self.mode, "loop_start": self.loop_start, "loop_end": self.loop_end,
-                "seam_jump": round(self.seam_jump, 5), "median_motion": round(self.median_motion, 5),
-                "crossfade": self.crossfade}
+        d = {"mode": self.mode, "loop_start": self.loop_start, "loop_end": self.loop_end,
+             "seam_jump": round(self.seam_jump, 5), "median_motion": round(self.median_motion, 5),
+             "crossfade": self.crossfade}
+        if self.seam_pixel_ratio is not None:
+            d["seam_pixel_ratio"] = round(self.seam_pixel_ratio, 3)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "LoopPlan":
+        ratio = d.get("seam_pixel_ratio")
         return cls(str(d["mode"]), int(d["loop_start"]), int(d["loop_end"]), float(d["seam_jump"]),
-                   float(d["median_motion"]), int(d.get("crossfade", CROSSFADE_FRAMES)))
+                   float(d["median_motion"]), int(d.get("crossfade", CROSSFADE_FRAMES)),
+                   None if ratio is None else float(ratio))
 
     @property
     def period(self) -> int:
@@ -138,15 +155,24 @@ def calmness_cost(lm: np.ndarray, found: np.ndarray) -> np.ndarray:
 
 def plan_loop(lm: np.ndarray, found: np.ndarray) -> LoopPlan:
     """The best loop segment of a clip with per-frame landmarks lm (F,478,2) and face mask found (F,)."""
-    n = len(lm)
     med = median_motion(lm, found)
+    cands = seam_candidates(lm, found, 1)
+    if cands and med > 0 and cands[0][0] <= MAX_SEAM_RATIO * med:
+        return LoopPlan("loop", cands[0][1], cands[0][2], cands[0][0], med)
+    return LoopPlan("pingpong", 0, max(len(lm) - 1, 0), 0.0, med)
+
+
+def seam_candidates(lm: np.ndarray, found: np.ndarray, k: int) -> list[tuple[float, int, int]]:
+    """Up to k seams (landmark jump in eye distances, loop_start, loop_end), smallest jump first, at most
+    one per loop_end (so the candidates are not k copies of one seam a frame apart)."""
+    n = len(lm)
     if n < 3:
-        return LoopPlan("pingpong", 0, max(n - 1, 0), 0.0, med)
+        return []
     pts = lm[:, SEAM_POINTS].astype(np.float64)
     eye = _eye(lm)
     min_len = max(MIN_LOOP_FRAMES, int(MIN_LOOP_SHARE * n))
     xf = CROSSFADE_FRAMES
-    best = None
+    per_end = []
     # jump from e to s: frame s replaces frame e+1 (which must exist, with xf more, for the cross-fade)
     for e in range(min_len - 1, n - 2 - xf):
         if not found[e - 1:e + xf + 2].all():
@@ -158,12 +184,16 @@ def plan_loop(lm: np.ndarray, found: np.ndarray) -> LoopPlan:
         if len(starts) == 0:
             continue
         steps = _seam_steps(pts, eye[e], starts, e, xf)
-        k = int(np.argmin(steps))
-        if best is None or steps[k] < best[0]:
-            best = (float(steps[k]), int(starts[k]), e)
-    if best is not None and med > 0 and best[0] <= MAX_SEAM_RATIO * med:
-        return LoopPlan("loop", best[1], best[2], best[0], med)
-    return LoopPlan("pingpong", 0, n - 1, 0.0, med)
+        j = int(np.argmin(steps))
+        per_end.append((float(steps[j]), int(starts[j]), e))
+    per_end.sort()
+    chosen: list[tuple[float, int, int]] = []
+    for c in per_end:          # keep candidates whose ends are a few frames apart
+        if all(abs(c[2] - d[2]) > xf for d in chosen):
+            chosen.append(c)
+        if len(chosen) == k:
+            break
+    return chosen
 
 
 def _seam_steps(pts: np.ndarray, eye_px: float, starts: np.ndarray, e: int, xf: int) -> np.ndarray:
@@ -219,3 +249,59 @@ def seam_jumps(lm: np.ndarray, steps: list[FrameStep]) -> tuple[list[int], list[
             idx.append(i)
             jumps.append(float(np.linalg.norm(at(steps[i]) - at(steps[i - 1]), axis=1).mean() / eye[steps[i].a]))
     return idx, jumps
+
+
+def plan_on_pixels(video: Path, size: tuple[int, int], fps: int, lm: np.ndarray, found: np.ndarray,
+                   raw: np.ndarray | None = None) -> LoopPlan:
+    """The loop plan chosen on rendered pixels: the SEAM_CANDIDATES best seams by landmarks are rendered
+    (motion-compensated cross-fade) and the one whose face changes least across it is kept; ping-pong
+    when none is under MAX_SEAM_PIXEL_RATIO. The plan carries its measured seam_pixel_ratio. lm: the
+    smoothed landmarks that plan seams; raw: the measured ones that fit the pixels (default lm)."""
+    from xiaonuan.clip import ClipReader
+
+    med = median_motion(lm, found)
+    px = lm if raw is None else np.where(found[:, None, None], raw, lm)
+    reader = ClipReader(video, size, fps)
+    try:
+        ordinary = ordinary_difference(reader, px, found)
+        best = None
+        for jump, s, e in seam_candidates(lm, found, SEAM_CANDIDATES):
+            if med <= 0 or jump > MAX_SEAM_RATIO * med:
+                continue
+            plan = LoopPlan("loop", s, e, jump, med)
+            ratio = seam_pixel_ratio(reader, px, plan, ordinary)
+            if best is None or ratio < best.seam_pixel_ratio:
+                best = replace(plan, seam_pixel_ratio=ratio)
+        if best is not None and best.seam_pixel_ratio <= MAX_SEAM_PIXEL_RATIO:
+            return best
+        pingpong = LoopPlan("pingpong", 0, len(lm) - 1, 0.0, med)
+        return replace(pingpong, seam_pixel_ratio=seam_pixel_ratio(reader, px, pingpong, ordinary))
+    finally:
+        reader.close()
+
+
+def ordinary_difference(reader, lm: np.ndarray, found: np.ndarray) -> float:
+    """The clip's median face change from one frame to the next (grey levels), over ORDINARY_FRAMES mid-clip."""
+    n = len(lm)
+    first = max(0, n // 2 - ORDINARY_FRAMES // 2)
+    diffs = [face_difference(reader.frame(i - 1), reader.frame(i), lm[i])
+             for i in range(first + 1, min(n, first + ORDINARY_FRAMES)) if found[i - 1] and found[i]]
+    return max(float(np.median(diffs)) if diffs else 0.0, MIN_ORDINARY_GREY)
+
+
+def seam_pixel_ratio(reader, lm: np.ndarray, plan: LoopPlan, ordinary: float) -> float:
+    """The largest face change between consecutive rendered frames around the plan's seam (or turn),
+    per the clip's ordinary change: about 1 for an invisible seam, 3+ for a visible jump or ghost."""
+    first = max(plan.loop_start, plan.loop_end - 2)
+    frames, marks = [], []
+    for st in sequence(plan, plan.crossfade + 6, first):
+        out = np.empty_like(reader.frame(st.a))
+        if st.w_b > 0:
+            a, b = np.array(reader.frame(st.a)), reader.frame(st.b)
+            marks.append(compensated_fade(a, b, lm[st.a], lm[st.b], st.w_b, out))
+        else:
+            np.copyto(out, reader.frame(st.a))
+            marks.append(lm[st.a])
+        frames.append(out)
+    worst = max(face_difference(f0, f1, m) for f0, f1, m in zip(frames[:-1], frames[1:], marks[1:]))
+    return worst / max(ordinary, MIN_ORDINARY_GREY)

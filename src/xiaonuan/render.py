@@ -215,6 +215,7 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     if engine.language and engine.language != parsed.language:  # "" speaks anything (a recorded voice-over)
         warnings.append(f"voice {voice_name} speaks {engine.language} but the script looks like {parsed.language}")
     warnings += _voice_warnings(parsed, voice_name, engine.language)
+    warnings += framing.overlay_warnings(tpl, av)  # a face still under the headline strap, lower third …
     return _Job(parsed, voice_name, engine, tpl, values, av, _output_path(out), warnings, transcript)
 
 

@@ -66,6 +66,8 @@ def _lines(av: Avatar) -> list[str]:
     if av.is_clip:
         p = av.loop
         lines.append(f"{av.clip.n_frames} frames, face in {int(av.clip.found.sum())}; loop {p.mode} "
-                     f"{p.loop_start}–{p.loop_end}, seam jump {p.seam_jump:.4f} vs median motion {p.median_motion:.4f}")
+                     f"{p.loop_start}–{p.loop_end}, seam face change "
+                     + (f"{p.seam_pixel_ratio:.2f}× ordinary (pixels)" if p.seam_pixel_ratio is not None
+                        else "not measured (enrolled before it was)"))
     lines += [f"! {q}" for q in av.quality]
     return lines

@@ -22,7 +22,7 @@ LOWER_TEETH_HEIGHT = 0.045        # visible height of the lower incisors above t
 LOWER_TEETH_FROM_GAP = (0.13, 0.24)   # the lower teeth fade in over this range of lip gap
 TONGUE_FROM_GAP = (0.06, 0.16)    # the tongue fades in over this range of lip gap
 TOOTH_WIDTHS = (0.095, 0.075, 0.08, 0.075)   # central incisor, lateral incisor, canine, premolar
-TOOTH_EDGE_ROUNDING = 0.18        # how far (share of teeth height) a tooth's bottom corners rise
+TOOTH_EDGE_ROUNDING = 0.08        # how far (share of teeth height) a tooth's bottom corners rise (more looks like fangs)
 MIN_GAP_PX = 0.6                  # below this lip gap only the seam between the lips is drawn
 SEAM_DARKEN = 0.38                # closed lips: darkening of the line where they meet
 SEAM_SIGMA_PX = 0.9               # softness of that line
@@ -30,8 +30,10 @@ SEAM_SIGMA_PX = 0.9               # softness of that line
 LIP_SHADOW_PX = 2.0               # the lips' shadow on the interior, from the lip edge inwards
 CAVITY_DEPTH_DARKEN = 0.55        # the back of the mouth is this much darker than the rim
 TEETH_TOP_SHADOW = 0.35           # upper teeth are this much darker just under the lip
-TEETH_SIDE_FADE = (0.30, 0.80)    # teeth fade into the dark between these shares of the mouth half-width
-SEPARATION_DARKEN = 0.12          # darkening of the lines between teeth
+TEETH_SIDE_FADE = (0.25, 0.65)    # teeth fade into the dark between these shares of the mouth half-width
+SEPARATION_DARKEN = 0.06          # darkening of the lines between teeth (stronger reads as separate fangs)
+CORNER_TAPER = (0.5, 0.92)        # the drawn interior turns to lip colour towards the corners between these
+                                  # shares of the half-width: a real opening is lens-shaped, not a wide dark grin
 EDGE_SOFTEN_SIGMA_PX = 0.6        # blur of the polygon mask's edge
 INTERIOR_BLUR_PX = 0.5           # the drawn interior is softened to match the photo's sharpness
 # Default colours (sRGB) for a neutrally lit face; scaled by the avatar's skin brightness.
@@ -71,6 +73,25 @@ def mouth_style(image: Frame, landmarks: Landmarks) -> MouthStyle:
     return MouthStyle(tuple(float(v) for v in teeth),
                       tuple(float(v) for v in np.array(CAVITY_RGB, np.float32) * scale),
                       tuple(float(v) for v in np.array(TONGUE_RGB, np.float32) * scale))
+
+
+def teeth_from_samples(patches: np.ndarray, landmarks_local: np.ndarray, eye_px: float) -> np.ndarray | None:
+    """The presenter's own teeth colour (RGB) from its mouth samples: the bright pixels between the inner lips
+    of the samples whose lips are apart; None when no sample shows teeth."""
+    found = []
+    for patch, lm in zip(patches, landmarks_local):
+        if np.linalg.norm(lm[mesh.INNER_LIP_TOP] - lm[mesh.INNER_LIP_BOTTOM]) / eye_px <= TEETH_SAMPLE_MIN_GAP:
+            continue
+        mask = np.zeros(patch.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(lm[list(mesh.LIPS_INNER)]).astype(np.int32)], 1)
+        px = patch[mask > 0].astype(np.float32)
+        if len(px) >= 10:
+            luma = px @ np.array([0.299, 0.587, 0.114], np.float32)
+            found.append(px[luma >= np.percentile(luma, 80)])
+    if not found:
+        return None
+    bright = np.concatenate(found)
+    return np.clip(np.median(bright, axis=0), 0, 255) if len(bright) >= 10 else None
 
 
 def _smoothstep(x: np.ndarray | float, a: float, b: float) -> np.ndarray:
@@ -200,8 +221,16 @@ def fill_mouth(crop: Frame, upper_px: np.ndarray, lower_px: np.ndarray, eye_px: 
 
     img = cv2.GaussianBlur(img, (0, 0), INTERIOR_BLUR_PX)
     roi = crop[region]
+    # towards the corners the opening closes: lip colour (the median just outside the opening, flat —
+    # the warped pixels there are lips stretched into streaks) instead of cavity
+    taper = _smoothstep(rel_u, *CORNER_TAPER)
+    ring = (cv2.dilate(mask8, np.ones((5, 5), np.uint8)) > 127) & (mask8 <= 127)
+    base = roi.astype(np.float32)
+    if ring.sum() >= 8 and float(taper.max()) > 0:
+        lip = np.median(roi[ring].astype(np.float32), axis=0) * np.float32(0.85)   # in the lips' shadow
+        img = img + (lip - img) * taper[..., None]
     m = mask[..., None]
-    roi[...] = np.clip(img * m + roi.astype(np.float32) * (1.0 - m) + 0.5, 0, 255).astype(np.uint8)
+    roi[...] = np.clip(img * m + base * (1.0 - m) + 0.5, 0, 255).astype(np.uint8)
     if seam_region is None:
         return region
     return (slice(min(y0, seam_region[0].start), max(y1, seam_region[0].stop)),

@@ -31,7 +31,8 @@ FEATHER_EYE = 0.08           # width of the blend's ramp, inside the region's ou
 MAX_LIP_SPEED = 0.04         # frames whose lips move faster than this per frame (eye distances) are blurred
 SHAPE_TOL = 0.03             # a shape difference of this much (eye distances) costs 1 in the choice ...
 SWITCH_COST = 6.0            # ... and changing sample costs this much (a switch every ~4 frames in speech)
-MAX_COLOUR_SHIFT = 24.0      # colour match: at most this many grey levels per channel
+MAX_COLOUR_SHIFT = 24.0      # colour match: the mean moves at most this much per Lab channel (0..255 scale) ...
+COLOUR_GAIN_RANGE = (0.7, 1.4)   # ... and the spread is scaled within this range
 INNER_EXACT_POWER = 4.0      # how far from the middle the inner lip line keeps the exact target (see lips_target)
 TPS_SMOOTH = 0.03            # thin-plate regularisation (eye-distance units): the samples' landmarks are noisy
 TPS_STEP_PX = 4              # the spline is evaluated on this grid and interpolated in between
@@ -244,8 +245,7 @@ class SampleMouth:
         cur = crop[region].astype(np.float32)
         band = (alpha[..., 0] > 0.05 * opacity) & (alpha[..., 0] < 0.95 * opacity)
         if band.sum() >= 8:                                  # colour match on the feather band
-            shift = cur[band].mean(axis=0) - smp[band].mean(axis=0)
-            smp += np.clip(shift, -MAX_COLOUR_SHIFT, MAX_COLOUR_SHIFT)
+            smp = match_colour(smp, cur, band)
         crop[region] = np.clip(smp * alpha + cur * (1.0 - alpha) + 0.5, 0, 255).astype(np.uint8)
         return region
 
@@ -282,6 +282,22 @@ class SampleMouth:
     def gap_eye(self, k: int) -> float:
         """The middle inner-lip gap of sample k, per eye distance."""
         return float(self.bank.shapes[k, MID_GAP])
+
+
+def match_colour(smp: np.ndarray, cur: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """`smp` (h, w, 3 float32 RGB) with its colour moved onto `cur`'s: Lab mean and spread per channel
+    matched on the ring of pixels where the two are blended (issue 17: a mean offset alone left a light
+    halo and over-red lips on a low-contrast clip). Bounded, so a sample is never recoloured wholesale."""
+    # float Lab (L 0..100, a/b about -128..127) is converted directly: no uint8 round trips
+    s_lab = cv2.cvtColor(smp * np.float32(1 / 255), cv2.COLOR_RGB2LAB)
+    c_ring = cv2.cvtColor(cur[ring][None] * np.float32(1 / 255), cv2.COLOR_RGB2LAB)[0]   # the ring only
+    s_ring = s_lab[ring]
+    mu_s, mu_c = s_ring.mean(axis=0), c_ring.mean(axis=0)
+    gain = np.clip(c_ring.std(axis=0) / np.maximum(s_ring.std(axis=0), 0.4), *COLOUR_GAIN_RANGE)
+    lim = MAX_COLOUR_SHIFT * np.float32([100 / 255, 1.0, 1.0])       # the limit in grey levels, on L's scale
+    shift = np.clip(mu_c - mu_s, -lim, lim)
+    out = cv2.cvtColor((s_lab - mu_s) * gain + (mu_s + shift), cv2.COLOR_LAB2RGB)
+    return np.clip(out * np.float32(255), 0, 255)
 
 
 def _thin_plate(dst: np.ndarray, src: np.ndarray, x0: int, y0: int, x1: int, y1: int, unit: float) -> np.ndarray:

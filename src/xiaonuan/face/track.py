@@ -128,3 +128,28 @@ def write_npz(path: Path, **arrays: np.ndarray) -> None:
             info = zipfile.ZipInfo(f"{key}.npy", date_time=FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, buf.getvalue())
+
+
+# A talking clip's own range (issue #16): the inner-lip gap at jaw_open = 1 is the presenter's median open gap
+# (frames with a gap of at least OPEN_GAP_EYE) over TYPICAL_OPEN_JAW, the median jaw_open of a speech track's
+# open frames (0.37-0.44 on the shared Mandarin, English and Portuguese recordings, aligned): the rendered mouth
+# then opens as wide as the person's does, and the track's shapes and loudness vary it within that range.
+OPEN_GAP_EYE = 0.03
+TYPICAL_OPEN_JAW = 0.4
+MIN_OPEN_FRAMES = 25        # fewer open frames than this: the range is not measured (the rig's own is kept)
+
+
+def own_jaw_gap_eye(clip, ceiling: float) -> float | None:
+    """The inner-lip gap at jaw_open = 1 calibrated to a talking clip's presenter (eye distances), from their
+    open frames in the pack's landmark track, at most `ceiling` (the rig's own); None for a clip that does not talk or opens too rarely."""
+    if clip is None or not clip.talking:
+        return None
+    lm = clip.raw[clip.found]
+    if len(lm) == 0:
+        return None
+    eye = np.linalg.norm(lm[:, mesh.LEFT_EYE_OUTER] - lm[:, mesh.RIGHT_EYE_OUTER], axis=1)
+    gap = np.linalg.norm(lm[:, mesh.INNER_LIP_TOP] - lm[:, mesh.INNER_LIP_BOTTOM], axis=1) / np.maximum(eye, 1e-6)
+    open_gap = gap[gap >= OPEN_GAP_EYE]
+    if len(open_gap) < MIN_OPEN_FRAMES:
+        return None
+    return float(np.clip(np.median(open_gap) / TYPICAL_OPEN_JAW, OPEN_GAP_EYE / TYPICAL_OPEN_JAW, ceiling))
