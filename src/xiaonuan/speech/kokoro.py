@@ -65,7 +65,7 @@ DESCRIPTIONS = {"xiaonuan-en-f": "female English (Kokoro, accented)", "xiaonuan-
 # Speed 1.0 reads ~4.6 syllables/s; 0.9 measured clearer (mean CER 0.128 vs 0.19 for the blend at 1.0).
 BASE_SPEED = 0.9
 DEFAULT_RATE_WPM = 170  # what `rate_wpm` is relative to (eSpeak's Mandarin default), so --rate means the same
-VERSION = "kokoro-v1.0-int8/xiaonuan-6"  # part of the speech cache key
+VERSION = "kokoro-v1.0-int8/xiaonuan-7"  # part of the speech cache key
 # The decoder's sound leads the durations' frame grid: correlating the phoneme timeline with the audio's
 # loudness (news sentences, 5 ms steps) peaks 40 ms late for Kokoro and at 0 ms for eSpeak's own events,
 # and avsync.py measured the mouth 2 frames late before this shift.
@@ -150,7 +150,7 @@ class KokoroEngine:
                 for unit, (a, b_model, frames) in zip(piece, unit_spans):
                     if not unit.spoken:
                         continue
-                    b = _sounding_end(loud, a, b_model)
+                    b = min(_sounding_end(loud, a, b_model), len(audio))
                     ws, we = prepared.source_span(unit.start, unit.end)
                     word = Word(si, ws, we)
                     if words and words[-1].value == word:
@@ -377,6 +377,7 @@ class Model:
             else:
                 spans.append((0, 0, []))
         out = audio[first:last].copy()
+        out = out[:_sounding_end(_loudness(out), 0, len(out))]  # the last vowel's share of the closing pause
         fade = min(int(EDGE_FADE_S * RATE_HZ), len(out) // 2)
         if fade:
             ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
