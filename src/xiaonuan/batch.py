@@ -48,6 +48,7 @@ import yaml
 from .errors import InputError, XiaonuanError
 from .fileio import write_atomic
 from .paths import avatars_dir, templates_dir
+from .saferead import load_yaml, read_text
 
 STATE_DIR = ".xiaonuan"
 REPORT = "report.json"
@@ -147,12 +148,7 @@ def load_rundown(path: str | Path, *, allow_files: bool = True) -> Rundown:
     upload cannot make the server read its own files.
     """
     p = Path(path)
-    try:
-        raw = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"rundown {str(p)!r} does not exist: check the path") from None
-    except UnicodeDecodeError as e:
-        raise InputError(f"rundown {str(p)!r} is not UTF-8 text: save it as UTF-8") from e
+    raw = read_text(p, "rundown", InputError)  # a regular file under the size cap: never a FIFO or /dev/zero
     if p.suffix.lower() == ".csv":
         entries, defaults = _csv_entries(raw, p), {}
     elif p.suffix.lower() in (".yaml", ".yml"):
@@ -173,7 +169,7 @@ def load_rundown(path: str | Path, *, allow_files: bool = True) -> Rundown:
 
 def _yaml_entries(raw: str, p: Path) -> tuple[list[dict], dict]:
     try:
-        data = yaml.safe_load(raw)
+        data = load_yaml(raw)  # aliases refused, size and depth capped before anything is built
     except yaml.YAMLError as e:
         raise InputError(f"rundown {str(p)!r} is not valid YAML ({e}); fix the syntax") from e
     if isinstance(data, list):
@@ -198,7 +194,10 @@ def _yaml_entries(raw: str, p: Path) -> tuple[list[dict], dict]:
 
 
 def _csv_entries(raw: str, p: Path) -> list[dict]:
-    rows = list(csv.DictReader(raw.splitlines()))
+    try:
+        rows = list(csv.DictReader(raw.splitlines()))
+    except csv.Error as e:  # a field over csv's 128 KB limit, a NUL byte
+        raise InputError(f"rundown {str(p)!r} is not valid CSV ({e}); fix that row, or put long texts in script files") from None
     entries = []
     for row in rows:
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
@@ -280,14 +279,7 @@ def _script_text(entry: Mapping, base: Path, allow_files: bool, where: str) -> t
     if not allow_files:
         raise InputError(f"{where}: script files are not allowed in an uploaded rundown; put the text in `text:`")
     path = (base / str(entry["script"])).resolve()
-    try:
-        return path.read_text(encoding="utf-8-sig"), str(path)
-    except FileNotFoundError:
-        raise InputError(f"{where}: script file {str(path)!r} does not exist") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{where}: script file {str(path)!r} is not UTF-8 text; save it as UTF-8") from None
-    except OSError as e:
-        raise InputError(f"{where}: cannot read script file {str(path)!r}: {e.strerror}") from None
+    return read_text(path, f"{where}: script file", InputError), str(path)
 
 
 def _bulletin_text(bulletin: Any, base: Path, allow_files: bool, where: str) -> str:
