@@ -17,7 +17,6 @@ with the same name and consent is a cache hit (nothing is recomputed) and gives 
 from __future__ import annotations
 
 import datetime as _dt
-import fcntl
 import hashlib
 import io
 import os
@@ -36,7 +35,7 @@ from xiaonuan.avatar import MANIFEST, ConsentRecord, avatar_folder, available_av
 from xiaonuan.encode import read_frames
 from xiaonuan.errors import AvatarError, OutputError
 from xiaonuan.face import mesh
-from xiaonuan.fileio import pid_alive
+from xiaonuan.fileio import output_lock, pid_alive
 from xiaonuan.paths import avatars_dir
 from xiaonuan.saferead import open_image, regular_file
 from xiaonuan.types import Frame
@@ -179,16 +178,12 @@ def enrol(path: Path | str, name: str, root: Path | None = None, consent: Consen
     dest = root / name
     try:
         root.mkdir(parents=True, exist_ok=True)
-        lock = open(root / f".enrol-{name}.lock", "a")
     except OSError as e:
         raise OutputError(f"cannot write to the avatars folder {str(root)!r} ({e.strerror or e}): make it writable, "
                           "or point XIAONUAN_AVATARS at a folder you can write") from None
-    with lock:  # one enrolment of a name at a time: checked, built and moved into place under the lock
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise AvatarError(f"another `xiaonuan avatar add` is enrolling {name!r} right now; wait for it to "
-                              "finish, then check `xiaonuan avatar list` (or pick another --name)") from None
+    busy = AvatarError(f"another `xiaonuan avatar add` is enrolling {name!r} right now; wait for it to finish, "
+                       "then check `xiaonuan avatar list` (or pick another --name)")
+    with output_lock(dest, busy):  # one enrolment of a name at a time: checked, built and moved in under the lock
         return _enrol_locked(src, name, root, dest, digest, consent, consent_file, replace, default_voice, t0)
 
 

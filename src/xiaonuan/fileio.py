@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
-from .errors import OutputError, RenderError
+from .errors import OutputError, RenderError, XiaonuanError
 
 
 # .<name>.xn<pid>-<8 random>.part…/.tmp…: the pid tells a later run whether the writer is still alive
@@ -117,11 +117,12 @@ def publish(tmp: Path, path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def output_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on an output name for the length of a render.
+def output_lock(path: Path, busy: XiaonuanError | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on an output name (a video, an avatar pack's folder) while it is written.
 
-    A second render to the same file fails at once instead of racing the first. The lock
-    file lives in the temp folder (not beside the output) and the OS frees it if the process dies.
+    A second writer of the same name fails at once with `busy` (default: a RenderError about a render)
+    instead of racing the first. The lock file lives in the temp folder (not beside the output) and the OS
+    frees it if the process dies.
     """
     key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
     lock_dir = Path(tempfile.gettempdir()) / "xiaonuan-locks"
@@ -130,8 +131,8 @@ def output_lock(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RenderError(f"another render is writing {path} right now: wait for it to finish "
-                              "or choose another output name") from None
+            raise busy or RenderError(f"another render is writing {path} right now: wait for it to finish "
+                                      "or choose another output name") from None
         try:
             yield
         finally:

@@ -14,6 +14,7 @@ cause unbounded work, a hang or a traceback.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import warnings
 from pathlib import Path
@@ -204,16 +205,21 @@ def _decoded(p: Path, max_pixels: int):
             width_px, height_px = im.size
             if width_px * height_px > max_pixels:
                 im.close()
-                raise _BadImage(f"is {width_px}x{height_px} pixels, more than the {max_pixels // 1_000_000} million "
-                                "this reads: scale it down (e.g. to 1920 wide)")
+                raise _BadImage(_too_many(width_px * height_px, max_pixels, f" ({width_px}x{height_px})"))
             im.load()
             return im
     except _BadImage:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise _BadImage(f"has too many pixels ({e}): scale it down (e.g. to 1920 wide)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:  # raised by open() itself
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        raise _BadImage(_too_many(int(found.group(1)) if found else max_pixels + 1, max_pixels, "")) from None
     except Exception as e:  # noqa: BLE001 — PIL's decoders raise OSError, SyntaxError, ValueError, EOFError, zlib.error …
         raise _BadImage(f"is not a picture this can read ({e.__class__.__name__}): save it as PNG or JPEG") from None
+
+
+def _too_many(pixels: int, max_pixels: int, size: str) -> str:
+    return (f"is {pixels / 1e6:.0f} million pixels{size}, more than the {max_pixels // 1_000_000} million this reads "
+            "(a decompression bomb, or a picture far larger than a video): scale it down, e.g. to 1920 wide")
 
 
 # --- voice-overs ----------------------------------------------------------------------------------
