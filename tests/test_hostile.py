@@ -447,3 +447,101 @@ def test_say_rate_out_of_range_gives_the_range():
     assert proc.returncode == 2 and "80..450" in one_error_line(proc)
     with pytest.raises(InputError, match="80..450"):
         xiaonuan.render("第一句。", voice="fake:cmn", rate_wpm=5, out="/nonexistent/x.mp4")
+
+
+# --- property tests: every reader, arbitrary bytes → its value or its one error class -----------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+YAMLISH = st.text(alphabet="&*[]{}:-,'\"!|>#%@`?\n\t abc019é中\\", max_size=300)
+KEYS = st.sampled_from(["name", "items", "text", "script", "template", "avatar", "voice", "fields", "seed", "defaults",
+                        "bulletin", "stories", "headline", "zh", "en", "portrait", "kind", "video", "landmarks", "fps",
+                        "loop", "mouth", "consent", "neutral_frame", "lexicon", "expression", "1", "x"])
+VALUES = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats() | st.text(max_size=12),
+                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4),
+                      max_leaves=12)
+DOCS = st.dictionaries(KEYS | st.integers(0, 3), VALUES, max_size=6).map(
+    lambda d: yaml.safe_dump(d, allow_unicode=True).encode("utf-8"))
+FRONT_MATTER = DOCS.map(lambda d: b"---\n" + d + b"---\n\xe7\xac\xac\xe4\xb8\x80\xe5\x8f\xa5\xe3\x80\x82")
+ANY_BYTES = st.one_of(st.binary(max_size=400), YAMLISH.map(lambda t: t.encode("utf-8")), DOCS, FRONT_MATTER)
+FUZZ = settings(max_examples=int(os.environ.get("XN_FUZZ", 60)), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(YAMLISH)
+def test_load_yaml_gives_data_or_a_yaml_error(text):
+    from xiaonuan.saferead import compose_yaml, load_yaml
+
+    for read in (load_yaml, compose_yaml):
+        try:
+            read(text)
+        except yaml.YAMLError:
+            pass
+
+
+@FUZZ
+@given(data=ANY_BYTES)
+def test_script_rundown_lexicon_and_pack_readers_never_raise_anything_else(tmp_path, data):
+    from xiaonuan.avatar import read_manifest
+    from xiaonuan.batch import load_rundown
+    from xiaonuan.lexicon import load_lexicon
+
+    readers = {"s.md": (xiaonuan.script.load_script, InputError), "run.yaml": (load_rundown, InputError),
+               "run.csv": (load_rundown, InputError), "lexicon.yaml": (load_lexicon, InputError),
+               "avatar.yaml": (read_manifest, AvatarError)}
+    for name, (read, error) in readers.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        try:
+            read(path)
+        except error:
+            pass
+
+
+def _leaves(node, path=()):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _leaves(v, (*path, i))
+    yield path
+
+
+@FUZZ
+@given(data=ANY_BYTES, pick=st.integers(0, 10**6), value=VALUES)
+def test_template_yaml_of_any_bytes_is_a_template_or_a_template_error(home, data, pick, value):
+    """Arbitrary bytes, and the real template with one value anywhere in it replaced by an arbitrary one."""
+    from xiaonuan.templates import load_template
+
+    path = home / "templates" / "news" / "template.yaml"
+    real = yaml.safe_load((ROOT / "templates" / "news" / "template.yaml").read_text(encoding="utf-8"))
+    paths = [p for p in _leaves(real) if p]
+    where = paths[pick % len(paths)]
+    parent = real
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    for text in (data, yaml.safe_dump(real, allow_unicode=True).encode("utf-8")):
+        path.write_bytes(text)
+        try:
+            load_template("news")
+        except TemplateError:
+            pass
+
+
+_PNG = (ROOT / "assets" / "avatar" / "default" / "portrait.png").read_bytes()[:3000]
+
+
+@FUZZ
+@given(cut=st.integers(8, len(_PNG)), flips=st.lists(st.tuples(st.integers(0, 2999), st.integers(0, 255)), max_size=6))
+def test_a_damaged_picture_is_named_never_raised(tmp_path, cut, flips):
+    from xiaonuan.saferead import image_problem
+
+    data = bytearray(_PNG[:cut])
+    for at, value in flips:
+        if at < len(data):
+            data[at] = value
+    (tmp_path / "p.png").write_bytes(bytes(data))
+    why = image_problem(tmp_path / "p.png")
+    assert why is None or "picture" in why or "pixels" in why

@@ -178,7 +178,7 @@ def _yaml_entries(raw: str, p: Path) -> tuple[list[dict], dict]:
         raise InputError(f"rundown {str(p)!r} must be a mapping with `items:` (or a list of items)")
     unknown = set(data) - {"defaults", "items", "bulletin", "name"}
     if unknown:
-        raise InputError(f"rundown {str(p)!r}: unknown key(s) {', '.join(sorted(unknown))}; "
+        raise InputError(f"rundown {str(p)!r}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
                          "use defaults, items, bulletin")
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
@@ -187,7 +187,9 @@ def _yaml_entries(raw: str, p: Path) -> tuple[list[dict], dict]:
     if unknown:
         raise InputError(f"rundown {str(p)!r}: unknown key(s) in defaults: {', '.join(sorted(map(str, unknown)))}; "
                          f"known: {', '.join(sorted(ITEM_KEYS))}")
-    entries = list(data.get("items") or [])
+    entries = data.get("items") or []
+    if not isinstance(entries, list):
+        raise InputError(f"rundown {str(p)!r}: `items` must be a list of items (- name: …)")
     if data.get("bulletin") is not None:
         entries.append({"name": data.get("name") or p.stem, "bulletin": data["bulletin"]})
     return entries, defaults
@@ -216,7 +218,7 @@ def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) 
         raise InputError(f"rundown {where} must be a mapping (name, script or text, …)")
     unknown = set(entry) - ITEM_KEYS
     if unknown:
-        raise InputError(f"rundown {where}: unknown key(s) {', '.join(sorted(unknown))}; "
+        raise InputError(f"rundown {where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
                          f"known: {', '.join(sorted(ITEM_KEYS))}")
     name = str(entry.get("name") or entry.get("output") or f"item-{i + 1:02d}").strip()
     name = name[:-4] if name.lower().endswith(".mp4") else name
@@ -343,7 +345,8 @@ def folder_digest(folder: Path) -> str:
         if not f.is_file() or any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
             continue
         h.update(str(rel).encode())
-        h.update(hashlib.sha256(f.read_bytes()).digest())
+        with open(f, "rb") as fh:  # streamed: a large clip in a pack is never held in memory whole
+            h.update(hashlib.file_digest(fh, "sha256").digest())
     return h.hexdigest()
 
 

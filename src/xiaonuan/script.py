@@ -479,7 +479,7 @@ def _check_expression(name: object, what: str, example: str) -> None:
     """ScriptError naming `what` when `name` is not an expression preset."""
     from .motion.expression import EXPRESSIONS  # the presets' one table
 
-    if name not in EXPRESSIONS:
+    if not isinstance(name, str) or name not in EXPRESSIONS:  # a list or a mapping is not hashable
         raise ScriptError(f"{what}: {name!r} is not an expression; use one of {', '.join(EXPRESSIONS)}, "
                           f"e.g. {example}")
 

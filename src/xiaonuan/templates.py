@@ -534,7 +534,7 @@ class Template:
         unknown = set(fields) - known
         if unknown:
             raise TemplateError(
-                f"template '{self.name}' has no field(s) {', '.join(sorted(unknown))} (from the script's front "
+                f"template '{self.name}' has no field(s) {', '.join(sorted(map(str, unknown)))} (from the script's front "
                 f"matter or --set); fix: use only {', '.join(sorted(known))}"
             )
         values = {k: getattr(self.spec.variables, k) for k in known}
