@@ -5,7 +5,6 @@ destinations, signals, and messages. Each ends in one clear error (or a safe res
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import struct
 import subprocess
@@ -44,17 +43,6 @@ def png_bomb(path: Path, width_px: int = 20000, height_px: int = 20000) -> Path:
 def fifo(path: Path) -> Path:
     os.mkfifo(path)
     return path
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """A project folder of our own with the real templates and avatars."""
-    home = tmp_path / "home"
-    shutil.copytree(ROOT / "templates", home / "templates")
-    shutil.copytree(ROOT / "assets" / "avatar", home / "assets" / "avatar")
-    monkeypatch.setenv("XIAONUAN_HOME", str(home))
-    monkeypatch.delenv("XIAONUAN_AVATARS", raising=False)
-    return home
 
 
 def cli(*args: str, cwd: Path | None = None, timeout: float = 120, env: dict | None = None):
