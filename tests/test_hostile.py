@@ -196,14 +196,16 @@ def test_bomb_as_a_photo_to_enrol_cli_and_ui(tmp_path, monkeypatch):
     assert not (tmp_path / "avatars" / "me").exists()
 
 
-def test_bomb_as_a_packs_portrait_is_an_error_and_the_ui_still_starts(home):
+def test_bomb_as_a_packs_portrait_is_an_error_and_the_ui_still_starts(home, tmp_path, monkeypatch):
     from xiaonuan.avatar import load_avatar
-    from xiaonuan.ui import avatar_thumbnail
+    from xiaonuan.ui import avatar_thumbnail, build_app
 
+    monkeypatch.setenv("XIAONUAN_DATA", str(tmp_path / "data"))
     png_bomb(home / "assets" / "avatar" / "default" / "portrait.png")
     with pytest.raises(AvatarError, match="'default'.*400 million pixels"):
         load_avatar("default")
     assert avatar_thumbnail("default") is None  # the avatar picker shows no picture instead of crashing
+    assert build_app().title.startswith("小暖")
 
 
 # --- voice-over length relative to the script ---------------------------------------------------------------
