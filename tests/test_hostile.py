@@ -535,3 +535,14 @@ def test_a_damaged_picture_is_named_never_raised(tmp_path, cut, flips):
     (tmp_path / "p.png").write_bytes(bytes(data))
     why = image_problem(tmp_path / "p.png")
     assert why is None or "picture" in why or "pixels" in why
+
+
+def test_a_damaged_history_database_is_moved_aside_not_fatal(tmp_path):
+    from xiaonuan.store import Store
+
+    db = tmp_path / "xiaonuan.db"
+    db.write_bytes(b"this is not SQLite" * 100)
+    with pytest.warns(RuntimeWarning, match="damaged"):
+        assert Store(db).migrate() >= 1
+    aside = [p for p in tmp_path.iterdir() if ".damaged-" in p.name]
+    assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not SQLite")
