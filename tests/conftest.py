@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
 SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 
 # CI (.ci/run) runs the property tests with a fixed seed, so a green or red run can be reproduced; a developer's
@@ -112,3 +114,14 @@ def _short_clips_allowed():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(enrol, "MIN_CLIP_S", 0.0)
         yield
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A project folder of our own (XIAONUAN_HOME): the real templates and avatars, plus room for bad ones."""
+    home = tmp_path / "home"
+    shutil.copytree(ROOT / "templates", home / "templates")
+    shutil.copytree(ROOT / "assets" / "avatar", home / "assets" / "avatar")
+    monkeypatch.setenv("XIAONUAN_HOME", str(home))
+    monkeypatch.delenv("XIAONUAN_AVATARS", raising=False)
+    return home

@@ -22,7 +22,7 @@ KNOWN_LONG = {"templates": "issue 20 rewrites its YAML reading on another branch
 # before and after the package moves (/work/restructure/move.py); a name no module has is harmless.
 # A trailing * matches any name that starts with the rest ("cli_*": cli_avatar, cli_voices, …).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("errors", "types", "paths", "timeline", "progress", "fileio", "yamlnodes", "fonts",
+    ("foundation", ("errors", "types", "paths", "timeline", "progress", "fileio", "saferead", "yamlnodes", "fonts",
                     "normalize", "motion.expression")),
     ("text, templates, media files", ("lexicon", "script", "templates", "program", "subtitles", "store", "encode",
                                       "loopvideo", "mix", "cover")),

@@ -20,17 +20,6 @@ from conftest import write_wav
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """A project folder of our own (XIAONUAN_HOME): the real templates and avatars, plus room for bad ones."""
-    home = tmp_path / "home"
-    shutil.copytree(ROOT / "templates", home / "templates")
-    shutil.copytree(ROOT / "assets" / "avatar", home / "assets" / "avatar")
-    monkeypatch.setenv("XIAONUAN_HOME", str(home))
-    monkeypatch.delenv("XIAONUAN_AVATARS", raising=False)
-    return home
-
-
 def bad_template(home: Path, name: str, mutate) -> str:
     src = home / "templates" / "news"
     dst = home / "templates" / name

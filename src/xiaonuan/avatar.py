@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from xiaonuan.errors import AvatarError, FaceNotFound
 from xiaonuan.paths import avatar_roots
+from xiaonuan.saferead import MAX_YAML_BYTES, load_yaml_with_nodes, open_image, read_text
 from xiaonuan.types import Frame, Landmarks
 from xiaonuan.yamlnodes import describe_validation
 
@@ -118,8 +119,8 @@ class ClipTrack:
         if self.mouths.is_file():
             try:
                 return load_bank(self.mouths)
-            except (OSError, ValueError, KeyError):
-                pass                                      # unreadable: build it again
+            except Exception:  # noqa: BLE001 — unreadable or truncated (BadZipFile, EOFError …): build it again
+                pass
         bank = build_bank(self.video, self.fps, self.raw, self.found, self.neutral_frame)
         try:
             save_bank(self.mouths, bank)
@@ -207,15 +208,19 @@ def load_avatar(name: str, root: Path | None = None) -> Avatar:
     if manifest.name != name:
         raise AvatarError(f"{manifest_path}: field 'name' is {manifest.name!r} but the folder is {name!r}; "
                           "make them the same.")
-    image = _read_portrait(folder / manifest.portrait, manifest_path)
+    image = _read_portrait(pack_file(folder, manifest.portrait, "portrait", manifest_path), manifest_path)
     if manifest.kind == "clip":
         clip, plan = _load_clip(folder, manifest, manifest_path)
+        if not 0 <= manifest.neutral_frame < len(clip.raw):
+            raise AvatarError(f"{manifest_path}: neutral_frame {manifest.neutral_frame} is not one of the clip's "
+                              f"{len(clip.raw)} frames; fix the field or re-enrol the clip.")
         landmarks = clip.raw[manifest.neutral_frame]
         if not clip.found[manifest.neutral_frame]:
             raise AvatarError(f"{manifest_path}: neutral_frame {manifest.neutral_frame} has no face; re-enrol the clip.")
     else:
         clip, plan = None, None
-        landmarks = _cached_landmarks(folder / manifest.landmarks, folder / manifest.portrait, image)
+        landmarks = _cached_landmarks(pack_file(folder, manifest.landmarks, "landmarks", manifest_path),
+                                      pack_file(folder, manifest.portrait, "portrait", manifest_path), image)
     record = manifest.consent if isinstance(manifest.consent, _Consent) else None
     consent_text = (ConsentRecord(record.by, record.date, record.file).describe() if record is not None
                     else (manifest.consent or ""))
@@ -227,12 +232,14 @@ def load_avatar(name: str, root: Path | None = None) -> Avatar:
 
 
 def read_manifest(path: Path) -> _Manifest:
-    text = path.read_text(encoding="utf-8")
+    """avatar.yaml, checked: a damaged or hand-edited file is an AvatarError naming the pack and the fix."""
+    pack = f"avatar pack {path.parent.name!r}: {MANIFEST}"
+    text = read_text(path, pack, AvatarError, MAX_YAML_BYTES)
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data, node = load_yaml_with_nodes(text)
     except yaml.YAMLError as e:
-        raise AvatarError(f"{path} is not valid YAML ({e}); fix the syntax.") from e
+        raise AvatarError(f"{path} is not valid YAML ({' '.join(str(e).split())}); fix the syntax, or enrol the "
+                          f"pack again with `xiaonuan avatar add CLIP --name {path.parent.name} --replace`.") from None
     if not isinstance(data, dict):
         raise AvatarError(f"{path} must be a mapping of fields (name, portrait, attribution, consent, …).")
     try:
@@ -241,33 +248,41 @@ def read_manifest(path: Path) -> _Manifest:
         raise AvatarError(f"{path}: invalid avatar pack:\n{describe_validation(e, node)}") from e
 
 
-def _read_portrait(path: Path, manifest_path: Path) -> Frame:
-    from PIL import Image, UnidentifiedImageError
+def pack_file(folder: Path, rel: str, field: str, manifest_path: Path) -> Path:
+    """The file a pack's field names, confined to the pack's folder like a template's assets: an absolute
+    path, '..' or a link out of the folder is refused (a hand-edited avatar.yaml must not read other files)."""
+    p = Path(rel)
+    path = (folder / p).resolve()
+    if p.is_absolute() or ".." in p.parts or not path.is_relative_to(folder.resolve()):
+        raise AvatarError(f"{manifest_path}: field {field!r} is {rel!r}, which leaves the pack's folder; give a file "
+                          "name inside the pack (e.g. portrait.png) and copy the file there.")
+    return path
 
-    if not path.is_file():
+
+def _read_portrait(path: Path, manifest_path: Path) -> Frame:
+    if not path.exists():
         raise AvatarError(f"{manifest_path}: field 'portrait' names {path.name}, which does not exist; "
                           "put the portrait there or fix the field.")
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError) as e:
-        raise AvatarError(f"{path} cannot be read as an image ({e}); use a PNG or JPEG.") from e
+    with open_image(path, f"avatar pack {manifest_path.parent.name!r}: the portrait", AvatarError) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
 
 
 def _load_clip(folder: Path, manifest: _Manifest, manifest_path: Path):
     from xiaonuan.loop import LoopPlan, plan_loop
 
-    if not manifest.video or not (folder / manifest.video).is_file():
+    if not manifest.video or not pack_file(folder, manifest.video, "video", manifest_path).is_file():
         raise AvatarError(f"{manifest_path}: kind is clip but its video {manifest.video!r} is missing; re-enrol it "
                           "with `xiaonuan avatar add`.")
-    video = folder / manifest.video
-    cache = folder / manifest.landmarks
+    video = pack_file(folder, manifest.video, "video", manifest_path)
+    cache = pack_file(folder, manifest.landmarks, "landmarks", manifest_path)
     raw = found = None
     if cache.is_file():
         try:
             with np.load(cache) as z:
                 raw, found = z["landmarks"].astype(np.float32), z["found"].astype(bool)
-        except (OSError, ValueError, KeyError):
+            if raw.ndim != 3 or raw.shape[1:] != (478, 2) or found.shape != raw.shape[:1]:
+                raw = None
+        except Exception:  # noqa: BLE001 — truncated or damaged: BadZipFile, EOFError, zlib.error, OSError …
             raw = None
     if raw is None:                                       # missing or unreadable cache: measure again
         from xiaonuan.face.track import measure_video, save_track
@@ -283,9 +298,13 @@ def _load_clip(folder: Path, manifest: _Manifest, manifest_path: Path):
     mouth = manifest.mouth or {}
     talking = bool(mouth["moves"]) if "moves" in mouth else mouth_moves(raw, found, MOUTH_MOVES_EYE)
     clip = ClipTrack(video=video, fps=int(manifest.fps or 25), landmarks=smooth_track(raw, found), raw=raw,
-                     found=found, talking=talking, mouths=folder / str(mouth.get("samples") or MOUTHS_FILE),
-                     neutral_frame=manifest.neutral_frame)
-    plan = LoopPlan.from_dict(manifest.loop) if manifest.loop else plan_loop(clip.landmarks, found)
+                     found=found, talking=talking, neutral_frame=manifest.neutral_frame,
+                     mouths=pack_file(folder, str(mouth.get("samples") or MOUTHS_FILE), "mouth.samples", manifest_path))
+    try:
+        plan = LoopPlan.from_dict(manifest.loop) if manifest.loop else plan_loop(clip.landmarks, found)
+    except (KeyError, TypeError, ValueError) as e:
+        raise AvatarError(f"{manifest_path}: field 'loop' is damaged ({e!r}); delete the field (it is planned "
+                          "again) or re-enrol the clip.") from None
     return clip, plan
 
 
@@ -323,8 +342,8 @@ def _cached_landmarks(cache: Path, portrait: Path, image: Frame) -> Landmarks:
                 stored = str(z["portrait_sha256"]) if "portrait_sha256" in z else digest
             if lm.shape == (N_LANDMARKS, 2) and stored == digest:
                 return lm
-        except (OSError, ValueError, KeyError):
-            pass                                    # unreadable cache: measure again
+        except Exception:  # noqa: BLE001 — unreadable or truncated cache (BadZipFile, EOFError …): measure again
+            pass
     lm = detect_landmarks(image)
     if lm is None:
         raise FaceNotFound(f"no face found in {portrait}; use a well-lit, roughly frontal portrait "

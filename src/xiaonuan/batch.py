@@ -48,6 +48,7 @@ import yaml
 from .errors import InputError, XiaonuanError
 from .fileio import write_atomic
 from .paths import avatars_dir, templates_dir
+from .saferead import load_yaml, read_text
 
 STATE_DIR = ".xiaonuan"
 REPORT = "report.json"
@@ -147,12 +148,7 @@ def load_rundown(path: str | Path, *, allow_files: bool = True) -> Rundown:
     upload cannot make the server read its own files.
     """
     p = Path(path)
-    try:
-        raw = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"rundown {str(p)!r} does not exist: check the path") from None
-    except UnicodeDecodeError as e:
-        raise InputError(f"rundown {str(p)!r} is not UTF-8 text: save it as UTF-8") from e
+    raw = read_text(p, "rundown", InputError)  # a regular file under the size cap: never a FIFO or /dev/zero
     if p.suffix.lower() == ".csv":
         entries, defaults = _csv_entries(raw, p), {}
     elif p.suffix.lower() in (".yaml", ".yml"):
@@ -173,7 +169,7 @@ def load_rundown(path: str | Path, *, allow_files: bool = True) -> Rundown:
 
 def _yaml_entries(raw: str, p: Path) -> tuple[list[dict], dict]:
     try:
-        data = yaml.safe_load(raw)
+        data = load_yaml(raw)  # aliases refused, size and depth capped before anything is built
     except yaml.YAMLError as e:
         raise InputError(f"rundown {str(p)!r} is not valid YAML ({e}); fix the syntax") from e
     if isinstance(data, list):
@@ -182,7 +178,7 @@ def _yaml_entries(raw: str, p: Path) -> tuple[list[dict], dict]:
         raise InputError(f"rundown {str(p)!r} must be a mapping with `items:` (or a list of items)")
     unknown = set(data) - {"defaults", "items", "bulletin", "name"}
     if unknown:
-        raise InputError(f"rundown {str(p)!r}: unknown key(s) {', '.join(sorted(unknown))}; "
+        raise InputError(f"rundown {str(p)!r}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
                          "use defaults, items, bulletin")
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
@@ -191,14 +187,19 @@ def _yaml_entries(raw: str, p: Path) -> tuple[list[dict], dict]:
     if unknown:
         raise InputError(f"rundown {str(p)!r}: unknown key(s) in defaults: {', '.join(sorted(map(str, unknown)))}; "
                          f"known: {', '.join(sorted(ITEM_KEYS))}")
-    entries = list(data.get("items") or [])
+    entries = data.get("items") or []
+    if not isinstance(entries, list):
+        raise InputError(f"rundown {str(p)!r}: `items` must be a list of items (- name: …)")
     if data.get("bulletin") is not None:
         entries.append({"name": data.get("name") or p.stem, "bulletin": data["bulletin"]})
     return entries, defaults
 
 
 def _csv_entries(raw: str, p: Path) -> list[dict]:
-    rows = list(csv.DictReader(raw.splitlines()))
+    try:
+        rows = list(csv.DictReader(raw.splitlines()))
+    except csv.Error as e:  # a field over csv's 128 KB limit, a NUL byte
+        raise InputError(f"rundown {str(p)!r} is not valid CSV ({e}); fix that row, or put long texts in script files") from None
     entries = []
     for row in rows:
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
@@ -217,7 +218,7 @@ def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) 
         raise InputError(f"rundown {where} must be a mapping (name, script or text, …)")
     unknown = set(entry) - ITEM_KEYS
     if unknown:
-        raise InputError(f"rundown {where}: unknown key(s) {', '.join(sorted(unknown))}; "
+        raise InputError(f"rundown {where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
                          f"known: {', '.join(sorted(ITEM_KEYS))}")
     name = str(entry.get("name") or entry.get("output") or f"item-{i + 1:02d}").strip()
     name = name[:-4] if name.lower().endswith(".mp4") else name
@@ -280,14 +281,7 @@ def _script_text(entry: Mapping, base: Path, allow_files: bool, where: str) -> t
     if not allow_files:
         raise InputError(f"{where}: script files are not allowed in an uploaded rundown; put the text in `text:`")
     path = (base / str(entry["script"])).resolve()
-    try:
-        return path.read_text(encoding="utf-8-sig"), str(path)
-    except FileNotFoundError:
-        raise InputError(f"{where}: script file {str(path)!r} does not exist") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{where}: script file {str(path)!r} is not UTF-8 text; save it as UTF-8") from None
-    except OSError as e:
-        raise InputError(f"{where}: cannot read script file {str(path)!r}: {e.strerror}") from None
+    return read_text(path, f"{where}: script file", InputError), str(path)
 
 
 def _bulletin_text(bulletin: Any, base: Path, allow_files: bool, where: str) -> str:
@@ -351,7 +345,8 @@ def folder_digest(folder: Path) -> str:
         if not f.is_file() or any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
             continue
         h.update(str(rel).encode())
-        h.update(hashlib.sha256(f.read_bytes()).digest())
+        with open(f, "rb") as fh:  # streamed: a large clip in a pack is never held in memory whole
+            h.update(hashlib.file_digest(fh, "sha256").digest())
     return h.hexdigest()
 
 

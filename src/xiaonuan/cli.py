@@ -105,4 +105,12 @@ app.command("say")(_say_command)
 
 
 def main() -> None:
-    app()
+    from .fileio import Terminated, raise_on_termination
+
+    raise_on_termination()  # SIGTERM/SIGHUP unwind like Ctrl-C: temporary files are removed on the way out
+    try:
+        app()
+    except Terminated as t:
+        typer.echo(f"error: stopped by {t.name}; its temporary files were removed: run it again to finish",
+                   err=True)
+        sys.exit(128 + t.signum)

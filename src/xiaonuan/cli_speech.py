@@ -9,7 +9,10 @@ from typing import Optional
 import typer
 
 from .cli_common import fail as _fail
-from .errors import InputError, XiaonuanError
+from .errors import InputError, OutputError, XiaonuanError
+from .fileio import writable_output
+from .render import RATE_WPM_MAX, RATE_WPM_MIN, check_rate
+from .saferead import regular_file
 
 END_PAUSE_MS = 200  # silence after the last sentence
 
@@ -20,14 +23,21 @@ def say(
     voice: Optional[str] = typer.Option(None, help="voice (default: kokoro:xiaonuan-f or kokoro:xiaonuan-en-f by the text; see `xiaonuan voices`)"),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="write a WAV file"),
     play: bool = typer.Option(False, "--play", help="play it (needs the sounddevice package and a sound device)"),
-    rate: Optional[int] = typer.Option(None, help="speed in words per minute"),
-    pitch: Optional[int] = typer.Option(None, help="pitch 0..100 (50 is the voice's normal)"),
+    rate: Optional[int] = typer.Option(None, help=f"speed in words per minute ({RATE_WPM_MIN}..{RATE_WPM_MAX})"),
+    pitch: Optional[int] = typer.Option(None, min=0, max=100, help="pitch 0..100 (50 is the voice's normal)"),
     emphasis: bool = typer.Option(False, help="say the whole line with emphasis"),
     lexicon: Optional[Path] = typer.Option(None, help="a lexicon.yaml on top of the project's"),
 ) -> None:
     """Speak TEXT: prints what the voice reads and its phonemes; --out writes a WAV, --play plays it."""
     try:
+        check_rate(rate)
+        if out is not None:  # checked before the work: a folder or a read-only place is one error line
+            out = writable_output(out, "WAV output", (".wav",))
+        if lexicon is not None:
+            regular_file(lexicon, "lexicon", InputError)
         speech, spoken = _synthesize(text, voice, rate, pitch, emphasis, lexicon)
+        if out is not None:
+            write_wav(speech.samples, speech.rate_hz, out)
     except XiaonuanError as e:
         _fail(e)
         return
@@ -37,7 +47,6 @@ def say(
     for w in speech.warnings:
         typer.echo(f"warning: {w}", err=True)
     if out is not None:
-        write_wav(speech.samples, speech.rate_hz, out)
         typer.echo(f"wrote {out}")
     if play:
         _play(speech.samples, speech.rate_hz)
@@ -66,13 +75,16 @@ def _synthesize(text: str, voice: str | None, rate: int | None, pitch: int | Non
 
 
 def write_wav(samples, rate_hz: int, path: Path) -> None:
-    """16-bit mono WAV, written beside and moved into place."""
+    """16-bit mono WAV, written beside and moved into place; OutputError when it cannot be written there."""
     import numpy as np
 
     from .fileio import publish, temp_beside
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_beside(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_beside(path)
+    except OSError as e:
+        raise OutputError(f"cannot write {str(path)!r} ({e.strerror or e}): choose another --out path") from None
     try:
         with wave.open(str(tmp), "wb") as w:
             w.setnchannels(1)
@@ -80,6 +92,9 @@ def write_wav(samples, rate_hz: int, path: Path) -> None:
             w.setframerate(rate_hz)
             w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
         publish(tmp, path)
+    except OSError as e:
+        raise OutputError(f"cannot write {str(path)!r} ({e.strerror or e}): free some space or choose another "
+                          "--out path") from None
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xiaonuan.errors import AvatarError
 from xiaonuan.types import Frame
 
 CHUNK_FRAMES = 12        # frames decoded ahead of a backward jump
@@ -44,10 +45,19 @@ class ClipReader:
             try:
                 raw = next(self._gen)
             except StopIteration:
-                raise IndexError(f"{self.video.name} has no frame {j} (it ends at {self._pos - 1})") from None
+                raise self._damaged(f"its video ends at frame {self._pos - 1}, before frame {j}") from None
+            except (RuntimeError, OSError, ValueError) as e:  # imageio-ffmpeg on a file cut short or changed
+                raise self._damaged(" ".join(str(e).split())[:200]) from None
             self._put(self._pos, raw)
             self._pos += 1
         return self._cache[j]
+
+    def _damaged(self, why: str) -> AvatarError:
+        """The pack is named (its folder), not its internal file: that is what the user enrolled and can fix."""
+        name = self.video.parent.name
+        return AvatarError(f"avatar pack {name!r} is damaged ({why}; the pack's video was cut short or changed "
+                           f"after enrolment): copy the pack folder {str(self.video.parent)!r} back from a backup, "
+                           f"or enrol the original clip again: xiaonuan avatar add CLIP --name {name} --replace")
 
     def _put(self, k: int, frame: Frame) -> None:
         self._cache[k] = np.array(frame)       # own copy: the decoder reuses its buffer

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .fileio import publish, temp_beside
+from .fileio import COVER_MARK, publish, temp_beside
 from .types import Frame
 
 SKIP_S = 1.5  # the lower third is still sliding in during the first second or so
@@ -31,11 +31,13 @@ def calm_frame(track, first_story_frames: int | None = None) -> int:
 
 
 def write_cover(frame: Frame, path: Path | str) -> Path:
-    """Write an RGB frame as a JPG, atomically."""
+    """Write an RGB frame as a JPG, atomically, marked as a cover (so the next render may replace it and
+    nothing else: fileio.check_sidecars)."""
     path = Path(path)
     tmp = temp_beside(path, ".jpg")
     try:
-        Image.fromarray(np.ascontiguousarray(frame)).save(tmp, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        Image.fromarray(np.ascontiguousarray(frame)).save(tmp, "JPEG", quality=JPEG_QUALITY, optimize=True,
+                                                        comment=COVER_MARK)
         publish(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -211,7 +211,8 @@ class VideoWriter:
         self._lock.enter_context(output_lock(self.path))  # one writer per output file at a time
         try:
             self._open()
-        except BaseException:
+        except BaseException:  # a SIGTERM while the audio is written, ffmpeg failing to start: no temp file left
+            self._abort()
             self._lock.close()
             raise
         return self

@@ -31,12 +31,14 @@ import yaml
 
 from xiaonuan.avatar import MANIFEST, ConsentRecord, avatar_folder, available_avatars
 from xiaonuan.encode import read_frames
-from xiaonuan.errors import AvatarError
+from xiaonuan.errors import AvatarError, OutputError
 from xiaonuan.face import mesh
 # measurement lives in face/track.py (avatar.py re-measures a pack with it); its names stay importable here
 from xiaonuan.face.track import (FIXED_ZIP_TIME, QUALITY_EVERY, SHARPNESS_EYE_PX, TARGET_FPS,  # noqa: F401
                                  Measurement, _face_light, _faces, measure_video, probe_video, save_track, write_npz)
+from xiaonuan.fileio import output_lock, pid_alive
 from xiaonuan.paths import avatars_dir
+from xiaonuan.saferead import open_image, regular_file
 from xiaonuan.types import Frame
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".m4v")
@@ -141,6 +143,9 @@ def parse_consent_by(text: str, today: str | None = None) -> ConsentRecord:
     return ConsentRecord(by=by, date=date.isoformat())
 
 
+MAX_CONSENT_BYTES = 64 * 1024 * 1024  # a scanned, signed form
+
+
 def enrol(path: Path | str, name: str, root: Path | None = None, consent: ConsentRecord | None = None,
           consent_file: Path | None = None, replace: bool = False, default_voice: str | None = None) -> EnrolResult:
     """Enrol a clip or a photo at `path` as the avatar `name` under `root` (default: the avatars folder).
@@ -153,25 +158,45 @@ def enrol(path: Path | str, name: str, root: Path | None = None, consent: Consen
     src = Path(path)
     root = Path(root) if root is not None else avatars_dir()
     _check_name(name)
-    if not src.is_file():
-        raise AvatarError(f"{src} does not exist or is not a file; give the path of a clip (MP4/MOV/WebM) or a photo "
-                          "(PNG/JPG).")
-    if consent_file is not None and not Path(consent_file).is_file():
-        raise AvatarError(f"consent file {consent_file} does not exist; give the signed consent form's path.")
+    regular_file(src, "the clip or photo", AvatarError)  # a folder or FIFO is named as one (a FIFO would hang)
+    if consent_file is not None:
+        regular_file(consent_file, "the consent file", AvatarError, MAX_CONSENT_BYTES)
     if consent_file is not None and consent is None:
         consent = ConsentRecord(by=Path(consent_file).stem, date=_dt.date.today().isoformat())
     digest = _sha256(src)
     dest = root / name
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot write to the avatars folder {str(root)!r} ({e.strerror or e}): make it writable, "
+                          "or point XIAONUAN_AVATARS at a folder you can write") from None
+    busy = AvatarError(f"another `xiaonuan avatar add` is enrolling {name!r} right now; wait for it to finish, "
+                       "then check `xiaonuan avatar list` (or pick another --name)")
+    with output_lock(dest, busy):  # one enrolment of a name at a time: checked, built and moved in under the lock
+        return _enrol_locked(src, name, root, dest, digest, consent, consent_file, replace, default_voice, t0)
+
+
+def _enrol_locked(src: Path, name: str, root: Path, dest: Path, digest: str, consent: ConsentRecord | None,
+                  consent_file: Path | None, replace: bool, default_voice: str | None, t0: float) -> EnrolResult:
+    """enrol() once it holds the name's lock: the pack is built in a hidden folder and moved into place in one
+    rename; an existing pack is replaced only with `replace`, and restored if the move fails."""
     cached = _cached_result(dest, digest, consent, name)
     if cached is not None:
         return EnrolResult(name, dest, cached, time.perf_counter() - t0, cached=True)
     if dest.exists() and not replace:
         raise AvatarError(f"an avatar named {name!r} already exists in {root} (from another source or consent); "
                           f"pick another --name, or remove it first with `xiaonuan avatar remove {name}`.")
-    root.mkdir(parents=True, exist_ok=True)
+    for stale in [*root.glob(f".enrol-{name}-*"), *root.glob(f".old-{name}-*")]:  # of a killed enrolment
+        pid = stale.name.rsplit("-", 1)[-1]
+        if stale.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = root / f".enrol-{name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+    except OSError as e:
+        raise OutputError(f"cannot write to the avatars folder {str(root)!r} ({e.strerror or e}): make it writable, "
+                          "or point XIAONUAN_AVATARS at a folder you can write") from None
     try:
         kind = _media_kind(src)
         timings: dict[str, float] = {}
@@ -197,13 +222,31 @@ def enrol(path: Path | str, name: str, root: Path | None = None, consent: Consen
         if default_voice:
             manifest["default_voice"] = default_voice
         (tmp / MANIFEST).write_text(_manifest_text(manifest), encoding="utf-8")
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
+        _move_into_place(tmp, dest)
+    except OSError as e:  # a full disk or a read-only folder while the pack was built
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"cannot write the avatar pack {name!r} in {str(root)!r} ({e.strerror or e}): free some "
+                          "space or make the folder writable, then run it again") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return EnrolResult(name, dest, report, time.perf_counter() - t0, timings=timings)
+
+
+def _move_into_place(tmp: Path, dest: Path) -> None:
+    """`tmp` becomes `dest` in one rename; an old pack there is moved aside first and put back if that fails,
+    so a failure never leaves the name with no pack or half of one."""
+    old = dest.with_name(f".old-{dest.name}-{os.getpid()}") if dest.exists() else None
+    if old is not None:
+        os.replace(dest, old)
+    try:
+        os.rename(tmp, dest)  # fails (not replaces) if another pack appeared there
+    except BaseException:
+        if old is not None:
+            os.replace(old, dest)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def remove_avatar(name: str, root: Path | None = None) -> Path:
@@ -409,14 +452,11 @@ def normalise_video(src: Path, dst: Path, turn_deg: int = 0, region: tuple[int, 
 
 def _enrol_image(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]:
     import mediapipe as mp
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     t = time.perf_counter()
-    try:
-        with Image.open(src) as im:
-            im = ImageOps.exif_transpose(im).convert("RGB")
-    except (UnidentifiedImageError, OSError) as e:
-        raise AvatarError(f"{src.name} cannot be read as an image ({e}); use a PNG or JPEG.") from e
+    with open_image(src, "the photo", AvatarError) as im:  # pixel cap: a decompression bomb is refused
+        im = ImageOps.exif_transpose(im).convert("RGB")
     scale = min(1.0, MAX_SIDE_PX / max(im.size))
     if scale < 1.0:
         im = im.resize((max(2, round(im.width * scale)), max(2, round(im.height * scale))), Image.LANCZOS)
@@ -619,7 +659,7 @@ def _media_kind(src: Path) -> str:
         try:
             with Image.open(src) as im:
                 return "video" if getattr(im, "n_frames", 1) > 1 else "image"
-        except OSError:
+        except Exception:  # noqa: BLE001 — OSError, a decompression bomb …: open_image or the video reader says what
             return "video"                           # let the video reader say what is wrong
     if suffix in VIDEO_SUFFIXES:
         return "video"

@@ -5,7 +5,8 @@
      │    ├── ScriptError      empty or unreadable script
      │    ├── VoiceError       unknown voice name
      │    ├── TemplateError    unknown or invalid template
-     │    └── AvatarError      unknown or invalid avatar pack
+     │    ├── AvatarError      unknown or invalid avatar pack
+     │    └── OutputError      the output cannot go where asked (a folder, read-only, an input's name)
      ├── BackendError          a backend failed on good input
      │    ├── SpeechEngineError
      │    └── FaceNotFound
@@ -41,6 +42,11 @@ class TemplateError(InputError):
 
 class AvatarError(InputError):
     """The avatar pack is unknown or invalid."""
+
+
+class OutputError(InputError):
+    """The output path cannot be used: a folder, a read-only place, or the name of one of the inputs. Every
+    command's bad output path is this one class, so all of them exit with the same code (2)."""
 
 
 class BackendError(XiaonuanError):

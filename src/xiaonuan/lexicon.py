@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from .errors import InputError
 from .normalize import Normalized, _Builder, normalize
+from .saferead import MAX_YAML_BYTES, compose_yaml, load_yaml_with_nodes, read_text
 from .yamlnodes import line_of
 
 LEXICON_FILE = "lexicon.yaml"
@@ -176,15 +177,9 @@ def load_lexicon(path: str | Path) -> Lexicon:
     import yaml
 
     p = Path(path)
+    text = read_text(p, "lexicon", LexiconError, MAX_YAML_BYTES)
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise LexiconError(f"lexicon {str(p)!r} cannot be read: {e.strerror}") from e
-    except UnicodeDecodeError as e:
-        raise LexiconError(f"lexicon {str(p)!r} is not UTF-8 text: save it as UTF-8") from e
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data, node = load_yaml_with_nodes(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
@@ -201,7 +196,7 @@ def front_matter_lexicon(data: Any, front_matter: str, source: str) -> Lexicon:
         return EMPTY
     block = None
     try:
-        root = yaml.compose(front_matter)
+        root = compose_yaml(front_matter)
     except yaml.YAMLError:  # the caller has parsed it already; without lines the messages still name the file
         root = None
     if isinstance(root, yaml.MappingNode):

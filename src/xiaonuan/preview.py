@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .fileio import image_bytes, write_atomic, writable_output
 from .fonts import load_font
 from .program import Program, SlideCue, StoryTiming
+from .saferead import open_image
 from .subtitles import Cue
 from .types import Frame
 
@@ -46,10 +48,10 @@ def write_preview(template: str, out: Path | None = None, avatar: str = "default
     """Write templates/<name>/preview.png (or `out`), PREVIEW_WIDTH_PX wide."""
     from .templates import load_template
 
+    path = writable_output(out if out is not None else load_template(template, root).root / "preview.png",
+                           "preview", (".png",))  # checked before the frame is composed
     frame = preview_frame(template, avatar, root)
-    path = Path(out) if out is not None else load_template(template, root).root / "preview.png"
-    _small(frame).save(path, optimize=True)
-    return path
+    return write_atomic(path, image_bytes(_small(frame), "PNG", optimize=True))
 
 
 def _small(frame: Frame) -> Image.Image:
@@ -60,6 +62,7 @@ def _small(frame: Frame) -> Image.Image:
 
 def contact_sheet(names: list[str], out: Path, avatar: str = "default", root: Path | None = None) -> Path:
     """All the named templates' previews side by side at one height, each captioned with its name."""
+    out = writable_output(out, "contact sheet", (".png",))
     tiles = [(_small(preview_frame(n, avatar, root)), n) for n in names]
     h = 540
     tiles = [(t.resize((round(t.width * h / t.height), h), Image.LANCZOS), n) for t, n in tiles]
@@ -73,11 +76,9 @@ def contact_sheet(names: list[str], out: Path, avatar: str = "default", root: Pa
         sheet.paste(t, (x, gap))
         d.text((x + t.width // 2, gap + h + cap // 2), n, font=font, fill=(235, 238, 245), anchor="mm")
         x += t.width + gap
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out, optimize=True)
-    return out
+    return write_atomic(out, image_bytes(sheet, "PNG", optimize=True))
 
 
 def frame_array(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"))
+    with open_image(path, "picture") as im:
+        return np.asarray(im.convert("RGB"))

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from .errors import EncodeError, InputError
+from .errors import InputError
+from .fileio import check_sidecars, writable_output
 from .progress import Progress, ProgressSink, ignore
 from .script import Script, load_script, parse_script
 from .types import PresenterFrame
@@ -24,6 +24,7 @@ from .types import PresenterFrame
 # Kokoro for both: under Whisper base, Mandarin CER ~0.17 against eSpeak's ~0.9, English WER 0.08 against
 # eSpeak's 0.15 (docs/voices.md).
 DEFAULT_VOICES = {"zh": "kokoro:xiaonuan-f", "en": "kokoro:xiaonuan-en-f"}
+RATE_WPM_MIN, RATE_WPM_MAX = 80, 450  # the speaking rates eSpeak NG can say (and `say --rate` accepts)
 SCRIPT_SETTINGS = frozenset({"voice", "expression"})  # front-matter keys that are render settings, not template fields
 PROGRESS_EVERY_FRAMES = 25
 
@@ -106,6 +107,7 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResul
     height_px, preset = req.height_px, req.preset
     if seed < 0:
         raise InputError(f"seed {seed!r} must be a whole number from 0 up (it picks the blinks and head motion)")
+    check_rate(rate_wpm)
     report = on_progress or ignore
     watch = _Stopwatch()
     transcribing = bool(voice and voice.startswith("recorded:") and _no_text(script))
@@ -145,7 +147,7 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResul
     watch.lap("encode")  # ffmpeg finishing the last frames, then the audio mux
     watch.timings["compose"] -= watch.timings["face"]  # the compositor pulls each face frame inside its own step
 
-    srt, vtt, jpg = (job.out.with_suffix(ext) for ext in (".srt", ".vtt", ".jpg"))
+    _, srt, vtt, jpg = sidecars(job.out).values()
     subtitles.write_srt(plan.cues, srt)
     subtitles.write_vtt(plan.cues, vtt)
     cover.write_cover(comp.kept if comp.kept is not None else frame, jpg)
@@ -216,7 +218,9 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
         warnings.append(f"voice {voice_name} speaks {engine.language} but the script looks like {parsed.language}")
     warnings += _voice_warnings(parsed, voice_name, engine.language)
     warnings += framing.overlay_warnings(tpl, av)  # a face still under the headline strap, lower third …
-    return _Job(parsed, voice_name, engine, tpl, values, av, _output_path(out), warnings, transcript)
+    out = _output_path(out)
+    check_sidecars(sidecars(out), _inputs(script, parsed, voice_name))  # before any work, not after the render
+    return _Job(parsed, voice_name, engine, tpl, values, av, out, warnings, transcript)
 
 
 def _no_text(script) -> bool:
@@ -238,6 +242,13 @@ def _pack_voice(av, language: str) -> str | None:
     if not av.default_voice:
         return None
     return av.default_voice if speech.get_engine(av.default_voice).language in ("", language) else None
+
+
+def check_rate(rate_wpm: int | None) -> None:
+    """InputError for a speaking rate the voices cannot say (100000 words a minute was accepted and ignored)."""
+    if rate_wpm is not None and not RATE_WPM_MIN <= rate_wpm <= RATE_WPM_MAX:
+        raise InputError(f"speaking rate {rate_wpm} words a minute is outside {RATE_WPM_MIN}..{RATE_WPM_MAX}: "
+                         "give one in that range (170 is a newsreader's)")
 
 
 def _voice_warnings(parsed: Script, voice_name: str, language: str) -> list[str]:
@@ -428,18 +439,22 @@ def _lexicon(avatar: str, parsed: Script):
 
 
 def _output_path(out: str | Path) -> Path:
-    p = Path(out)
-    if p.suffix.lower() != ".mp4":
-        raise InputError(f"output {str(p)!r} must end in .mp4: e.g. -o out/news.mp4")
-    if p.is_dir():
-        raise InputError(f"output {str(p)!r} is a folder: give a file name ending in .mp4")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise EncodeError(f"cannot create the output folder {str(p.parent)!r}: {e.strerror}") from e
-    if not os.access(p.parent, os.W_OK):
-        raise EncodeError(f"the output folder {str(p.parent)!r} is not writable: choose another -o path")
-    return p
+    return writable_output(out, "output", (".mp4",))
+
+
+def sidecars(out: Path) -> dict[str, Path]:
+    """The files a render writes: the video and, beside it, its subtitles and cover."""
+    return {"video": out, "SRT subtitles": out.with_suffix(".srt"), "WebVTT subtitles": out.with_suffix(".vtt"),
+            "cover": out.with_suffix(".jpg")}
+
+
+def _inputs(script, parsed: Script, voice_name: str) -> list[Path]:
+    """The files a render reads that an output must never replace: the script, its slide images, the voice-over."""
+    found = [Path(script)] if isinstance(script, Path) else []
+    found += [item.image for story in parsed.stories for item in story.slides if item.image is not None]
+    if voice_name.startswith("recorded:"):
+        found.append(Path(voice_name.removeprefix("recorded:")).expanduser())
+    return found
 
 
 def _sentence_timings(parsed: Script, spoken):

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Mapping
 import yaml
 
 from .errors import ScriptError
+from .saferead import image_problem, load_yaml, read_text
 
 if TYPE_CHECKING:
     from .lexicon import Lexicon
@@ -57,7 +58,8 @@ _ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|etc|e\.g|i\.e
 _MONTH_ABBREVIATION = re.compile(r"\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
 _PAUSE = re.compile(r"\[\s*pause(?:\s+(\d+(?:\.\d+)?)\s*(ms|s)?)?\s*\]", re.IGNORECASE)  # [pause], [pause 0.5s]
 # every [pause …] is meant as a marker, and one left open at the end of the line too: each must read (checked)
-_PAUSE_LIKE = re.compile(r"\[\s*pause\b[^\[\]]*(?:\]|$)", re.IGNORECASE)
+# (up to the first "]", so "[pause [pause 1s]]" is one marker that does not read, not a pause plus "[pause" spoken)
+_PAUSE_LIKE = re.compile(r"\[\s*pause\b[^\]]*(?:\]|$)", re.IGNORECASE)
 _EXPRESSION_OPEN = re.compile(r"\[\s*expression\b[^\[\]]*$", re.IGNORECASE)  # [expression warm, never closed
 _BRACKET_WORD = re.compile(r"\[\s*([A-Za-z]{4,})\b")  # [pasue 1s], [expresion warm]: a misspelt marker
 MARKERS = {"pause": "[pause 1s]", "expression": "[expression warm]"}
@@ -143,13 +145,7 @@ class Script:
 def load_script(path: str | Path) -> Script:
     """Read and parse a script file (UTF-8 plain text or Markdown)."""
     p = Path(path)
-    if not p.is_file():
-        raise ScriptError(f"script file {str(p)!r} does not exist: check the path")
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ScriptError(f"script file {str(p)!r} is not UTF-8 text ({e.reason} at byte {e.start}): "
-                          "save it as UTF-8") from e
+    text = read_text(p, "script file", ScriptError)  # a regular file under the size cap (not a FIFO, not /dev/zero)
     return parse_script(text, source=str(p), base_dir=p.parent)
 
 
@@ -255,13 +251,11 @@ def _slide_path(src: str, base_dir: str | Path | None, source: str) -> Path:
     path = (base / rel).resolve()
     if not path.is_relative_to(base.resolve()):
         raise ScriptError(f"{source}: slide image {src!r} leaves the script's folder (through a link)")
-    if not path.is_file():
+    if not path.exists():  # a folder or a FIFO of that name is named as one by image_problem
         raise ScriptError(f"{source}: slide image {src!r} does not exist in {base}: check the file name")
-    from .fileio import unreadable_picture
-
-    why = unreadable_picture(path)  # a broken picture stops the render here with its name, not mid-way
+    why = image_problem(path)  # a broken or oversized picture stops the render here with its name, not mid-way
     if why:
-        raise ScriptError(f"{source}: slide image {src!r} is not a picture this can read ({why}); save it as PNG or JPEG")
+        raise ScriptError(f"{source}: slide image {src!r} {why}")
     return path
 
 
@@ -329,7 +323,7 @@ def _front_matter(text: str, source: str) -> tuple[dict, str, str]:
     if len(parts) != 2:
         raise ScriptError(f"{source}: front matter starts with '---' but never ends: add a closing '---' line")
     try:
-        data = yaml.safe_load(parts[0][3:]) or {}
+        data = load_yaml(parts[0][3:]) or {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -464,7 +458,7 @@ def _story_heading(heading: str, source: str) -> tuple[str, dict]:
                           "## 标题 {name: 李明, title: 记者}")
     if m:
         try:
-            attrs = yaml.safe_load(m.group(1)) or {}
+            attrs = load_yaml(m.group(1)) or {}
         except yaml.YAMLError:
             attrs = None  # type: ignore[assignment]
         if not isinstance(attrs, dict):
@@ -485,7 +479,7 @@ def _check_expression(name: object, what: str, example: str) -> None:
     """ScriptError naming `what` when `name` is not an expression preset."""
     from .motion.expression import EXPRESSIONS  # the presets' one table
 
-    if name not in EXPRESSIONS:
+    if not isinstance(name, str) or name not in EXPRESSIONS:  # a list or a mapping is not hashable
         raise ScriptError(f"{what}: {name!r} is not an expression; use one of {', '.join(EXPRESSIONS)}, "
                           f"e.g. {example}")
 

@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import time
+import warnings
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,23 @@ class Store:
             return db.execute("PRAGMA user_version").fetchone()[0]
 
     def migrate(self) -> int:
-        """Apply the migrations this database has not had yet; returns the schema version."""
+        """Apply the migrations this database has not had yet; returns the schema version. A damaged file
+        (not a database, or malformed) is moved aside, named in a warning, and a new history is started:
+        the UI and batches keep working and nothing is deleted."""
+        try:
+            return self._migrate()
+        except sqlite3.DatabaseError as e:
+            if not self.path.is_file() or isinstance(e, sqlite3.OperationalError):  # locked, read-only: not damage
+                raise
+            aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(self.path, aside)
+            for extra in ("-wal", "-shm"):
+                Path(f"{self.path}{extra}").unlink(missing_ok=True)
+            warnings.warn(f"the history database {self.path} was damaged ({e}); it was moved to {aside.name} and a "
+                          "new, empty history started", RuntimeWarning, stacklevel=2)
+            return self._migrate()
+
+    def _migrate(self) -> int:
         with closing(self._open()) as db:
             db.isolation_level = None  # explicit transactions: executescript would commit early otherwise
             db.execute("BEGIN IMMEDIATE")

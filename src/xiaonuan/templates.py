@@ -20,9 +20,10 @@ from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, TypeAd
                       model_validator)
 from pydantic.dataclasses import dataclass
 
-from xiaonuan.errors import TemplateError
+from xiaonuan.errors import InputError, TemplateError
 from xiaonuan.fonts import WEIGHTS
 from xiaonuan.paths import templates_dir
+from xiaonuan.saferead import MAX_YAML_BYTES, image_problem, load_yaml_with_nodes, read_text, regular_file
 from xiaonuan.yamlnodes import describe_validation, duplicate_keys, line_of
 
 TEMPLATE_FILE = "template.yaml"
@@ -70,18 +71,20 @@ def _asset_path(value: Any, info: ValidationInfo) -> Path | None:
     path = (Path(root) / rel).resolve()
     if not path.is_relative_to(Path(root).resolve()):
         raise ValueError(f"asset path {value!r} leaves the template folder (through a link)")
-    if not path.is_file():
+    if not path.exists():
         raise ValueError(f"asset file {value!r} does not exist in {root}")
+    try:
+        regular_file(path, "asset file")  # a folder or a FIFO is named as one, and never opened
+    except InputError as e:
+        raise ValueError(str(e)) from None
     return path
 
 
 def _readable_image(path: Path | None) -> Path | None:
     """An image asset that PIL can decode (checked at load, not found broken mid-render)."""
-    from .fileio import unreadable_picture
-
-    why = None if path is None else unreadable_picture(path)
+    why = None if path is None else image_problem(path)  # within the pixel cap: a decompression bomb is refused
     if why:
-        raise ValueError(f"image {path.name!r} is not a picture this can read ({why}); save it as PNG or JPEG")
+        raise ValueError(f"image {path.name!r} {why}")
     return path
 
 
@@ -531,7 +534,7 @@ class Template:
         unknown = set(fields) - known
         if unknown:
             raise TemplateError(
-                f"template '{self.name}' has no field(s) {', '.join(sorted(unknown))} (from the script's front "
+                f"template '{self.name}' has no field(s) {', '.join(sorted(map(str, unknown)))} (from the script's front "
                 f"matter or --set); fix: use only {', '.join(sorted(known))}"
             )
         values = {k: getattr(self.spec.variables, k) for k in known}
@@ -688,10 +691,9 @@ def load_template(name: str, root: Path | None = None) -> Template:
     folder = template_folder(name, root)
     path = folder / TEMPLATE_FILE
     name = folder.resolve().name if is_template_path(name) else name
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, "template file", TemplateError, MAX_YAML_BYTES)
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data, node = load_yaml_with_nodes(text)  # aliases refused: the node walks below always end
     except yaml.YAMLError as e:
         raise TemplateError(f"{path}: not valid YAML: {e}; fix the syntax there") from None
     if not isinstance(data, dict):

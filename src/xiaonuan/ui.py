@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .render import RenderRequest
+from .errors import InputError
+from .fileio import image_bytes, write_atomic
+from .saferead import MAX_IMAGE_BYTES, open_image, read_bytes
 from .store import DB_NAME, Store, data_dir
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
@@ -176,17 +179,18 @@ def template_thumbnail(name: str) -> Path | None:
     folder = app_dir() / "thumbs"
     folder.mkdir(parents=True, exist_ok=True)
     own = templates_dir() / name / "preview.png"
-    src_bytes = own.read_bytes() if own.is_file() else (templates_dir() / name / "template.yaml").read_bytes()
     import hashlib
 
-    out = folder / f"template-{hashlib.sha256(src_bytes).hexdigest()[:12]}.jpg"
-    if out.is_file():
-        return out
     try:
+        src_bytes = read_bytes(own if own.is_file() else templates_dir() / name / "template.yaml", "template file",
+                               max_bytes=MAX_IMAGE_BYTES)
+        out = folder / f"template-{hashlib.sha256(src_bytes).hexdigest()[:12]}.jpg"
+        if out.is_file():
+            return out
         from PIL import Image
 
         if own.is_file():
-            im = Image.open(own).convert("RGB")
+            im = open_image(own, "the template's preview").convert("RGB")  # pixel cap: no decompression bomb
         else:
             im = Image.fromarray(_compose_still(name))
         im.thumbnail((480, 270))
@@ -229,14 +233,17 @@ def avatar_thumbnail(name: str) -> Path | None:
 
     thumbs = app_dir() / "thumbs"
     thumbs.mkdir(parents=True, exist_ok=True)
-    out = thumbs / f"avatar-{hashlib.sha256(src.read_bytes()).hexdigest()[:12]}.jpg"
-    if not out.is_file():
-        from PIL import Image
-
-        im = Image.open(src).convert("RGB")
-        im.thumbnail((240, 240))
-        im.save(out, quality=88)
+    try:
+        out = thumbs / f"avatar-{hashlib.sha256(read_bytes(src, 'portrait', max_bytes=MAX_IMAGE_BYTES)).hexdigest()[:12]}.jpg"
+        if not out.is_file():
+            with open_image(src, f"avatar pack {name!r}: the portrait") as im:  # a bomb or a broken file:
+                im = im.convert("RGB")                                       # no thumbnail, the UI still starts
+            im.thumbnail((240, 240))
+            write_atomic(out, image_bytes(im, "JPEG", quality=88))
+    except InputError:
+        return None
     return out
+
 
 
 def enrol_avatar(path: str, name: str, consent_by: str) -> tuple[str, str | None]:

@@ -24,6 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import SpeechEngineError, VoiceError
+from ..saferead import check_voiceover_length, regular_file, voiceover_limit_s
 from ..timeline import Timed, Timeline
 from . import Speech, Word
 from .align import MIN_CONFIDENCE, force_align
@@ -54,14 +55,15 @@ class RecordedEngine:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
         self.name = f"recorded:{self.path}"
-        if not self.path.is_file():
-            raise VoiceError(f"voice-over file {str(self.path)!r} does not exist: give recorded:/path/to/voice.wav")
+        regular_file(self.path, "voice-over file", VoiceError)  # a FIFO would block ffmpeg for ever
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
                    rate_wpm: int | None = None, lexicon=None, **_ignored) -> Speech:
         from ..script import detect_language
 
-        samples = read_audio(self.path, RATE_HZ, max_s=MAX_VOICEOVER_S + 1)
+        limit_s = voiceover_limit_s(sum(len(_UNIT.findall(t)) for t in sentences))  # issue #20: never decode
+        samples = read_audio(self.path, RATE_HZ, max_s=limit_s)                      # 2 hours for one sentence
+        check_voiceover_length(len(samples) / RATE_HZ, limit_s, self.path.name)
         warnings = check_level(samples, self.path)
         speech = timed_voiceover(samples, RATE_HZ, sentences, self.name, language=detect_language(" ".join(sentences)),
                                  lexicon=lexicon, what=f"the voice-over {self.path.name}")
@@ -105,13 +107,11 @@ def check_level(samples: np.ndarray, path: Path) -> tuple[str, ...]:
 
 
 def read_audio(path: Path, rate_hz: int, max_s: float | None = None) -> np.ndarray:
-    """Mono float32 at `rate_hz`, decoded by the ffmpeg binary from imageio-ffmpeg; at most `max_s` seconds
-    (so a 2-hour file is not decoded whole only to be refused)."""
+    """Mono float32 at `rate_hz`, decoded by the ffmpeg binary from imageio-ffmpeg; at most `max_s` seconds."""
     import imageio_ffmpeg
 
-    limit = ["-t", f"{max_s:.3f}"] if max_s is not None else []
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", *limit, "-ac", "1",
-           "-ar", str(rate_hz), "-f", "f32le", "-"]
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-vn", "-ac", "1",
+           "-ar", str(rate_hz), *(["-t", f"{max_s:.3f}"] if max_s is not None else []), "-f", "f32le", "-"]
     proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0 or not proc.stdout:
         err = proc.stderr.decode("utf-8", "replace")
