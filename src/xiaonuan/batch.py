@@ -103,7 +103,7 @@ class BatchReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        out = {"ok": 0, "failed": 0, "skipped": 0, "cancelled": 0}
+        out = {"ok": 0, "failed": 0, "skipped": 0}  # and "cancelled" when some were (Ctrl-C, Stop)
         for r in self.items:
             out[r.status] = out.get(r.status, 0) + 1
         return out

@@ -90,7 +90,8 @@ def _summary(console, report) -> None:
                       escape(r.reason or (Path(r.mp4).name if r.mp4 else "")))
     console.print(table)
     c = report.counts
-    console.print(f"ok {c['ok']}, failed {c['failed']}, skipped {c['skipped']}, cancelled {c['cancelled']}; report: "
+    console.print(f"ok {c['ok']}, failed {c['failed']}, skipped {c['skipped']}, cancelled {c.get('cancelled', 0)}; "
+                  "report: "
                   f"{Path(report.out_dir) / 'report.json'}", markup=False, highlight=False)
     # machine-readable last line for scripts that tail the log
     console.print(json.dumps({"counts": c, "succeeded": report.succeeded}), markup=False, highlight=False)
