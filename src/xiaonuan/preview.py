@@ -48,7 +48,9 @@ def write_preview(template: str, out: Path | None = None, avatar: str = "default
 
     frame = preview_frame(template, avatar, root)
     path = Path(out) if out is not None else load_template(template, root).root / "preview.png"
-    _small(frame).save(path, optimize=True)
+    tmp = path.with_name(f".{path.name}.part")
+    _small(frame).save(tmp, format="PNG", optimize=True)
+    tmp.replace(path)  # a reader never sees half a PNG
     return path
 
 
