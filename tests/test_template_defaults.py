@@ -52,3 +52,24 @@ def test_a_placeholder_left_in_is_warned_about_and_a_filled_one_is_not(name):
 
 def test_the_news_ticker_default_is_a_placeholder():
     assert PLACEHOLDER.fullmatch(load_template("news").resolve_fields({})["ticker"])
+
+
+def test_text_layers_do_not_overlap_and_a_subtitle_over_the_strap_is_caught(tmp_path):
+    import shutil
+
+    from xiaonuan.canvas.layout import layer_boxes, overlaps
+
+    for name in available_templates():
+        assert overlaps(load_template(name)) == [], name
+    copy = tmp_path / "promo"
+    shutil.copytree(templates_dir() / "news", copy)
+    text = (copy / "template.yaml").read_text(encoding="utf-8")
+    # 60 px x 20 characters pass the width check (1200 of 1808 px) but two lines reach up over the strap
+    (copy / "template.yaml").write_text(text.replace("  font_size_px: 42\n  color: \"#ffffff\"\n  outline_color",
+                                                     "  font_size_px: 60\n  color: \"#ffffff\"\n  outline_color"),
+                                        encoding="utf-8")
+    tpl = load_template(str(copy))
+    assert tpl.spec.subtitles.font_size_px == 60
+    (warning,) = overlaps(tpl)
+    assert "headline" in warning and "subtitles" in warning
+    assert layer_boxes(tpl)["subtitles"][1] < layer_boxes(tpl)["headline"][3]
