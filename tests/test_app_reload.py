@@ -7,48 +7,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from test_app_browser import CHROMIUM, CHROMIUM_FLAGS as FLAGS, serve
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("XIAONUAN_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCRIPT = "# 花展开幕\n\n滨江公园的春季花展今天开幕。"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data, people = tmp_path_factory.mktemp("ui-data"), tmp_path_factory.mktemp("avatars")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "XIAONUAN_DATA": str(data), "XIAONUAN_AVATARS": str(people), "XIAONUAN_UI_AUTH": ""}
-    log = open(data / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "xiaonuan", "ui", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url, deadline = f"http://127.0.0.1:{port}/", time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("the UI did not start:\n" + (data / "server.log").read_text())
-            time.sleep(0.5)
-    yield url, data, people
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=20)
-    log.close()
+    with serve(data, XIAONUAN_AVATARS=str(people)) as url:
+        yield url, data, people
 
 
 @pytest.fixture(scope="module")

@@ -473,7 +473,9 @@ def build_app(store: Store | None = None):
         return (gr.Dropdown(choices=names, value=pick_default(names, draft["template"], "news")),
                 gr.Dropdown(choices=people, value=pick_default(people, draft["avatar"], "default")),
                 gr.Dropdown(choices=session.size_choices(list(known.values()))),
-                tgallery(names), agallery(), agallery(), draft["script"], draft["headline"], note,
+                tgallery(names), agallery(), agallery(),
+                # an empty draft leaves the boxes alone: what was typed before the page finished loading stays
+                draft["script"] or gr.skip(), draft["headline"] or gr.skip(), note,
                 live[0] if live else 0, gr.Timer(active=bool(live)))
 
     def watch(rid):
@@ -491,6 +493,8 @@ def build_app(store: Store | None = None):
                                                                    r.settings.get("voice", ""), rid, ())),
                 gr.Timer(active=False))
 
+    # the lists as the server starts; on_load reads them again for each page
+    first_templates, first_avatars = list(shapes()), avatars.available_avatars()
     with gr.Blocks(title="小暖 Xiaonuan", analytics_enabled=False) as demo:
         gr.Markdown("## 小暖 Xiaonuan · 数字人播报 digital presenter", elem_id="title")
         draft = gr.BrowserState(session.EMPTY_DRAFT, storage_key=session.DRAFT_KEY,
@@ -505,9 +509,12 @@ def build_app(store: Store | None = None):
                                             placeholder="# 标题\n\n第一句。第二句。[pause 1s] …")
                         est = gr.Markdown(estimate(""), elem_id="estimate")
                         with gr.Row():
-                            template = gr.Dropdown([], label="模板 Template", elem_id="template")
-                            avatar = gr.Dropdown([], label="主播 Presenter", elem_id="avatar")
-                            size = gr.Dropdown([session.SIZE_TEMPLATE], value=session.SIZE_TEMPLATE,
+                            template = gr.Dropdown(first_templates, label="模板 Template", elem_id="template",
+                                                   value=pick_default(first_templates, "news", "news"))
+                            avatar = gr.Dropdown(first_avatars, label="主播 Presenter", elem_id="avatar",
+                                                 value=pick_default(first_avatars, "default", "default"))
+                            size = gr.Dropdown(session.size_choices(list(shapes().values())),
+                                               value=session.SIZE_TEMPLATE,
                                                label="尺寸 Size", elem_id="size", min_width=150)
                             voice = gr.Dropdown(voices, value=AUTO_VOICE, label="声音 Voice", elem_id="voice")
                             listen_btn = gr.Button("试听 Listen", elem_id="listen-btn", scale=0, min_width=110)
@@ -526,10 +533,10 @@ def build_app(store: Store | None = None):
                             stop_btn = gr.Button("停止 Stop", variant="stop", elem_id="stop-btn", scale=0,
                                                  min_width=140)
                         with gr.Row():
-                            tgal = gr.Gallery([], label="模板 Templates (点击选择 click to pick)", columns=2,
+                            tgal = gr.Gallery(tgallery(first_templates), label="模板 Templates (点击选择 click to pick)", columns=2,
                                               height=210, object_fit="contain", allow_preview=False,
                                               elem_classes="gallery-pick", scale=3, elem_id="template-gallery")
-                            agal = gr.Gallery([], label="主播 Presenters (点击选择 click to pick)", columns=3,
+                            agal = gr.Gallery(agallery(), label="主播 Presenters (点击选择 click to pick)", columns=3,
                                               height=210, object_fit="contain", allow_preview=False,
                                               elem_classes="gallery-pick", scale=2, elem_id="avatar-gallery")
                     with gr.Column(scale=4):
