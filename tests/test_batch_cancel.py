@@ -103,3 +103,10 @@ def test_an_old_history_gains_the_cancelled_status(tmp_path):
     assert [r.status for r in store.renders()] == ["running", "cancelled"]
     store.cancel_render(store.renders()[0].id, "stopped")
     assert [r.status for r in store.renders()] == ["cancelled", "cancelled"]
+
+
+def test_page_renders_left_running_by_a_stopped_server_are_cancelled_when_it_starts(tmp_path):
+    store = Store(tmp_path / "h.db")
+    page, batch = store.start_render("x", {}, source="ui"), store.start_render("y", {}, source="batch")
+    assert store.cancel_running("ui", "the web app stopped before it finished") == 1
+    assert store.render(page).status == "cancelled" and store.render(batch).status == "running"

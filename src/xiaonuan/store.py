@@ -196,6 +196,14 @@ class Store:
             db.execute("UPDATE renders SET status='cancelled', finished_at=?, error=?, elapsed_s=? "
                        "WHERE id=? AND status='running'", (time.time(), reason, elapsed_s, render_id))
 
+    def cancel_running(self, source: str, reason: str) -> int:
+        """Mark `source`'s renders still 'running' as cancelled (a server that starts: its earlier process was
+        stopped mid-render, and nothing will finish them); returns how many."""
+        with self._connect() as db:
+            cur = db.execute("UPDATE renders SET status='cancelled', finished_at=?, error=? "
+                             "WHERE status='running' AND source=?", (time.time(), reason, source))
+            return cur.rowcount
+
     def renders(self, limit: int = 100, *, status: str | None = None) -> list[RenderRecord]:
         """The latest renders, newest first."""
         query = "SELECT * FROM renders" + (" WHERE status=?" if status else "") + " ORDER BY id DESC LIMIT ?"

@@ -657,6 +657,8 @@ def launch(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, auth: str | None 
 
     app_dir().mkdir(parents=True, exist_ok=True)
     store = Store()
+    # renders of an earlier run of the page that was stopped (Ctrl-C, a crash) would read 'running' for ever
+    store.cancel_running("ui", "the web app stopped before it finished")
     demo = build_app(store)
     demo.queue(default_concurrency_limit=os.cpu_count() or 1, max_size=64)
     creds = parse_auth(auth or os.environ.get(AUTH_ENV))
