@@ -6,6 +6,7 @@ The screenshot goes to out/ui.png (not tracked), so `make test` leaves the worki
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -32,11 +33,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("ui-data")
+@contextlib.contextmanager
+def serve(data: Path, **env: str):
+    """`xiaonuan ui` on a free port with its data in `data` (and `env`); yields its URL, stops it after."""
     port = _free_port()
-    env = {**os.environ, "XIAONUAN_DATA": str(data), "XIAONUAN_UI_AUTH": ""}
+    env = {**os.environ, "XIAONUAN_DATA": str(data), "XIAONUAN_UI_AUTH": "", **env}
     log = open(data / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "xiaonuan", "ui", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -51,10 +52,19 @@ def server(tmp_path_factory):
                 proc.kill()
                 pytest.fail("the UI did not start:\n" + (data / "server.log").read_text())
             time.sleep(0.5)
-    yield url, data
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=20)
-    log.close()
+    try:
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("ui-data")
+    with serve(data) as url:
+        yield url, data
 
 
 def test_type_render_and_watch_in_headless_chromium(server):

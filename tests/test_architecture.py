@@ -32,8 +32,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("avatar", ("avatar", "enrol", "loop", "clip", "framing", "sheet")),
     ("pictures", ("animate", "canvas", "compose", "layers")),
     ("the chain", ("render", "preview", "request")),
-    ("package and batch", ("", "batch")),  # "" is xiaonuan/__init__.py: the public API re-exports render()
-    ("front-ends", ("cli", "cli_*", "ui", "__main__")),
+    ("package and batch", ("", "batch", "batch_*")),  # "" is xiaonuan/__init__.py: the public API re-exports render()
+    ("front-ends", ("cli", "cli_*", "ui", "ui_*", "__main__")),
 ]
 
 

@@ -33,30 +33,26 @@ import csv
 import hashlib
 import json
 import os
-import queue as queue_mod
 import re
+import threading
 import time
-import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
-from .errors import InputError, XiaonuanError
-from .fileio import write_atomic
+from .batch_workers import (EXIT_INTERRUPTED, STATE_DIR, ItemEvent, _run_local, _run_ray,  # noqa: F401 (re-exported)
+                            render_item, state_path, write_json_atomic)
+from .errors import InputError
 from .paths import avatars_dir, templates_dir
 from .saferead import load_yaml, read_text
 
-STATE_DIR = ".xiaonuan"
 REPORT = "report.json"
 ITEM_KEYS = frozenset({"name", "output", "script", "text", "bulletin", "template", "avatar", "voice", "fields",
                        "seed", "skip"})
 STORY_KEYS = frozenset({"headline", "script", "text", "fields"})
 _NAME = re.compile(r"^\w[\w\-. ]{0,99}$")
-EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -81,20 +77,10 @@ class Rundown:
     items: tuple[Item, ...]
 
 
-@dataclass(frozen=True)
-class ItemEvent:
-    """What the runner tells its caller about an item: status queued|running|ok|failed|skipped."""
-
-    name: str
-    status: str
-    fraction: float = 0.0
-    message: str = ""
-
-
 @dataclass
 class ItemResult:
     name: str
-    status: str                      # ok | failed | skipped
+    status: str                      # ok | failed | skipped | cancelled (Ctrl-C, Stop)
     reason: str = ""
     mp4: str | None = None
     srt: str | None = None
@@ -118,7 +104,7 @@ class BatchReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        out = {"ok": 0, "failed": 0, "skipped": 0}
+        out = {"ok": 0, "failed": 0, "skipped": 0}  # and "cancelled" when some were (Ctrl-C, Stop)
         for r in self.items:
             out[r.status] = out.get(r.status, 0) + 1
         return out
@@ -361,19 +347,18 @@ def _template_folder(name: str) -> Path:
         return templates_dir() / name
 
 
-def input_hash(item: Item, code: str) -> str:
-    """The hash of everything that decides an item's output."""
+def input_hash(item: Item, code: str, height_px: int | None = None) -> str:
+    """The hash of everything that decides an item's output (the output height only when one is asked for,
+    so outputs rendered at the template's size keep their hashes)."""
     from .avatar import avatar_folder
 
     payload = {"script": item.script, "template": item.template,
                "template_files": folder_digest(_template_folder(item.template)),
                "avatar": item.avatar, "avatar_files": folder_digest(avatar_folder(item.avatar) or avatars_dir() / item.avatar),
                "voice": item.voice, "fields": dict(sorted(item.fields.items())), "seed": item.seed, "code": code}
+    if height_px is not None:
+        payload["height_px"] = height_px
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def state_path(out_dir: Path, name: str) -> Path:
-    return out_dir / STATE_DIR / f"{name}.json"
 
 
 def up_to_date(item: Item, out_dir: Path, digest: str) -> dict[str, Any] | None:
@@ -384,11 +369,6 @@ def up_to_date(item: Item, out_dir: Path, digest: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return state if mp4.is_file() and isinstance(state, dict) and state.get("input_hash") == digest else None
-
-
-def write_json_atomic(path: Path, data: Any) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
 
 
 def remove_stale_temps(out_dir: Path, names: Iterable[str]) -> list[Path]:
@@ -408,78 +388,20 @@ def glob_escape(s: str) -> str:
     return re.sub(r"([\[\]*?])", r"[\1]", s)
 
 
-# --- the work one worker does ------------------------------------------------------------------
-
-_progress_queue: Any = None
-
-
-_parent_pid: int | None = None
-
-
-class _Orphaned(BaseException):
-    """The batch process that started this worker is gone (kill -9): stop rendering, leave."""
-
-
-def _init_worker(q: Any) -> None:
-    global _progress_queue, _parent_pid
-    _progress_queue, _parent_pid = q, os.getppid()
-
-
-def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> dict[str, Any]:
-    """Render one item in this process; never raises for a failed render (the reason is returned)."""
-    import xiaonuan
-
-    sink = progress if progress is not None else _progress_queue
-    name = spec["name"]
-    out = Path(out_dir) / f"{name}.mp4"
-    started = time.perf_counter()
-
-    def report(p) -> None:
-        if _parent_pid is not None and os.getppid() != _parent_pid:
-            raise _Orphaned()  # render() stops here and removes its temporary files
-        if sink is not None:
-            try:
-                sink.put((name, p.stage, p.fraction, p.message))
-            except Exception:  # progress is best effort: never fail a render for it
-                pass
-
-    source = spec.get("source") or ""
-    script: Any = Path(source) if source not in ("", "inline", "bulletin") and Path(source).is_file() else spec["script"]
-    try:
-        request = xiaonuan.RenderRequest(script, template=spec["template"], avatar=spec["avatar"],
-                                         voice=spec["voice"], out=out, fields=spec["fields"], seed=spec["seed"])
-        result = xiaonuan.render(request, on_progress=report)
-    except (KeyboardInterrupt, _Orphaned):
-        if _parent_pid is None:  # called in the batch's own process (Ray, tests): its caller decides
-            raise
-        # Ctrl-C reaches the whole process group; or the batch died. Either way this worker must not go on to
-        # the items already queued for it (they rendered after Ctrl-C, and on and on after a kill -9).
-        os._exit(130)
-    except XiaonuanError as e:
-        return {"name": name, "status": "failed", "reason": str(e), "elapsed_s": time.perf_counter() - started}
-    except Exception as e:  # a bug: keep the traceback in the report, carry on with the other items
-        return {"name": name, "status": "failed", "reason": f"internal error: {type(e).__name__}: {e}",
-                "traceback": traceback.format_exc(), "elapsed_s": time.perf_counter() - started}
-    cover = getattr(result, "cover", None)
-    done = {"name": name, "status": "ok", "mp4": str(result.mp4), "srt": str(result.srt),
-            "cover": str(cover) if cover else None, "duration_s": result.duration_s,
-            "elapsed_s": time.perf_counter() - started, "input_hash": spec["input_hash"],
-            "warnings": list(result.warnings)}
-    # written last: an MP4 without this file is rendered again on the next run
-    write_json_atomic(state_path(Path(out_dir), name), {**done, "finished_at": time.time()})
-    return done
-
-
 # --- running a batch ---------------------------------------------------------------------------
 
 
 def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None, engine: str = "local",
-              on_event: Callable[[ItemEvent], None] | None = None, store: Any = None) -> BatchReport:
+              on_event: Callable[[ItemEvent], None] | None = None, store: Any = None,
+              height_px: int | None = None, stop: threading.Event | None = None) -> BatchReport:
     """Render the rundown's items into out_dir and write out_dir/report.json; returns the report.
 
     `engine` is "local" (worker processes on this machine) or "ray" (a Ray cluster: $RAY_ADDRESS, or a
     local Ray instance). `store` (a store.Store) records each render in the history. KeyboardInterrupt
-    stops the batch: finished items are kept, the report says it was interrupted, and it is re-raised.
+    stops the batch: finished items are kept, the report says it was interrupted, and it is re-raised;
+    `stop` set (the page's Stop) ends the renders at their next progress report. Either way the items that
+    had not finished end as cancelled, in the report and the history. `height_px` renders every item smaller
+    (720: 1280x720 from a 1920x1080 template).
     """
     if engine not in ("local", "ray"):
         raise InputError(f"unknown engine {engine!r}: use local or ray")
@@ -500,7 +422,7 @@ def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None,
 
     todo: list[tuple[Item, str]] = []
     for item in rundown.items:
-        digest = input_hash(item, code) if not item.error else ""
+        digest = input_hash(item, code, height_px) if not item.error else ""
         if item.error:
             results[item.name] = ItemResult(item.name, "failed", item.error)
             emit(ItemEvent(item.name, "failed", 0.0, item.error))
@@ -542,6 +464,8 @@ def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None,
             if r.status == "ok":
                 store.finish_render(history[item.name], mp4=r.mp4, srt=r.srt, cover=r.cover,
                                     duration_s=r.duration_s, elapsed_s=r.elapsed_s)
+            elif r.status == "cancelled":
+                store.cancel_render(history[item.name], r.reason, elapsed_s=r.elapsed_s)
             else:
                 store.fail_render(history[item.name], r.reason, elapsed_s=r.elapsed_s)
         save()
@@ -549,12 +473,20 @@ def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None,
     save()
     try:
         if todo:
-            runner = _run_ray if engine == "ray" else _run_local
-            runner(todo, out, jobs or min(len(todo), os.cpu_count() or 1), emit, started, finished)
+            n = jobs or min(len(todo), os.cpu_count() or 1)
+            specs = [(item, _spec(item, digest, height_px)) for item, digest in todo]
+            if engine == "ray":
+                _run_ray(specs, out, n, emit, started, finished)
+            else:
+                _run_local(specs, out, n, emit, started, finished, stop)
+        report.interrupted = bool(stop is not None and stop.is_set())
     except KeyboardInterrupt:
         report.interrupted = True
         raise
     finally:
+        for item, _ in todo:  # begun or queued when Ctrl-C came: cancelled, not running for ever
+            if item.name not in results:
+                finished(item, {"status": "cancelled", "reason": "interrupted (Ctrl-C) before it finished"})
         report.finished_at = time.time()
         save()
         if store is not None:
@@ -563,114 +495,7 @@ def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None,
     return report
 
 
-def _spec(item: Item, digest: str) -> dict[str, Any]:
+def _spec(item: Item, digest: str, height_px: int | None = None) -> dict[str, Any]:
     return {"name": item.name, "script": item.script, "source": item.source, "template": item.template,
             "avatar": item.avatar, "voice": item.voice, "fields": dict(item.fields), "seed": item.seed,
-            "input_hash": digest}
-
-
-def _drain(q: Any, emit: Callable[[ItemEvent], None], wait_s: float) -> None:
-    """Forward progress messages from the workers to the caller until the queue is empty."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            name, stage, fraction, message = q.get(timeout=max(0.0, deadline - time.monotonic()))
-        except (queue_mod.Empty, EOFError, OSError):
-            return
-        except Exception:  # ray.util.queue.Empty
-            return
-        emit(ItemEvent(name, "running", float(fraction), f"{stage}: {message}" if message else stage))
-
-
-def _run_local(todo, out: Path, jobs: int, emit, started, finished) -> None:
-    """Render `todo` in worker processes. A worker that dies (killed, out of memory) breaks its pool: the
-    item it was rendering fails, and the items that had not begun go to a fresh pool (each at most twice)."""
-    attempts: dict[str, int] = {}
-    while todo:
-        todo = _run_pool(todo, out, jobs, emit, started, finished, attempts)
-
-
-def _run_pool(todo, out: Path, jobs: int, emit, started, finished, attempts: dict[str, int]) -> list:
-    """One pool over `todo`; returns the items to run again because the pool broke before they began."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("spawn")  # a clean interpreter per worker: no inherited threads or locks
-    q = ctx.Queue()
-    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx, initializer=_init_worker, initargs=(q,))
-    futures: dict[Future, tuple[Item, str]] = {}
-    begun: set[str] = set()  # items a worker has reported progress on
-
-    def forward(event: ItemEvent) -> None:
-        begun.add(event.name)
-        emit(event)
-
-    again = []
-    try:
-        for item, digest in todo:
-            futures[pool.submit(render_item, _spec(item, digest), str(out))] = (item, digest)
-            if item.name not in attempts:
-                started(item)
-            attempts[item.name] = attempts.get(item.name, 0) + 1
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.3, return_when=FIRST_COMPLETED)
-            _drain(q, forward, 0.0)
-            for f in done:
-                item, digest = futures[f]
-                try:
-                    finished(item, f.result())
-                except Exception as e:  # its worker died (killed, out of memory), or one before it in the pool
-                    if isinstance(e, BrokenProcessPool) and item.name not in begun and attempts[item.name] < 2:
-                        again.append((item, digest))  # queued behind the one that died: not its fault
-                    else:
-                        finished(item, {"status": "failed", "reason": f"worker process failed: {type(e).__name__}: {e}"})
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    else:
-        pool.shutdown(wait=True)
-    return again
-
-
-def _run_ray(todo, out: Path, jobs: int, emit, started, finished) -> None:
-    """The same items as Ray tasks: $RAY_ADDRESS names a cluster, else a local Ray instance is started.
-
-    The output folder must be visible to every node at the same path (a shared filesystem).
-    """
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage reporting
-    try:
-        import ray
-        from ray.util.queue import Queue
-    except ImportError:
-        raise InputError("--engine ray needs Ray: pip install 'xiaonuan[scale]'") from None
-
-    started_here = not ray.is_initialized()
-    if started_here:
-        address = os.environ.get("RAY_ADDRESS")
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-        if not address:
-            kwargs.update(num_cpus=max(1, jobs), object_store_memory=80 * 1024 * 1024)
-        ray.init(address=address or None, **kwargs)
-    refs: dict[Any, Item] = {}
-    try:
-        q = Queue()
-        task = ray.remote(num_cpus=1, max_retries=0)(render_item)
-        for item, digest in todo:
-            refs[task.remote(_spec(item, digest), str(out), q)] = item
-            started(item)
-        pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1, timeout=0.3)
-            _drain(q, emit, 0.0)
-            for ref in done:
-                try:
-                    finished(refs[ref], ray.get(ref))
-                except Exception as e:  # the task or its worker died
-                    finished(refs[ref], {"status": "failed", "reason": f"Ray task failed: {type(e).__name__}: {e}"})
-    except KeyboardInterrupt:
-        for ref in refs:
-            ray.cancel(ref, force=True)
-        raise
-    finally:
-        if started_here:
-            ray.shutdown()
+            "input_hash": digest, "height_px": height_px}

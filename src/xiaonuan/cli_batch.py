@@ -17,6 +17,8 @@ def batch(
     jobs: int = typer.Option(0, "-j", "--jobs", min=0, help="parallel renders (default, or 0: the number of CPUs)"),
     engine: str = typer.Option("local", help="local (worker processes) or ray ($RAY_ADDRESS or a local Ray)"),
     no_history: bool = typer.Option(False, "--no-history", help="do not record the renders in the history"),
+    height: int = typer.Option(0, "--height", min=0,
+                               help="output height in px, e.g. 720 (1280x720 from a 1080p template); 0: the template's"),
 ) -> None:
     """Render every item of RUNDOWN into OUT; items already rendered with the same inputs are skipped.
 
@@ -51,7 +53,7 @@ def batch(
         note = e.message if len(e.message) <= 60 else e.message[:57] + "…"
         progress.update(tasks[e.name], completed=e.fraction if e.status != "ok" else 1.0, status=e.status,
                         note=escape(note))
-        if e.status in ("ok", "failed", "skipped") and e.name not in ended:
+        if e.status in ("ok", "failed", "skipped", "cancelled") and e.name not in ended:
             ended.add(e.name)
             progress.update(overall, completed=len(ended))
             if not live:
@@ -60,7 +62,8 @@ def batch(
     store = None if no_history else Store()
     try:
         with progress:
-            report = run_batch(rd, out, jobs=jobs or None, engine=engine, on_event=on_event, store=store)
+            report = run_batch(rd, out, jobs=jobs or None, engine=engine, on_event=on_event, store=store,
+                               height_px=height or None)
     except KeyboardInterrupt:
         console.print(f"interrupted: finished items are kept in {out}; run the same command again to resume",
                       markup=False, highlight=False)
@@ -77,7 +80,7 @@ def _summary(console, report) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    colours = {"ok": "green", "failed": "red", "skipped": "yellow"}
+    colours = {"ok": "green", "failed": "red", "skipped": "yellow", "cancelled": "magenta"}
     table = Table(title=f"{report.rundown} → {report.out_dir}", title_justify="left")
     for col in ("item", "status", "duration", "time", "reason / output"):
         table.add_column(col, overflow="fold")
@@ -87,7 +90,8 @@ def _summary(console, report) -> None:
                       escape(r.reason or (Path(r.mp4).name if r.mp4 else "")))
     console.print(table)
     c = report.counts
-    console.print(f"ok {c['ok']}, failed {c['failed']}, skipped {c['skipped']}; report: "
+    console.print(f"ok {c['ok']}, failed {c['failed']}, skipped {c['skipped']}, cancelled {c.get('cancelled', 0)}; "
+                  "report: "
                   f"{Path(report.out_dir) / 'report.json'}", markup=False, highlight=False)
     # machine-readable last line for scripts that tail the log
     console.print(json.dumps({"counts": c, "succeeded": report.succeeded}), markup=False, highlight=False)

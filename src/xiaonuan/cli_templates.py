@@ -9,25 +9,37 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("list")
 def list_templates() -> None:
-    """List the templates."""
-    from .templates import available_templates
+    """List the templates: name, canvas size and frame rate, and what each is for."""
+    from .errors import XiaonuanError
+    from .templates import available_templates, load_template
 
     for t in available_templates():
-        typer.echo(t)
+        try:
+            tpl = load_template(t)
+        except XiaonuanError as e:  # one broken template does not hide the others
+            typer.echo(f"{t:<10}  (broken: {' '.join(str(e).split())})")
+            continue
+        typer.echo(f"{t:<10}  {tpl.width_px}x{tpl.height_px} {tpl.spec.canvas.fps:g} fps  {tpl.spec.description}")
 
 
 @app.command("preview")
 def preview(name: str = typer.Argument(..., help="template name, or the path to a template folder (./promo)"),
-            out: str = typer.Option("", "-o", "--out", help="PNG path (default: templates/NAME/preview.png)"),
-            avatar: str = typer.Option("default", help="presenter shown in the preview")) -> None:
-    """Render a template's preview.png (a sample frame with lower third, subtitle and slides)."""
+            out: str = typer.Option("", "-o", "--out", help="PNG path (default: out/NAME-preview.png)"),
+            avatar: str = typer.Option("default", help="presenter shown in the preview"),
+            in_place: bool = typer.Option(False, "--in-place",
+                                          help="write the template's own preview.png (the picture the UI shows)")) -> None:
+    """Render a sample frame of a template (lower third, subtitle and slides) to out/NAME-preview.png; the
+    template's own preview.png is replaced only with --in-place."""
     from pathlib import Path
 
     from .errors import XiaonuanError
     from .preview import write_preview
 
+    target = None if in_place else Path(out) if out else Path("out") / f"{Path(name).name}-preview.png"
     try:
-        typer.echo(write_preview(name, Path(out) if out else None, avatar=avatar))
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        typer.echo(write_preview(name, target, avatar=avatar))
     except XiaonuanError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)

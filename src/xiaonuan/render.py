@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +217,7 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     warnings = []
     if engine.language and engine.language != parsed.language:  # "" speaks anything (a recorded voice-over)
         warnings.append(f"voice {voice_name} speaks {engine.language} but the script looks like {parsed.language}")
-    warnings += _voice_warnings(parsed, voice_name, engine.language)
+    warnings += _voice_warnings(parsed, voice_name, engine.language) + placeholder_warnings(values)
     warnings += framing.overlay_warnings(tpl, av)  # a face still under the headline strap, lower third …
     out = _output_path(out)
     check_sidecars(sidecars(out), _inputs(script, parsed, voice_name))  # before any work, not after the render
@@ -233,6 +234,16 @@ def _no_text(script) -> bool:
         except (OSError, UnicodeDecodeError):
             return False  # load_script says what is wrong with it
     return False
+
+
+# A template default that must be filled in looks like 【滚动字幕：请在此填写】: a default never states a fact
+PLACEHOLDER = re.compile(r"【[^】]*请[^】]*】")
+
+
+def placeholder_warnings(values: Mapping[str, str]) -> list[str]:
+    """A warning per field that still shows a template placeholder, so nobody publishes 【…请在此填写】."""
+    return [f"field {k!r} still shows the template's placeholder {v!r}: fill it in (`{k}: …` in the script, "
+            f"--field {k}=… or the page's template fields)" for k, v in values.items() if PLACEHOLDER.search(str(v))]
 
 
 def _pack_voice(av, language: str) -> str | None:

@@ -58,6 +58,36 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE renders ADD COLUMN batch_id INTEGER REFERENCES batches (id);
     """,
+    # 3: a 'cancelled' status (Ctrl-C, Stop). SQLite cannot change a CHECK, so the table is rebuilt; renders
+    # the page stopped before (status failed with the page's cancel text) become cancelled
+    """
+    CREATE TABLE renders_new (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at  REAL NOT NULL,
+        finished_at REAL,
+        status      TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'cancelled')),
+        source      TEXT NOT NULL DEFAULT 'ui',
+        user        TEXT NOT NULL DEFAULT '',
+        title       TEXT NOT NULL DEFAULT '',
+        script      TEXT NOT NULL,
+        settings    TEXT NOT NULL DEFAULT '{}',
+        mp4         TEXT,
+        srt         TEXT,
+        cover       TEXT,
+        duration_s  REAL,
+        elapsed_s   REAL,
+        error       TEXT,
+        batch_id    INTEGER REFERENCES batches (id)
+    );
+    INSERT INTO renders_new (id, created_at, finished_at, status, source, user, title, script, settings, mp4, srt,
+                             cover, duration_s, elapsed_s, error, batch_id)
+        SELECT id, created_at, finished_at, status, source, user, title, script, settings, mp4, srt, cover,
+               duration_s, elapsed_s, error, batch_id FROM renders;
+    DROP TABLE renders;
+    ALTER TABLE renders_new RENAME TO renders;
+    CREATE INDEX renders_created ON renders (created_at DESC);
+    UPDATE renders SET status='cancelled' WHERE status='failed' AND error='cancelled from the page before it finished';
+    """,
 )
 
 
@@ -176,6 +206,20 @@ class Store:
         with self._connect() as db:
             db.execute("UPDATE renders SET status='failed', finished_at=?, error=?, elapsed_s=? WHERE id=?",
                        (time.time(), error, elapsed_s, render_id))
+
+    def cancel_render(self, render_id: int, reason: str, *, elapsed_s: float | None = None) -> None:
+        """Record a render stopped before it finished (Ctrl-C, Stop): not a failure, nothing to fix."""
+        with self._connect() as db:
+            db.execute("UPDATE renders SET status='cancelled', finished_at=?, error=?, elapsed_s=? "
+                       "WHERE id=? AND status='running'", (time.time(), reason, elapsed_s, render_id))
+
+    def cancel_running(self, source: str, reason: str) -> int:
+        """Mark `source`'s renders still 'running' as cancelled (a server that starts: its earlier process was
+        stopped mid-render, and nothing will finish them); returns how many."""
+        with self._connect() as db:
+            cur = db.execute("UPDATE renders SET status='cancelled', finished_at=?, error=? "
+                             "WHERE status='running' AND source=?", (time.time(), reason, source))
+            return cur.rowcount
 
     def renders(self, limit: int = 100, *, status: str | None = None) -> list[RenderRecord]:
         """The latest renders, newest first."""

@@ -10,20 +10,22 @@ folder the server serves; user file names are never used as paths.
 """
 
 import asyncio
-import json
 import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from . import ui_session as session
 from .render import RenderRequest
 from .errors import InputError
 from .fileio import image_bytes, write_atomic
 from .saferead import MAX_IMAGE_BYTES, open_image, read_bytes
 from .store import DB_NAME, Store, data_dir
+from .ui_batch import batch_status, batch_tab, start_batch  # noqa: F401 (the page's batch runs, re-exported)
+from .ui_history import CANCELLED, history_status, history_tab  # noqa: F401 (re-exported)
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 AUTH_ENV = "XIAONUAN_UI_AUTH"
@@ -35,7 +37,7 @@ AUTO_VOICE = "auto 自动"
 PREVIEW_SHORT_SIDE_PX = 360  # Preview renders the first sentence this small (360p for 16:9) ...
 PREVIEW_PRESET = "ultrafast"  # ... with x264's fastest preset: first frame in ~1 s, the clip in ≤ 5 s (#7)
 CHARS_PER_S = {"zh": 3.8, "en": 14.0}  # eSpeak's default rates, measured on examples/demo_zh.md and an English text
-CANCELLED = "cancelled from the page before it finished"  # the history's error text for a stopped render
+LONG_S = 300  # a script this long (≈ 5 min of video) gets a warning under the editor: it renders for a long while
 CANCEL_WAIT_S = 4.0  # a cancel waits this long for the render to stop (gradio_client's cancel request times out at 5 s)
 CSS = """
 #title {margin-bottom: 0}
@@ -67,8 +69,12 @@ def estimate(text: str) -> str:
     chars = sum(len(x.text) for x in s.sentences)
     pauses = sum(x.pause_after_ms for x in s.sentences) / 1000
     seconds = 0.3 + pauses + chars / CHARS_PER_S.get(s.language, 4.0)
-    return (f"{chars} 字 chars · {len(s.sentences)} 句 sentences · ≈ {seconds:.0f} s "
+    line = (f"{chars} 字 chars · {len(s.sentences)} 句 sentences · ≈ {seconds:.0f} s "
             f"({'中文' if s.language == 'zh' else 'English'})")
+    if seconds > LONG_S:
+        line += (f"\n\n⚠ 稿件很长：约 {seconds / 60:.0f} 分钟视频，生成需要较长时间；可拆成多条用批量生成。 "
+                 f"Long script: about {seconds / 60:.0f} min of video, a long render; consider a batch of shorter ones.")
+    return line
 
 
 def parse_fields(headline: str, name: str, title: str, extra: str) -> dict[str, str]:
@@ -164,12 +170,16 @@ def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
     return pairs
 
 
-def new_output(kind: str) -> Path:
-    """A fresh output path with a generated name: <app>/renders/<date>/<kind>-<time>-<id>.mp4."""
+def new_output(kind: str, title: str = "") -> Path:
+    """A fresh output path in a generated folder: <app>/renders/<date>/<kind>-<time>-<id>.mp4, or with a
+    title <…>/<kind>-<time>-<id>/<title as a safe file name>.mp4, so downloads are named after the headline."""
     day = time.strftime("%Y-%m-%d")
     folder = app_dir() / "renders" / day
+    stem = f"{kind}-{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    if title.strip():
+        folder, stem = folder / stem, session.safe_file_name(title)
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{kind}-{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:8]}.mp4"
+    return folder / f"{stem}.mp4"
 
 
 def template_thumbnail(name: str) -> Path | None:
@@ -323,10 +333,14 @@ def render_job(store: Store, kind: str, request: RenderRequest, settings: dict[s
 
     started = time.perf_counter()
     rid = store.start_render(request.script, settings, source="ui", user=user) if kind != "preview" else None
+    if rid is not None:
+        session.live_started(rid, user)  # a reload of the page shows it (ui_session.live_render)
 
     def report(p) -> None:
         if stop.is_set():
             raise RenderCancelled()
+        if rid is not None:
+            session.live_progress(rid, p.fraction, p.stage)
         if on_progress is not None:
             on_progress(p)
 
@@ -341,14 +355,18 @@ def render_job(store: Store, kind: str, request: RenderRequest, settings: dict[s
         if rid is not None:
             from .errors import XiaonuanError
 
-            error = (CANCELLED if isinstance(e, RenderCancelled) else
-                     str(e) if isinstance(e, XiaonuanError) else f"{type(e).__name__}: {e}")
-            store.fail_render(rid, error, elapsed_s=time.perf_counter() - started)
+            if isinstance(e, RenderCancelled):
+                store.cancel_render(rid, CANCELLED, elapsed_s=time.perf_counter() - started)
+            else:
+                store.fail_render(rid, str(e) if isinstance(e, XiaonuanError) else f"{type(e).__name__}: {e}",
+                                  elapsed_s=time.perf_counter() - started)
+            session.live_ended(rid)
         raise
     elapsed = time.perf_counter() - started
     if rid is not None:
         store.finish_render(rid, mp4=result.mp4, srt=result.srt, cover=getattr(result, "cover", None),
                             duration_s=result.duration_s, elapsed_s=elapsed)
+        session.live_ended(rid)
     return result, rid, elapsed
 
 
@@ -365,80 +383,12 @@ async def run_until_cancelled(fn, stop: threading.Event, wait_s: float = CANCEL_
         raise
 
 
-def history_status(status: str, error: str | None) -> str:
-    """The status the History tab shows: the store knows ok/failed/running; a stopped render reads 'cancelled'."""
-    return "cancelled" if status == "failed" and error == CANCELLED else status
-
-
-# --- batch runs started from the page ----------------------------------------------------------
-
-
-@dataclass
-class _BatchRun:
-    out_dir: Path
-    items: dict[str, list[Any]] = field(default_factory=dict)  # name → [status, percent, message]
-    done: bool = False
-    summary: str = ""
-    files: list[str] = field(default_factory=list)
-
-
-_BATCHES: dict[str, _BatchRun] = {}
-_BATCH_LOCK = threading.Lock()
-
-
-def start_batch(upload: str | None, jobs: int, store: Store) -> tuple[str, str]:
-    """Start a batch from an uploaded rundown in a background thread; returns (batch key, message)."""
-    from .batch import load_rundown
-    from .errors import XiaonuanError
-
-    if not upload:
-        return "", "Upload a rundown (.yaml or .csv) first."
-    src = Path(upload)
-    try:
-        rundown = load_rundown(src, allow_files=False)
-    except XiaonuanError as e:
-        return "", f"**Cannot use this rundown.** {e}"
-    key = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    run = _BatchRun(app_dir() / "batches" / key)
-    run.items = {it.name: ["queued", 0, ""] for it in rundown.items}
-    with _BATCH_LOCK:
-        _BATCHES[key] = run
-    threading.Thread(target=_batch_thread, args=(run, rundown, jobs, store), daemon=True).start()
-    return key, f"Started {len(rundown.items)} item(s)."
-
-
-def _batch_thread(run: _BatchRun, rundown, jobs: int, store: Store) -> None:
-    from .batch import run_batch
-
-    def on_event(e) -> None:
-        with _BATCH_LOCK:
-            run.items[e.name] = [e.status, round(100 * e.fraction), e.message]
-
-    try:
-        report = run_batch(rundown, run.out_dir, jobs=max(1, int(jobs)), on_event=on_event, store=store)
-        c = report.counts
-        run.summary = f"**Finished:** ok {c['ok']}, failed {c['failed']}, skipped {c['skipped']}."
-        run.files = [str(run.out_dir / "report.json")] + [r.mp4 for r in report.items if r.mp4]
-    except Exception as e:  # shown on the page; the thread must not die silently
-        run.summary = f"**Batch stopped:** {type(e).__name__}: {e}"
-    finally:
-        run.done = True
-
-
-def batch_status(key: str) -> tuple[list[list[Any]], str, list[str] | None]:
-    with _BATCH_LOCK:
-        run = _BATCHES.get(key)
-        if run is None:
-            return [], "", None
-        rows = [[name, *vals] for name, vals in run.items.items()]
-        return rows, (run.summary if run.done else "Running…"), (run.files or None)
-
-
 # --- the page ----------------------------------------------------------------------------------
 
 
 def build_app(store: Store | None = None):
-    """The Gradio Blocks of the app (not launched)."""
+    """The Gradio Blocks of the app (not launched). Template, presenter and size lists are read again each
+    time the page loads (presenters enrolled since appear after a reload); the draft is kept in the browser."""
     import gradio as gr
 
     from . import avatar as avatars
@@ -447,30 +397,47 @@ def build_app(store: Store | None = None):
 
     store = store or Store()
     threading.Thread(target=warm_up, name="xiaonuan-warm-up", daemon=True).start()
-    template_names = templates.available_templates()
-    avatar_names = avatars.available_avatars()
     voices = [AUTO_VOICE, *speech.available_voices()]
+    cpu = os.cpu_count() or 1
 
-    def tgallery():
-        return [(str(p), n) for n in template_names if (p := template_thumbnail(n))]
+    def shapes() -> dict[str, tuple[int, int]]:
+        out = {}
+        for n in templates.available_templates():
+            try:
+                tpl = templates.load_template(n)
+                out[n] = (tpl.width_px, tpl.height_px)
+            except Exception:  # a broken template is left out of the lists; rendering it names the problem
+                continue
+        return out
+
+    def tgallery(names=None):
+        return [(str(p), n) for n in (names or shapes()) if (p := template_thumbnail(n))]
 
     def agallery():
         return [(str(p), n) for n in avatars.available_avatars() if (p := avatar_thumbnail(n))]
 
-    async def run_render(kind, script, template, avatar, voice, speed, headline, name, title, extra,
+    def pick_default(names, wanted, fallback):
+        return wanted if wanted in names else (fallback if fallback in names else (names[0] if names else None))
+
+    async def run_render(kind, script, template, avatar, voice, speed, size, headline, name, title, extra,
                          request: gr.Request, progress=gr.Progress()):
         from .errors import XiaonuanError
 
         if not (script or "").strip():
             raise gr.Error("Type a script first. 请先输入稿件。")
-        if template not in template_names:  # the page offers names only: no folder paths on the server
+        known = shapes()
+        if template not in known:  # the page offers names only: no folder paths on the server
             raise gr.Error(f"Unknown template {template!r}; pick one from the list. 请从列表中选择模板。")
         user = getattr(request, "username", None) or ""
         try:
             fields = parse_fields(headline, name, title, extra)
+            from .script import parse_script
+
+            heading = fields.get("headline") or parse_script(script).title
             request = RenderRequest(script, template=template, avatar=avatar,
-                                    voice=None if voice == AUTO_VOICE else voice, out=new_output(kind),
-                                    fields=fields, rate_wpm=rate_for(script, speed))
+                                    voice=None if voice == AUTO_VOICE else voice, out=new_output(kind, heading),
+                                    fields=fields, rate_wpm=rate_for(script, speed),
+                                    height_px=session.size_height(size or session.SIZE_TEMPLATE, *known[template]))
             if kind == "preview":  # the same request, made small: its first sentence, 360p, a fast preset
                 text = first_sentence_script(script)
                 request = replace(request, script=text, rate_wpm=rate_for(text, speed),
@@ -478,7 +445,7 @@ def build_app(store: Store | None = None):
         except XiaonuanError as e:
             raise gr.Error(str(e)) from None
         settings = {"kind": kind, "template": template, "avatar": avatar, "voice": voice, "speed": speed,
-                    "fields": fields}
+                    "size": size, "fields": fields}
 
         def on_progress(p):
             label = STAGE_LABELS.get(p.stage, p.stage)
@@ -493,41 +460,54 @@ def build_app(store: Store | None = None):
             result, rid, elapsed = await run_until_cancelled(job, stop)
         except XiaonuanError as e:
             raise gr.Error(str(e)) from None
-        files = [str(p) for p in (result.mp4, result.srt, getattr(result, "cover", None)) if p]
-        note = (f"**{'Preview' if kind == 'preview' else 'Rendered'}** {result.duration_s:.1f} s of video "
-                f"in {elapsed:.1f} s · voice `{result.voice}`" + (f" · #{rid}" if rid is not None else ""))
-        note += "".join(f"\n\n⚠ {w}" for w in result.warnings)
-        return gr.Video(value=str(result.mp4), subtitles=str(result.srt) if result.srt else None), files, note
+        return result_view(result.mp4, result.srt, result.vtt, getattr(result, "cover", None), note_for(
+            kind, result.duration_s, elapsed, result.voice, rid, result.warnings))
 
-    def history_rows():
-        rows = []
-        for r in store.renders(200):
-            s = r.settings
-            if s.get("kind") == "preview":  # recorded by earlier versions; previews are not history (render_job)
-                continue
-            rows.append([r.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at)),
-                         history_status(r.status, r.error), r.source,
-                         (r.title or r.script.replace("\n", " "))[:40], s.get("template", ""), s.get("avatar", ""),
-                         s.get("voice", "") or "", f"{r.duration_s:.1f}" if r.duration_s else "",
-                         f"{r.elapsed_s:.1f}" if r.elapsed_s else "", r.user])
-        return rows
+    def result_view(mp4, srt, vtt, cover, note):
+        # the subtitles are burned into the picture: a caption track as well showed them twice (#19); the
+        # SRT and VTT are downloads instead
+        files = [str(p) for p in (mp4, srt, vtt, cover) if p and Path(p).is_file()]
+        return gr.Video(value=str(mp4), subtitles=None), files, note
 
-    def history_detail(evt: gr.SelectData):
-        row = evt.row_value if hasattr(evt, "row_value") else None
-        rid = int(row[0]) if row else None
-        r = store.render(rid) if rid is not None else None
-        if r is None:
-            return None, None, ""
-        files = [p for p in (r.mp4, r.srt, r.cover) if p and Path(p).is_file()]
-        when = time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(r.created_at))
-        info = (f"**#{r.id}** · {history_status(r.status, r.error)} · {when}"
-                f"\n\nsettings: `{json.dumps(r.settings, ensure_ascii=False)}`"
-                + (f"\n\n**error:** {r.error}" if r.error else "") + f"\n\n```\n{r.script}\n```")
-        video = r.mp4 if r.mp4 and Path(r.mp4).is_file() else None
-        return video, files or None, info
+    def on_load(draft, request: gr.Request):
+        """The page (re)loaded: fresh lists, the saved draft, a render of this user's still under way."""
+        known = shapes()
+        names, people = list(known), avatars.available_avatars()
+        draft = {**session.EMPTY_DRAFT, **(draft if isinstance(draft, dict) else {})}
+        live = session.live_render(getattr(request, "username", None) or "")
+        note = (f"⏳ 正在生成 #{live[0]} · {live[1]['fraction'] * 100:.0f}% — 完成后在此显示 Rendering, shown here "
+                "when done" if live else "")
+        return (gr.Dropdown(choices=names, value=pick_default(names, draft["template"], "news")),
+                gr.Dropdown(choices=people, value=pick_default(people, draft["avatar"], "default")),
+                gr.Dropdown(choices=session.size_choices(list(known.values()))),
+                tgallery(names), agallery(), agallery(),
+                # an empty draft leaves the boxes alone: what was typed before the page finished loading stays
+                draft["script"] or gr.skip(), draft["headline"] or gr.skip(), note,
+                live[0] if live else 0, gr.Timer(active=bool(live)))
 
+    def watch(rid):
+        """A render started before the reload: its progress, then its video."""
+        r = store.render(rid) if rid else None
+        if r is None or r.status == "running":
+            live = session.live_render(r.user) if r else None
+            frac = live[1]["fraction"] if live and live[0] == rid else 0.0
+            return gr.skip(), gr.skip(), f"⏳ 正在生成 #{rid} · {frac * 100:.0f}%", gr.Timer(active=r is not None)
+        if r.status != "ok":
+            return gr.skip(), gr.skip(), f"#{rid}: {history_status(r.status, r.error)} {r.error or ''}", \
+                gr.Timer(active=False)
+        vtt = Path(r.srt).with_suffix(".vtt") if r.srt else None
+        return (*result_view(r.mp4, r.srt, vtt, r.cover, note_for("render", r.duration_s or 0, r.elapsed_s or 0,
+                                                                   r.settings.get("voice", ""), rid, ())),
+                gr.Timer(active=False))
+
+    # the lists as the server starts; on_load reads them again for each page
+    first_templates, first_avatars = list(shapes()), avatars.available_avatars()
     with gr.Blocks(title="小暖 Xiaonuan", analytics_enabled=False) as demo:
         gr.Markdown("## 小暖 Xiaonuan · 数字人播报 digital presenter", elem_id="title")
+        draft = gr.BrowserState(session.EMPTY_DRAFT, storage_key=session.DRAFT_KEY,
+                                secret=session.browser_secret(app_dir()))
+        watched = gr.State(0)
+        watcher = gr.Timer(2.0, active=False)
         with gr.Tabs():
             with gr.Tab("创作 Create", id="create"):
                 with gr.Row(equal_height=False):
@@ -536,21 +516,23 @@ def build_app(store: Store | None = None):
                                             placeholder="# 标题\n\n第一句。第二句。[pause 1s] …")
                         est = gr.Markdown(estimate(""), elem_id="estimate")
                         with gr.Row():
-                            template = gr.Dropdown(template_names, value="news" if "news" in template_names else
-                                                   (template_names[0] if template_names else None),
-                                                   label="模板 Template", elem_id="template")
-                            avatar = gr.Dropdown(avatar_names, value="default" if "default" in avatar_names
-                                                 else (avatar_names[0] if avatar_names else None),
-                                                 label="主播 Presenter", elem_id="avatar")
+                            template = gr.Dropdown(first_templates, label="模板 Template", elem_id="template",
+                                                   value=pick_default(first_templates, "news", "news"))
+                            avatar = gr.Dropdown(first_avatars, label="主播 Presenter", elem_id="avatar",
+                                                 value=pick_default(first_avatars, "default", "default"))
+                            size = gr.Dropdown(session.size_choices(list(shapes().values())),
+                                               value=session.SIZE_TEMPLATE,
+                                               label="尺寸 Size", elem_id="size", min_width=150)
                             voice = gr.Dropdown(voices, value=AUTO_VOICE, label="声音 Voice", elem_id="voice")
                             listen_btn = gr.Button("试听 Listen", elem_id="listen-btn", scale=0, min_width=110)
                             speed = gr.Slider(0.6, 1.6, value=1.0, step=0.05, label="语速 Speed", min_width=220)
                         with gr.Accordion("模板字段 Template fields", open=False):
                             with gr.Row():
-                                f_headline = gr.Textbox(label="headline", placeholder="(script title)")
-                                f_name = gr.Textbox(label="name")
-                                f_title = gr.Textbox(label="title")
-                            f_extra = gr.Textbox(label="more fields (key=value per line)", lines=2,
+                                f_headline = gr.Textbox(label="标题 headline", placeholder="(稿件标题 script title)",
+                                                        elem_id="f-headline")
+                                f_name = gr.Textbox(label="姓名 name")
+                                f_title = gr.Textbox(label="头衔 title")
+                            f_extra = gr.Textbox(label="更多字段 more fields (key=value per line)", lines=2,
                                                  placeholder="date=3月4日\nticker=…")
                         with gr.Row():
                             preview_btn = gr.Button("预览 Preview", elem_id="preview-btn")
@@ -558,28 +540,38 @@ def build_app(store: Store | None = None):
                             stop_btn = gr.Button("停止 Stop", variant="stop", elem_id="stop-btn", scale=0,
                                                  min_width=140)
                         with gr.Row():
-                            tgal = gr.Gallery(tgallery(), label="模板 Templates (click to pick)", columns=2,
+                            tgal = gr.Gallery(tgallery(first_templates), label="模板 Templates (点击选择 click to pick)", columns=2,
                                               height=210, object_fit="contain", allow_preview=False,
-                                              elem_classes="gallery-pick", scale=3)
-                            agal = gr.Gallery(agallery(), label="主播 Presenters (click to pick)", columns=3,
+                                              elem_classes="gallery-pick", scale=3, elem_id="template-gallery")
+                            agal = gr.Gallery(agallery(), label="主播 Presenters (点击选择 click to pick)", columns=3,
                                               height=210, object_fit="contain", allow_preview=False,
-                                              elem_classes="gallery-pick", scale=2)
+                                              elem_classes="gallery-pick", scale=2, elem_id="avatar-gallery")
                     with gr.Column(scale=4):
                         video = gr.Video(label="视频 Video", interactive=False, elem_id="result-video", height=340)
                         listened = gr.Audio(label="试听 Voice audition", type="filepath", interactive=False,
                                             elem_id="audition")
                         note = gr.Markdown("", elem_id="result-note")
-                        files = gr.File(label="下载 Downloads (MP4, SRT, cover)", file_count="multiple",
+                        files = gr.File(label="下载 Downloads (MP4, SRT, VTT, 封面 cover)", file_count="multiple",
                                         interactive=False, elem_id="downloads")
 
                 script.change(estimate, script, est, queue=False, trigger_mode="always_last", show_progress="hidden")
+
+                def keep_draft(text, headline, tpl, who):
+                    return {"script": text or "", "headline": headline or "", "template": tpl or "",
+                            "avatar": who or ""}
+
+                for box in (script, f_headline, template, avatar):
+                    box.change(keep_draft, [script, f_headline, template, avatar], draft, queue=False,
+                               show_progress="hidden")
+
                 def pick(evt: gr.SelectData) -> str:
                     return _pick_caption(evt)
 
                 tgal.select(pick, None, template, queue=False)
                 agal.select(pick, None, avatar, queue=False)
-                inputs = [script, template, avatar, voice, speed, f_headline, f_name, f_title, f_extra]
-                cpu = os.cpu_count() or 1
+                size.change(lambda choice, current: session.template_for_aspect(choice, current, shapes()),
+                            [size, template], template, queue=False)
+                inputs = [script, template, avatar, voice, speed, size, f_headline, f_name, f_title, f_extra]
                 rendering = render_btn.click(_bind(run_render, "render"), inputs, [video, files, note],
                                              concurrency_id="render", concurrency_limit=cpu,
                                              show_progress_on=[video])
@@ -587,6 +579,7 @@ def build_app(store: Store | None = None):
                                                concurrency_id="render", concurrency_limit=cpu,
                                                show_progress_on=[video])
                 stop_btn.click(None, None, None, cancels=[rendering, previewing])  # → run_until_cancelled
+                watcher.tick(watch, watched, [video, files, note, watcher], show_progress="hidden")
 
                 def listen(voice_name, text, rate):
                     from .errors import XiaonuanError
@@ -602,66 +595,43 @@ def build_app(store: Store | None = None):
             with gr.Tab("形象 Avatars", id="avatars"):
                 with gr.Row():
                     with gr.Column():
-                        upload = gr.File(label="Clip (MP4/MOV/WebM) or photo (PNG/JPG)",
+                        upload = gr.File(label="视频或照片 Clip (MP4/MOV/WebM) or photo (PNG/JPG)",
                                          file_types=list(MEDIA_SUFFIXES))
-                        a_name = gr.Textbox(label="Name (letters, digits, - _)", placeholder="sunli")
-                        a_consent = gr.Textbox(label="Consent given by (name, date)", placeholder="孙丽, 2025-01-31")
+                        a_name = gr.Textbox(label="名称 Name (字母、数字、- _ letters, digits)", placeholder="sunli")
+                        a_consent = gr.Textbox(label="授权人与日期 Consent given by (name, date)",
+                                               placeholder="孙丽, 2025-01-31")
                         enrol_btn = gr.Button("登记 Enrol", variant="primary")
                     with gr.Column():
                         report = gr.Markdown("")
-                        sheet = gr.Image(label="Contact sheet", interactive=False)
-                avatars_gallery = gr.Gallery(agallery(), label="已有主播 Enrolled presenters", columns=6, height=200,
-                                             allow_preview=False)
+                        sheet = gr.Image(label="样张 Contact sheet", interactive=False)
+                avatars_gallery = gr.Gallery([], label="已有主播 Enrolled presenters", columns=6, height=200,
+                                             allow_preview=False, elem_id="enrolled-gallery")
 
                 def do_enrol(path, name, consent):
                     text, image = enrol_avatar(path, name, consent)
-                    return text, image, agallery(), gr.Dropdown(choices=avatars.available_avatars())
+                    people = avatars.available_avatars()
+                    return text, image, agallery(), agallery(), gr.Dropdown(choices=people)
 
-                enrol_btn.click(do_enrol, [upload, a_name, a_consent], [report, sheet, avatars_gallery, avatar],
-                                concurrency_id="render", concurrency_limit=cpu)
+                enrol_btn.click(do_enrol, [upload, a_name, a_consent],
+                                [report, sheet, avatars_gallery, agal, avatar], concurrency_id="render",
+                                concurrency_limit=cpu)
 
             with gr.Tab("批量 Batch", id="batch"):
-                gr.Markdown("Upload a rundown (YAML or CSV, see docs/batch.md). Uploaded rundowns must give "
-                            "the script text inline (`text:`); script files are read only by the command line.")
-                with gr.Row():
-                    rundown = gr.File(label="Rundown (.yaml / .csv)", file_types=[".yaml", ".yml", ".csv"])
-                    with gr.Column():
-                        jobs = gr.Slider(1, cpu, value=max(1, cpu // 2), step=1, label="Parallel renders")
-                        start = gr.Button("开始 Start", variant="primary")
-                        b_msg = gr.Markdown("")
-                b_key = gr.State("")
-                b_table = gr.Dataframe(headers=["item", "status", "%", "message"], interactive=False,
-                                       label="Items")
-                b_files = gr.File(label="Outputs", file_count="multiple", interactive=False)
-                timer = gr.Timer(1.0, active=False)
+                batch_tab(gr, store, app_dir() / "batches", cpu, demo)
 
-                def do_start(path, n):
-                    key, msg = start_batch(path, n, store)
-                    return key, msg, gr.Timer(active=bool(key))
-
-                def tick(key):
-                    rows, msg, outs = batch_status(key)
-                    running = bool(key) and msg == "Running…"
-                    return rows, msg, outs, gr.Timer(active=running)
-
-                start.click(do_start, [rundown, jobs], [b_key, b_msg, timer])
-                timer.tick(tick, b_key, [b_table, b_msg, b_files, timer], show_progress="hidden")
-
-            with gr.Tab("历史 History", id="history") as history_tab:
-                refresh = gr.Button("刷新 Refresh", size="sm")
-                h_table = gr.Dataframe(headers=["#", "when", "status", "from", "title / script", "template",
-                                                "presenter", "voice", "video s", "took s", "user"],
-                                       interactive=False, label="Renders (click a row)")
-                with gr.Row():
-                    h_video = gr.Video(label="Video", interactive=False, height=280)
-                    with gr.Column():
-                        h_files = gr.File(label="Files", file_count="multiple", interactive=False)
-                        h_info = gr.Markdown("")
-                refresh.click(history_rows, None, h_table)
-                history_tab.select(history_rows, None, h_table)
-                h_table.select(history_detail, None, [h_video, h_files, h_info])
-        demo.load(history_rows, None, h_table)
+            with gr.Tab("历史 History", id="history") as history_page:
+                h_table, rows = history_tab(gr, store, demo)
+                history_page.select(rows, None, h_table)
+        demo.load(on_load, draft, [template, avatar, size, tgal, agal, avatars_gallery, script, f_headline, note,
+                                   watched, watcher])
     return demo
+
+
+def note_for(kind: str, duration_s: float, elapsed_s: float, voice: str, rid: int | None, warnings) -> str:
+    """The line under the player after a render: how long, how fast, which voice, and its warnings."""
+    note = (f"**{'Preview' if kind == 'preview' else 'Rendered'}** {duration_s:.1f} s of video "
+            f"in {elapsed_s:.1f} s · voice `{voice}`" + (f" · #{rid}" if rid is not None else ""))
+    return note + "".join(f"\n\n⚠ {w}" for w in warnings)
 
 
 def _pick_caption(evt: "Any") -> str:
@@ -677,9 +647,9 @@ def _bind(fn, kind):
     for; a coroutine, so that a cancelled event reaches it (run_until_cancelled)."""
     import gradio as gr
 
-    async def bound(script, template, avatar, voice, speed, headline, name, title, extra,
+    async def bound(script, template, avatar, voice, speed, size, headline, name, title, extra,
                     request: gr.Request, progress=gr.Progress()):
-        return await fn(kind, script, template, avatar, voice, speed, headline, name, title, extra, request,
+        return await fn(kind, script, template, avatar, voice, speed, size, headline, name, title, extra, request,
                         progress)
 
     return bound
@@ -694,6 +664,8 @@ def launch(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, auth: str | None 
 
     app_dir().mkdir(parents=True, exist_ok=True)
     store = Store()
+    # renders of an earlier run of the page that was stopped (Ctrl-C, a crash) would read 'running' for ever
+    store.cancel_running("ui", "the web app stopped before it finished")
     demo = build_app(store)
     demo.queue(default_concurrency_limit=os.cpu_count() or 1, max_size=64)
     creds = parse_auth(auth or os.environ.get(AUTH_ENV))

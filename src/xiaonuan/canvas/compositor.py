@@ -29,6 +29,7 @@ from xiaonuan.canvas.draw import (
 )
 from xiaonuan.canvas.layers import draw_slide_panel, draw_ticker_static, layout_slide_items, make_card, make_ticker, \
     make_wipe_band
+from xiaonuan.canvas.layout import overlaps
 from xiaonuan.canvas.presenter import PresenterLayer
 from xiaonuan.canvas.subtitle import SubtitleLayer
 from xiaonuan.errors import TemplateError
@@ -123,6 +124,7 @@ class Compositor:
         known before the first frame rather than read off the compositor after its stream ends."""
         for k in range(max(1, len(self.program.stories))):
             self._story(k)
+        self.warnings += [w for w in overlaps(self.template) if w not in self.warnings]  # text over text
         return tuple(self.warnings)
 
     def _story_values(self, k: int) -> dict[str, str]:

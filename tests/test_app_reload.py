@@ -1,0 +1,137 @@
+"""The web page keeps work across a reload (issue 19), in headless Chromium (the set-up of test_app_browser.py):
+a presenter enrolled while the page is open is in its lists after a reload, the typed script comes back,
+a render started before the reload is shown after it, the 9:16 size picks a vertical template, and Stop
+ends a batch. Screenshots go to out/ (docs/ with XIAONUAN_UPDATE_DOCS=1)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from test_app_browser import CHROMIUM, CHROMIUM_FLAGS as FLAGS, serve
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = "# 花展开幕\n\n滨江公园的春季花展今天开幕。"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data, people = tmp_path_factory.mktemp("ui-data"), tmp_path_factory.mktemp("avatars")
+    with serve(data, XIAONUAN_AVATARS=str(people)) as url:
+        yield url, data, people
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).is_file(), "Debian's chromium is missing: `make test` installs it (tools/setup_chromium.sh)"
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+def _open(page, url):
+    page.goto(url, wait_until="load")
+    page.locator("#script textarea").wait_for(timeout=60_000)
+    page.locator("#avatar-gallery").get_by_text("default").wait_for(timeout=30_000)  # the lists are loaded
+
+
+def _shot(page, name):
+    shot = ROOT / "out" / name
+    shot.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("XIAONUAN_UPDATE_DOCS") == "1":
+        shutil.copyfile(shot, ROOT / "docs" / name)
+
+
+def _pick(page, dropdown, option):
+    page.locator(f"#{dropdown} input").click()
+    page.get_by_role("option", name=option).click()
+
+
+def test_reload_keeps_presenters_the_draft_and_a_render_under_way(server, browser, monkeypatch):
+    from xiaonuan import ui
+
+    url, data, people = server
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    _open(page, url)
+    assert page.locator("#avatar-gallery").get_by_text("probe").count() == 0
+    monkeypatch.setenv("XIAONUAN_DATA", str(data))
+    monkeypatch.setenv("XIAONUAN_AVATARS", str(people))
+    text, _ = ui.enrol_avatar(str(ROOT / "assets" / "avatar" / "default" / "portrait.png"), "probe", "孙丽, 2025-01-31")
+    assert text.startswith("**Enrolled"), text  # as the Avatars tab does, in the server's avatar folder
+    page.locator("#script textarea").fill(SCRIPT)
+    page.get_by_text("句 sentences").wait_for(timeout=15_000)
+    page.wait_for_timeout(500)  # the draft reaches localStorage
+    page.reload(wait_until="load")
+    _open(page, url)
+    page.locator("#avatar-gallery").get_by_text("probe").wait_for(timeout=30_000)
+    assert page.locator("#script textarea").input_value() == SCRIPT
+    page.get_by_role("tab", name="形象 Avatars").click()
+    page.locator("#enrolled-gallery").get_by_text("probe").wait_for(timeout=10_000)
+    page.get_by_role("tab", name="创作 Create").click()
+
+    page.locator("#render-btn").click()
+    deadline = time.monotonic() + 60
+    while not _rows(data, "running"):  # the render is under way (recorded) before the reload
+        assert time.monotonic() < deadline, "the render never started"
+        time.sleep(0.2)
+    page.reload(wait_until="load")
+    _open(page, url)
+    page.locator("#result-note").get_by_text("正在生成").wait_for(timeout=15_000)
+    page.wait_for_function("() => { const v = document.querySelector('#result-video video');"
+                           " return v && v.src && v.src.length > 0; }", timeout=240_000)
+    names = page.locator("#downloads").inner_text().replace("\n", "")
+    assert "花展开幕.mp4" in names and "花展开幕.vtt" in names, names  # named after the headline; VTT offered
+    tracks = page.eval_on_selector_all("#result-video track", "ts => ts.map(t => t.getAttribute('src') || '')")
+    assert not [t for t in tracks if t], tracks  # subtitles are burned in: no second caption track
+    page.wait_for_timeout(1000)
+    _shot(page, "ui-reload.png")
+    assert _rows(data, "ok")
+
+
+def test_the_9_16_size_picks_a_vertical_template(server, browser):
+    url, _, _ = server
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    _open(page, url)
+    assert page.locator("#template input").input_value() != "vertical"
+    _pick(page, "size", "9:16 竖屏")
+    page.wait_for_function("() => document.querySelector('#template input').value === 'vertical'", timeout=10_000)
+
+
+def test_stop_on_a_batch(server, browser, tmp_path):
+    url, data, _ = server
+    rundown = tmp_path / "rundown.yaml"
+    rundown.write_text("defaults: {voice: 'fake:cmn'}\nitems:\n" + "".join(
+        f"  - {{name: s{i}, text: 第{i}条。今天天气很好。明天多云转晴。后天有小雨，请带伞。}}\n" for i in range(3)),
+        encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    _open(page, url)
+    page.get_by_role("tab", name="批量 Batch").click()
+    page.locator("#batch-start").wait_for()
+    page.locator("input[type=file]").first.set_input_files(str(rundown))
+    page.wait_for_timeout(1500)  # the upload completes
+    page.locator("#batch-start").click()
+    page.locator("#batch-msg").get_by_text("运行中").wait_for(timeout=30_000)
+    page.locator("#batch-stop").click()
+    page.locator("#batch-msg").get_by_text("已停止 Stopped").wait_for(timeout=120_000)
+    _shot(page, "ui-batch-stopped.png")
+    statuses = [s for (s,) in _db(data, "SELECT status FROM renders WHERE source='batch'")]
+    assert statuses and "running" not in statuses and "cancelled" in statuses, statuses
+
+
+def _db(data: Path, query: str) -> list:
+    with sqlite3.connect(data / "xiaonuan.db") as db:
+        return db.execute(query).fetchall()
+
+
+def _rows(data: Path, status: str) -> list:
+    if not (data / "xiaonuan.db").is_file():
+        return []
+    return _db(data, f"SELECT id FROM renders WHERE source='ui' AND status='{status}'")
