@@ -17,9 +17,9 @@ import numpy as np
 
 def main(name: str, script: str, out: str) -> None:
     from xiaonuan import animate, encode, motion, speech
-    from xiaonuan.avatar import load_avatar
-    from xiaonuan.enrol import measure_video
-    from xiaonuan.loop import calmness_cost, plan_steps, seam_jumps
+    from xiaonuan.avatar.pack import load_avatar
+    from xiaonuan.avatar.enrol import measure_video
+    from xiaonuan.avatar.loop import calmness_cost, plan_steps, seam_jumps
     from xiaonuan.script import load_script
 
     av = load_avatar(name)
@@ -42,7 +42,7 @@ def main(name: str, script: str, out: str) -> None:
         m = measure_video(Path(out))
         np.savez(cache, landmarks=m.landmarks, found=m.found)
     from xiaonuan.face import mesh
-    from xiaonuan.loop import _eye
+    from xiaonuan.avatar.loop import _eye
     # head points the lip-sync does not move: the seam shows there, not in the talking mouth
     rigid = list(mesh.NOSE_BRIDGE + mesh.BROWS + (33, 133, 362, 263, 10, 151, 9, 234, 454))
     pts, eye = m.landmarks[:, rigid], _eye(m.landmarks)

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from xiaonuan.compose import Compositor
+from xiaonuan.canvas import Compositor
 from xiaonuan.program import Program, SlideCue, StoryTiming
 from xiaonuan.templates import available_templates, load_template
 

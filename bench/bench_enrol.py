@@ -40,7 +40,7 @@ def synth_clip(path: Path, seconds: float = 30.0, size=(1280, 720), fps: int = 2
 
 
 def timed_enrol(path: Path, name: str, root: Path):
-    from xiaonuan.enrol import enrol, parse_consent_by
+    from xiaonuan.avatar.enrol import enrol, parse_consent_by
 
     t = time.perf_counter()
     r = enrol(path, name, root=root, consent=parse_consent_by("Benchmark, 2025-01-01"))

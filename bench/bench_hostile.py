@@ -37,7 +37,7 @@ from xiaonuan.templates import load_template
 load_template(str(d / "t"))"""),
     ("billion laughs in the web UI's live estimate", """
 from test_hostile import LAUGHS
-from xiaonuan.ui import estimate
+from xiaonuan.ui.app import estimate
 assert "alias" in estimate(f"---\\n{LAUGHS}---\\n第一句。")
 raise SystemExit(3)"""),
     ("1 MB of YAML (just under the cap) in a rundown: ~37,000 items, read", """
@@ -68,7 +68,7 @@ png_bomb(d / "chart.png")
 parse_script("![图表](chart.png)\\n第一句。", base_dir=d)"""),
     ("the same PNG enrolled as a presenter (avatar add)", """
 from test_hostile import png_bomb
-from xiaonuan.enrol import enrol
+from xiaonuan.avatar.enrol import enrol
 enrol(png_bomb(d / "me.png"), "me", root=d / "avatars")"""),
     ("a 2-hour voice-over for one sentence", """
 from xiaonuan.speech import get_engine

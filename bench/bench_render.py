@@ -257,7 +257,7 @@ def child_preview() -> dict:
     """The UI's Preview: first sentence, ui.render_options("preview"); the first click in a fresh
     process (stage modules imported on the way, as in a just-started UI) and a later one."""
     import xiaonuan
-    from xiaonuan import ui
+    from xiaonuan.ui import app as ui
 
     out: dict = {"load": [os.getloadavg()[0]]}
     t0 = time.perf_counter()

@@ -109,7 +109,7 @@ def _speech_cache_in_tmp(tmp_path_factory):
 def _short_clips_allowed():
     """Synthesised clips last 0.4-2.4 s to keep the suite quick: enrolment's minimum clip length is lifted
     for them (tests of the minimum itself set enrol.MIN_CLIP_S back with monkeypatch)."""
-    from xiaonuan import enrol
+    from xiaonuan.avatar import enrol
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(enrol, "MIN_CLIP_S", 0.0)

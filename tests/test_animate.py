@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from xiaonuan.animate import animate
-from xiaonuan.avatar import load_avatar
+from xiaonuan.avatar.pack import load_avatar
 from xiaonuan.face import mesh
 from xiaonuan.face.warp import face_crop_box
 from xiaonuan.motion.track import MotionTrack

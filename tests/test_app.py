@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xiaonuan import ui
+from xiaonuan.ui import app as ui
 from xiaonuan.errors import InputError
 from xiaonuan.store import Store
 from xiaonuan.ui_session import SIZE_TEMPLATE as SIZE

@@ -56,7 +56,7 @@ def _pick(page, dropdown, option):
 
 
 def test_reload_keeps_presenters_the_draft_and_a_render_under_way(server, browser, monkeypatch):
-    from xiaonuan import ui
+    from xiaonuan.ui import app as ui
 
     url, data, people = server
     page = browser.new_page(viewport={"width": 1440, "height": 1000})

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xiaonuan.avatar import available_avatars, load_avatar
+from xiaonuan.avatar.pack import available_avatars, load_avatar
 from xiaonuan.errors import AvatarError
 from xiaonuan.paths import avatars_dir
 
@@ -97,7 +97,7 @@ def test_a_users_pack_of_the_same_name_wins(own_folder):
 
 
 def test_remove_keeps_a_builtin_pack_when_the_folder_is_elsewhere(own_folder):
-    from xiaonuan.enrol import remove_avatar
+    from xiaonuan.avatar.enrol import remove_avatar
 
     for root in (None, own_folder):                                  # $XIAONUAN_AVATARS, --avatars-dir
         with pytest.raises(AvatarError) as e:
@@ -112,7 +112,7 @@ def test_remove_keeps_a_builtin_pack_when_the_folder_is_elsewhere(own_folder):
 def test_avatar_list_marks_the_builtin_ones(own_folder):
     from typer.testing import CliRunner
 
-    from xiaonuan.cli import app
+    from xiaonuan.cli.main import app
 
     result = CliRunner().invoke(app, ["avatar", "list"])
     assert result.exit_code == 0 and "default  (built-in)" in result.output.splitlines()

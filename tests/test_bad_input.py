@@ -214,8 +214,8 @@ def _is_library_noise(line: str) -> bool:
 
 def test_very_long_clip_uses_its_start_and_says_so(tmp_path, monkeypatch):
     """A 30-minute upload is cut (here to 2 s, to keep the test quick) and the report says so."""
-    import xiaonuan.enrol as enrol_mod
-    from xiaonuan.enrol import ConsentRecord, enrol
+    import xiaonuan.avatar.enrol as enrol_mod
+    from xiaonuan.avatar.enrol import ConsentRecord, enrol
 
     src = tmp_path / "long.mp4"
     portrait = str(ROOT / "assets" / "avatar" / "default" / "portrait.png")

@@ -63,8 +63,8 @@ def test_render_command_writes_mp4_and_srt(tmp_path):
 def test_ui_on_a_taken_port_says_so(monkeypatch):
     from typer.testing import CliRunner
 
-    from xiaonuan import ui
-    from xiaonuan.cli import app
+    from xiaonuan.ui import app as ui
+    from xiaonuan.cli.main import app
 
     def taken(**_):
         raise OSError("Cannot find empty port in range: 7860-7860. You can specify a different port …")
@@ -78,7 +78,7 @@ def test_ui_on_a_taken_port_says_so(monkeypatch):
 def test_templates_sheet_without_its_presenter_says_so(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from xiaonuan.cli import app
+    from xiaonuan.cli.main import app
 
     result = CliRunner().invoke(app, ["templates", "sheet", "--avatar", "nobody", "-o", str(tmp_path / "s.png")])
     assert result.exit_code == 2 and "unknown avatar 'nobody'" in result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xiaonuan.compose import Compositor, Overlay, render_subtitle
+from xiaonuan.canvas import Compositor, Overlay, render_subtitle
 from xiaonuan.fonts import load_font
 from xiaonuan.templates import load_template
 from xiaonuan.types import PresenterFrame
@@ -235,7 +235,7 @@ def test_background_video_shows_around_a_round_presenter(tmp_path) -> None:
 
 
 def _portrait() -> np.ndarray:
-    from xiaonuan.avatar import load_avatar
+    from xiaonuan.avatar.pack import load_avatar
 
     return load_avatar("default").image
 

@@ -9,8 +9,8 @@ import subprocess
 import numpy as np
 import pytest
 
-import xiaonuan.enrol as enrol_mod
-from xiaonuan.avatar import Avatar, available_avatars, load_avatar, require_consent
+import xiaonuan.avatar.enrol as enrol_mod
+from xiaonuan.avatar.pack import Avatar, available_avatars, load_avatar, require_consent
 from xiaonuan.errors import AvatarError
 from xiaonuan.face import mesh
 from xiaonuan.paths import avatars_dir
@@ -69,7 +69,7 @@ def clips(tmp_path_factory, face):
 
 @pytest.fixture(scope="module")
 def enrolled(tmp_path_factory, clips):
-    from xiaonuan.enrol import enrol, parse_consent_by
+    from xiaonuan.avatar.enrol import enrol, parse_consent_by
 
     root = tmp_path_factory.mktemp("avatars")
     consent = parse_consent_by("Test Person, 2025-01-31")
@@ -96,7 +96,7 @@ def test_face_on_moving_background_enrols_a_clip_pack(enrolled):
 
 
 def test_enrolment_is_cached_and_reproducible(enrolled, clips, tmp_path):
-    from xiaonuan.enrol import enrol, parse_consent_by
+    from xiaonuan.avatar.enrol import enrol, parse_consent_by
 
     root, res = enrolled
     consent = parse_consent_by("Test Person, 2025-01-31")
@@ -109,7 +109,7 @@ def test_enrolment_is_cached_and_reproducible(enrolled, clips, tmp_path):
 
 def test_faceless_gap_is_reported_and_passed_through_untouched(enrolled):
     from xiaonuan.animate import animate
-    from xiaonuan.clip import ClipReader
+    from xiaonuan.avatar.reader import ClipReader
     from xiaonuan.motion.track import MotionTrack
 
     root, res = enrolled
@@ -120,7 +120,7 @@ def test_faceless_gap_is_reported_and_passed_through_untouched(enrolled):
     track = MotionTrack.still(40, FPS)
     track.jaw_open[:] = 0.8
     frames = [f.copy() for f in animate(av, track)]
-    from xiaonuan.loop import calmness_cost, plan_steps
+    from xiaonuan.avatar.loop import calmness_cost, plan_steps
     steps = plan_steps(av.loop, 40, calmness_cost(av.clip.landmarks, av.clip.found))
     with ClipReader(av.clip.video, av.size, av.clip.fps) as reader:
         for out, st in zip(frames, steps):
@@ -136,7 +136,7 @@ def test_faceless_gap_is_reported_and_passed_through_untouched(enrolled):
     ("none", "No face was found in the clip"),
 ])
 def test_unusable_clips_fail_with_a_reason_and_leave_nothing(clips, tmp_path, clip, expected):
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
 
     with pytest.raises(AvatarError) as e:
         enrol(clips[clip], "x", root=tmp_path)
@@ -147,7 +147,7 @@ def test_unusable_clips_fail_with_a_reason_and_leave_nothing(clips, tmp_path, cl
 def test_not_media_and_no_video_stream_are_clear_errors(tmp_path):
     import wave
 
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
 
     bad = tmp_path / "notes.mp4"
     bad.write_text("not a video")
@@ -164,7 +164,7 @@ def test_not_media_and_no_video_stream_are_clear_errors(tmp_path):
 
 
 def test_portrait_photo_enrols(tmp_path):
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
 
     r = enrol(avatars_dir() / "default" / "portrait.png", "photo", root=tmp_path)
     av = load_avatar("photo", root=tmp_path)
@@ -178,7 +178,7 @@ def test_a_picture_on_its_side_is_turned_upright(tmp_path, face, k):
     # a phone held sideways with no rotation tag: the pack is upright, and the report says it was turned
     from PIL import Image
 
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
 
     photo = tmp_path / "side.png"
     Image.fromarray(np.ascontiguousarray(np.rot90(face, k))).save(photo)
@@ -191,7 +191,7 @@ def test_a_picture_on_its_side_is_turned_upright(tmp_path, face, k):
 
 @pytest.mark.parametrize("k, turn", [(-1, "270°"), (1, "90°"), (2, "180°")])   # turned clockwise, anticlockwise, over
 def test_a_clip_on_its_side_is_turned_upright(tmp_path, face, k, turn):
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
 
     frames = [np.ascontiguousarray(np.rot90(f, k)) for f in _moving_face(face, n=12)]
     clip = write_video(tmp_path / "side.mp4", frames)
@@ -205,7 +205,7 @@ def test_a_clip_on_its_side_is_turned_upright(tmp_path, face, k, turn):
 def test_a_still_gif_or_webp_is_a_photo_and_an_animated_gif_a_clip(tmp_path, face):
     from PIL import Image
 
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
 
     still = Image.fromarray(face)
     still.save(tmp_path / "p.gif")
@@ -219,7 +219,7 @@ def test_a_still_gif_or_webp_is_a_photo_and_an_animated_gif_a_clip(tmp_path, fac
 
 
 def test_quality_messages_for_dark_blurred_turned_and_open_mouth():
-    from xiaonuan.enrol import Measurement, quality_issues
+    from xiaonuan.avatar.enrol import Measurement, quality_issues
     from xiaonuan.face import mesh
 
     base = load_avatar("default").landmarks
@@ -248,7 +248,7 @@ def test_consent_is_required_unless_allowed(tmp_path):
 
 
 def test_loop_plan_finds_a_seamless_loop_and_falls_back_to_pingpong():
-    from xiaonuan import loop
+    from xiaonuan.avatar import loop
 
     base = load_avatar("default").landmarks
     t = np.arange(200)
@@ -269,7 +269,7 @@ def test_loop_plan_finds_a_seamless_loop_and_falls_back_to_pingpong():
 
 
 def test_clip_reader_seeks_give_the_same_frames(enrolled):
-    from xiaonuan.clip import ClipReader
+    from xiaonuan.avatar.reader import ClipReader
 
     root, res = enrolled
     av = load_avatar("moving", root=root)
@@ -283,7 +283,7 @@ def test_clip_reader_seeks_give_the_same_frames(enrolled):
 # --------------------------------------------------------------------------- clip length
 
 def test_a_clip_too_short_to_loop_is_refused_and_leaves_nothing(tmp_path, face, monkeypatch):
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
 
     monkeypatch.setattr(enrol_mod, "MIN_CLIP_S", MIN_CLIP_S)
     clip = write_video(tmp_path / "blink.mp4", _moving_face(face, n=3))          # 0.12 s, as the tester's cut
@@ -296,7 +296,7 @@ def test_a_clip_too_short_to_loop_is_refused_and_leaves_nothing(tmp_path, face, 
 
 
 def test_clip_length_thresholds(monkeypatch):
-    from xiaonuan.enrol import SHORT_CLIP_S, _length_issues
+    from xiaonuan.avatar.enrol import SHORT_CLIP_S, _length_issues
 
     monkeypatch.setattr(enrol_mod, "MIN_CLIP_S", MIN_CLIP_S)
     assert 0 < MIN_CLIP_S < SHORT_CLIP_S <= enrol_mod.MAX_CLIP_S
@@ -314,7 +314,7 @@ def test_clip_length_thresholds(monkeypatch):
     ("2025.03.01, Li Na", "Li Na", "2025-03-01"),
 ])
 def test_consent_by_stores_the_given_date_as_iso(text, by, date):
-    from xiaonuan.enrol import parse_consent_by
+    from xiaonuan.avatar.enrol import parse_consent_by
 
     record = parse_consent_by(text, today="2025-06-01")
     assert (record.by, record.date) == (by, date)
@@ -328,7 +328,7 @@ def test_consent_by_stores_the_given_date_as_iso(text, by, date):
     (", 2025-01-31", "does not say who consented"),
 ])
 def test_consent_by_without_a_real_date_or_name_is_refused(text, expected):
-    from xiaonuan.enrol import parse_consent_by
+    from xiaonuan.avatar.enrol import parse_consent_by
 
     with pytest.raises(AvatarError) as e:
         parse_consent_by(text, today="2025-06-01")
@@ -338,7 +338,7 @@ def test_consent_by_without_a_real_date_or_name_is_refused(text, expected):
 def test_avatar_add_without_a_consent_date_writes_nothing(tmp_path):
     from typer.testing import CliRunner
 
-    from xiaonuan.cli import app
+    from xiaonuan.cli.main import app
 
     root = tmp_path / "avatars"
     result = CliRunner().invoke(app, ["avatar", "add", str(avatars_dir() / "default" / "portrait.png"), "--name", "p",
@@ -352,7 +352,7 @@ def test_avatar_add_without_a_consent_date_writes_nothing(tmp_path):
 def test_a_rotation_tag_is_applied_without_a_library_warning(face, tmp_path, caplog, monkeypatch):
     import imageio_ffmpeg
 
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
 
     tall = [np.pad(f, ((32, 32), (0, 0), (0, 0)), mode="edge") for f in _moving_face(face, n=12)]   # 320x384
     plain, tagged = write_video(tmp_path / "plain.mp4", tall), tmp_path / "tagged.mp4"
@@ -381,7 +381,7 @@ def test_a_rotation_tag_is_applied_without_a_library_warning(face, tmp_path, cap
 def test_a_tall_clip_is_cropped_around_the_head_at_the_source_resolution(tmp_path):
     """Issue 17: a 1080x1920 clip whose face is small is not scaled to 1280 px on its long side (the face
     losing a third of its pixels): the pack is the head region cropped from the source, at most the cap."""
-    from xiaonuan.enrol import MAX_SIDE_PX, Measurement, _head_region, normalise_video
+    from xiaonuan.avatar.enrol import MAX_SIDE_PX, Measurement, _head_region, normalise_video
     from xiaonuan.face import mesh
 
     src = write_video(tmp_path / "tall.mp4", [np.full((1920, 1080, 3), 90, np.uint8)] * 3)
@@ -403,7 +403,7 @@ def test_a_tall_clip_is_cropped_around_the_head_at_the_source_resolution(tmp_pat
 
 
 def test_record_closer_only_when_it_helps_and_a_low_chin_is_warned():
-    from xiaonuan.enrol import Measurement, _edge_issues, _resolution_notes, quality_issues
+    from xiaonuan.avatar.enrol import Measurement, _edge_issues, _resolution_notes, quality_issues
     from xiaonuan.face import mesh
 
     base = load_avatar("default").landmarks

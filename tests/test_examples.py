@@ -11,7 +11,7 @@ import pytest
 
 import xiaonuan
 from conftest import decode_frames
-from xiaonuan.compose import Compositor, ai_label_box
+from xiaonuan.canvas import Compositor, ai_label_box
 from xiaonuan.encode import probe
 from xiaonuan.subtitles import Cue
 from xiaonuan.templates import load_template

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from xiaonuan.avatar import load_avatar
+from xiaonuan.avatar.pack import load_avatar
 from xiaonuan.face import mesh
 from xiaonuan.face.blend import feather_mask
 from xiaonuan.face.mouth import fill_mouth, mouth_style

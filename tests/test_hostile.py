@@ -91,7 +91,7 @@ def test_alias_bomb_in_template_yaml_does_not_hang_the_duplicate_key_walk(home):
 
 
 def test_alias_bomb_in_a_lexicon_and_in_avatar_yaml(home, tmp_path):
-    from xiaonuan.avatar import load_avatar
+    from xiaonuan.avatar.pack import load_avatar
     from xiaonuan.lexicon import LexiconError, load_lexicon
 
     lex = tmp_path / "lexicon.yaml"
@@ -105,7 +105,7 @@ def test_alias_bomb_in_a_lexicon_and_in_avatar_yaml(home, tmp_path):
 
 
 def test_the_web_estimate_answers_an_alias_bomb_at_once():
-    from xiaonuan.ui import estimate
+    from xiaonuan.ui.app import estimate
 
     t0 = time.perf_counter()
     text = estimate(f"---\n{LAUGHS}---\n第一句。")
@@ -189,7 +189,7 @@ def test_bomb_as_a_photo_to_enrol_cli_and_ui(tmp_path, monkeypatch):
     monkeypatch.setenv("XIAONUAN_AVATARS", str(tmp_path / "avatars"))
     proc = cli("avatar", "add", str(bomb), "--name", "me", env={**ENV, "XIAONUAN_AVATARS": str(tmp_path / "avatars")})
     assert proc.returncode == 2 and "400 million pixels" in one_error_line(proc)
-    from xiaonuan.ui import enrol_avatar
+    from xiaonuan.ui.app import enrol_avatar
 
     report, image = enrol_avatar(str(bomb), "me", "孙丽, 2025-01-31")
     assert report.startswith("**Not enrolled.**") and "400 million pixels" in report and image is None
@@ -197,8 +197,8 @@ def test_bomb_as_a_photo_to_enrol_cli_and_ui(tmp_path, monkeypatch):
 
 
 def test_bomb_as_a_packs_portrait_is_an_error_and_the_ui_still_starts(home, tmp_path, monkeypatch):
-    from xiaonuan.avatar import load_avatar
-    from xiaonuan.ui import avatar_thumbnail, build_app
+    from xiaonuan.avatar.pack import load_avatar
+    from xiaonuan.ui.app import avatar_thumbnail, build_app
 
     monkeypatch.setenv("XIAONUAN_DATA", str(tmp_path / "data"))
     png_bomb(home / "assets" / "avatar" / "default" / "portrait.png")
@@ -227,7 +227,7 @@ def test_a_voice_over_far_longer_than_its_script_is_refused(tmp_path):
 
 
 def test_avatar_add_while_another_enrols_that_name_fails_and_keeps_the_pack(tmp_path):
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
     from xiaonuan.fileio import output_lock
 
     root = tmp_path / "avatars"
@@ -303,7 +303,7 @@ def test_sidecars_replace_only_files_a_render_wrote(tmp_path):
 
 
 def test_a_non_utf8_avatar_yaml_names_the_pack(home):
-    from xiaonuan.avatar import load_avatar
+    from xiaonuan.avatar.pack import load_avatar
 
     manifest = home / "assets" / "avatar" / "default" / "avatar.yaml"
     manifest.write_bytes(manifest.read_bytes().replace(b"NASA", b"\xff\xfeNASA"))
@@ -312,7 +312,7 @@ def test_a_non_utf8_avatar_yaml_names_the_pack(home):
 
 
 def test_a_truncated_landmarks_cache_is_measured_again(home):
-    from xiaonuan.avatar import load_avatar
+    from xiaonuan.avatar.pack import load_avatar
 
     cache = home / "assets" / "avatar" / "default" / "landmarks.npz"
     good = load_avatar("default").landmarks
@@ -321,7 +321,7 @@ def test_a_truncated_landmarks_cache_is_measured_again(home):
 
 
 def test_a_pack_whose_video_was_cut_short_is_named_with_the_fix(tmp_path):
-    from xiaonuan.clip import ClipReader
+    from xiaonuan.avatar.reader import ClipReader
     from xiaonuan.encode import VideoWriter
 
     pack = tmp_path / "anna"
@@ -339,7 +339,7 @@ def test_a_pack_whose_video_was_cut_short_is_named_with_the_fix(tmp_path):
 
 
 def test_a_portrait_path_outside_the_pack_is_refused(home):
-    from xiaonuan.avatar import load_avatar
+    from xiaonuan.avatar.pack import load_avatar
 
     manifest = home / "assets" / "avatar" / "default" / "avatar.yaml"
     data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
@@ -472,7 +472,7 @@ def test_load_yaml_gives_data_or_a_yaml_error(text):
 @FUZZ
 @given(data=ANY_BYTES)
 def test_script_rundown_lexicon_and_pack_readers_never_raise_anything_else(tmp_path, data):
-    from xiaonuan.avatar import read_manifest
+    from xiaonuan.avatar.pack import read_manifest
     from xiaonuan.batch import load_rundown
     from xiaonuan.lexicon import load_lexicon
 

@@ -31,7 +31,7 @@ def test_track_breath_defaults_to_zero():
 
 def test_a_still_portrait_stays_alive_in_a_pause():
     from xiaonuan.animate import animate, pose_matrices
-    from xiaonuan.avatar import load_avatar
+    from xiaonuan.avatar.pack import load_avatar
 
     n = 3 * FPS
     rng = np.random.default_rng(1)

@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from xiaonuan.avatar import load_avatar
-from xiaonuan.framing import face_px_on_canvas, frame_presenter
+from xiaonuan.avatar.pack import load_avatar
+from xiaonuan.avatar.framing import face_px_on_canvas, frame_presenter
 from xiaonuan.templates import load_template
 
 
@@ -54,7 +54,7 @@ def _low_face(av, share: float = 0.3):
 
 def _rendered_face_box(tpl, face):
     """Compose one frame (lower third in, a subtitle up) and measure the face on it: (x0, y0, x1, y1) px."""
-    from xiaonuan.compose import Compositor
+    from xiaonuan.canvas import Compositor
     from xiaonuan.face import mesh
     from xiaonuan.program import Program, StoryTiming
     from xiaonuan.subtitles import Cue
@@ -63,7 +63,7 @@ def _rendered_face_box(tpl, face):
     comp = Compositor(tpl, presenter_size=(face.shape[1], face.shape[0]), program=prog)
     matte = None
     if tpl.spec.presenter.style == "matte":
-        from xiaonuan.matte import still_matte
+        from xiaonuan.face.matte import still_matte
 
         matte = still_matte(face)
     try:
@@ -84,7 +84,7 @@ def test_rendered_face_is_clear_of_every_overlay(name, low):
     """Issue 17: the face measured on a rendered frame (face oval of the composited presenter) overlaps no
     rectangle of the template's overlays (headline strap, lower third, ticker, subtitles), also for a
     presenter whose chin sits low in the frame."""
-    from xiaonuan.framing import overlay_rects, overlaps
+    from xiaonuan.avatar.framing import overlay_rects, overlaps
 
     av = load_avatar("default")
     if low:

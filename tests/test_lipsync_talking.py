@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xiaonuan.avatar import load_avatar
+from xiaonuan.avatar.pack import load_avatar
 from xiaonuan.face import mesh
 from xiaonuan.motion.track import MotionTrack
 from conftest import write_video
@@ -53,7 +53,7 @@ def talking(tmp_path_factory):
     import cv2
 
     from xiaonuan.animate import animate
-    from xiaonuan.enrol import enrol, parse_consent_by
+    from xiaonuan.avatar.enrol import enrol, parse_consent_by
 
     d = tmp_path_factory.mktemp("talking")
     track = MotionTrack.still(N_SRC, FPS)
@@ -71,7 +71,7 @@ def talking(tmp_path_factory):
 
 def _steps_and_track(av):
     """The source frames the render will show, and a track in anti-phase with their own mouth."""
-    from xiaonuan.loop import calmness_cost, plan_steps
+    from xiaonuan.avatar.loop import calmness_cost, plan_steps
 
     n = 40
     steps = plan_steps(av.loop, n, calmness_cost(av.clip.landmarks, av.clip.found))
@@ -138,7 +138,7 @@ def test_idle_clip_keeps_its_own_mouth_as_rest(talking, tmp_path):
     """A clip whose mouth does not move is not 'talking': no samples, the lips are moved relative to it."""
     import cv2
 
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
 
     still = np.full((SIZE, SIZE, 3), (70, 90, 120), np.uint8)
     off = (SIZE - FACE) // 2
@@ -158,7 +158,7 @@ def presenter_man(tmp_path_factory):
     import imageio_ffmpeg
 
     from conftest import SHARED_MEDIA
-    from xiaonuan.enrol import enrol
+    from xiaonuan.avatar.enrol import enrol
 
     src = SHARED_MEDIA / "presenter_man.mp4"
     if not src.is_file():

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xiaonuan.avatar import load_avatar
-from xiaonuan.matte import Matter, stamp_box, still_matte, with_matte
+from xiaonuan.avatar.pack import load_avatar
+from xiaonuan.face.matte import Matter, stamp_box, still_matte, with_matte
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def bulletin_frame(tmp_path_factory):
     static frame without a presenter."""
     import xiaonuan
     from conftest import decode_frames
-    from xiaonuan.compose import Compositor
+    from xiaonuan.canvas import Compositor
     from xiaonuan.templates import load_template
 
     out = tmp_path_factory.mktemp("bulletin") / "m.mp4"
@@ -118,7 +118,7 @@ def test_matte_fades_out_at_the_box_sides(bulletin_frame):
 def test_edge_fade_on_a_fully_opaque_matte():
     import dataclasses
 
-    from xiaonuan.compose import Compositor, edge_fade
+    from xiaonuan.canvas import Compositor, edge_fade
     from xiaonuan.templates import load_template
 
     ramp = edge_fade(200, 100, 40)

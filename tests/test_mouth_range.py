@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from xiaonuan import animate
-from xiaonuan.avatar import load_avatar
+from xiaonuan.avatar.pack import load_avatar
 from xiaonuan.face import mesh, track
 
 

@@ -55,8 +55,8 @@ def test_impossible_heights_are_refused(height: int) -> None:
 
 
 def test_compositor_runs_at_the_smaller_size() -> None:
-    from xiaonuan.avatar import load_avatar
-    from xiaonuan.compose import Compositor
+    from xiaonuan.avatar.pack import load_avatar
+    from xiaonuan.canvas import Compositor
 
     av = load_avatar("default")
     full = Compositor(load_template("news"), presenter_size=av.size).frame(av.image, 2.0, "你好").copy()
@@ -72,7 +72,7 @@ def test_compositor_runs_at_the_smaller_size() -> None:
 def test_render_at_360p_with_the_preview_options(tmp_path: Path) -> None:
     import xiaonuan
     from xiaonuan.encode import probe
-    from xiaonuan.ui import PREVIEW_PRESET, first_sentence_script, render_options
+    from xiaonuan.ui.app import PREVIEW_PRESET, first_sentence_script, render_options
 
     opts = render_options("preview", "news")
     assert opts == {"height_px": 360, "preset": PREVIEW_PRESET} and render_options("render", "news") == {}
@@ -96,7 +96,7 @@ def test_render_refuses_a_bad_height_before_writing(tmp_path: Path) -> None:
 
 
 def test_vertical_preview_keeps_its_short_side() -> None:
-    from xiaonuan.ui import PREVIEW_SHORT_SIDE_PX, render_options
+    from xiaonuan.ui.app import PREVIEW_SHORT_SIDE_PX, render_options
 
     if "vertical" not in available_templates():
         pytest.skip("no vertical template")

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from xiaonuan import loop
-from xiaonuan.avatar import load_avatar
+from xiaonuan.avatar import loop
+from xiaonuan.avatar.pack import load_avatar
 from xiaonuan.face.seam import compensated_fade, face_difference
 
 

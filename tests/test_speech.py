@@ -86,7 +86,7 @@ def test_say_marks_emphasis_with_asterisks_and_writes_a_wav(tmp_path):
 
     from typer.testing import CliRunner
 
-    from xiaonuan.cli import app
+    from xiaonuan.cli.main import app
 
     out = tmp_path / "say.wav"
     result = CliRunner().invoke(app, ["say", "我们**今天**去公园", "--out", str(out)])
@@ -101,7 +101,7 @@ def test_say_reads_the_line_as_a_script_does_with_its_pauses(tmp_path):
 
     from typer.testing import CliRunner
 
-    from xiaonuan.cli import app
+    from xiaonuan.cli.main import app
 
     out = tmp_path / "say.wav"
     result = CliRunner().invoke(app, ["say", "第一句。[pause 1.5s]第二句。", "--out", str(out)])

@@ -186,7 +186,7 @@ def test_card_and_ticker_errors_are_named(tmp_path: Path) -> None:
 
 
 def test_background_video_that_is_not_a_video_is_named(tmp_path: Path) -> None:
-    from xiaonuan.compose import Compositor
+    from xiaonuan.canvas import Compositor
 
     folder = _write(tmp_path, {**MINIMAL, "background": {"top_color": "#102040", "video": "set.mp4"}})
     (folder / "set.mp4").write_bytes(b"not a video at all")

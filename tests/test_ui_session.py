@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xiaonuan import ui
+from xiaonuan.ui import app as ui
 from xiaonuan.errors import InputError
 from xiaonuan.ui_session import SIZE_TEMPLATE, safe_file_name, size_choices, size_height, template_for_aspect
 

@@ -165,7 +165,7 @@ def test_a_voiceover_without_a_script_is_transcribed(whisper_model, tmp_path):
 def test_the_cli_prints_the_timing_of_a_voiceover(whisper_model, tmp_path):
     from typer.testing import CliRunner
 
-    from xiaonuan.cli import app
+    from xiaonuan.cli.main import app
 
     voice = _espeak("en-us", ["Good evening, here is the news."])
     path = write_wav(tmp_path / "vo.wav", voice.samples, voice.rate_hz)

@@ -88,7 +88,7 @@ def _smooth(sigma_frames: float):
 
 
 def _no_crossfade():
-    from xiaonuan import loop
+    from xiaonuan.avatar import loop
 
     orig = loop.plan_steps
     return _patch(loop, "plan_steps", lambda plan, n, calm: orig(dataclasses.replace(plan, crossfade=0), n, calm))
@@ -126,7 +126,7 @@ def _variants() -> dict:
 def _render_native(script: Path, avatar: str, out: Path) -> None:
     """The presenter frames alone at the clip's size, with the speech (no template, no framing)."""
     from xiaonuan import animate, encode, motion, speech
-    from xiaonuan.avatar import load_avatar
+    from xiaonuan.avatar.pack import load_avatar
     from xiaonuan.script import load_script
 
     render_mod = importlib.import_module("xiaonuan.render")

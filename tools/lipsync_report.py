@@ -309,7 +309,7 @@ its first word, so the face never changes mid-word (a marker after a sentence's 
 next sentence). Rendered with the fake voice, MediaPipe reads the closed-mouth corners 0.015 eye
 distances higher in a warm pause than in a neutral one (`tests/test_motion_expression.py`).
 
-**Framing** (`src/xiaonuan/framing.py`). A template's presenter box has `face_px` (default 160): when the
+**Framing** (`src/xiaonuan/avatar/framing.py`). A template's presenter box has `face_px` (default 160): when the
 avatar's face would come out smaller than that between the outer eye corners (sun.mp4 in the news box:
 99 px), the presenter frame is cropped around the face — one fixed rectangle per render, from the
 percentiles of the pack's whole landmark track, with room for the head, so the crop never moves — and

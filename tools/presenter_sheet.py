@@ -53,7 +53,7 @@ def _seam_frame(av) -> tuple[np.ndarray | None, str]:
 
     if not av.is_clip:
         return None, "portrait: no loop"
-    from xiaonuan.clip import ClipReader
+    from xiaonuan.avatar.reader import ClipReader
 
     plan, clip = av.loop, av.clip
     reader = ClipReader(clip.video, av.size, clip.fps)
@@ -79,7 +79,7 @@ def _seam_frame(av) -> tuple[np.ndarray | None, str]:
 def _row(name: str, voice: str) -> np.ndarray:
     from xiaonuan import speech
     from xiaonuan.animate import animate
-    from xiaonuan.avatar import load_avatar
+    from xiaonuan.avatar.pack import load_avatar
     from xiaonuan.motion import plan_motion
 
     av = load_avatar(name)

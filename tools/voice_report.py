@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from xiaonuan.cli_speech import write_wav
+from xiaonuan.cli.speech import write_wav
 from xiaonuan.lexicon import LEXICON_FILE, layered
 from xiaonuan.paths import project_root
 from xiaonuan.speech import get_engine

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from xiaonuan.avatar import Avatar
+from xiaonuan.avatar.pack import Avatar
 from xiaonuan.face import mesh
 from xiaonuan.face.blend import blend_crop, feather_mask
 from xiaonuan.face.mouth import MouthStyle, fill_mouth, mouth_style, teeth_from_samples
@@ -480,8 +480,8 @@ def _clip_weights(mf: MotionFrame, blinks: bool = False, rest_jaw: float = 0.0) 
 
 
 def _animate_clip(avatar: Avatar, motion: MotionTrack) -> Iterator[Frame]:
-    from xiaonuan.clip import ClipReader
-    from xiaonuan.loop import calmness_cost, plan_steps
+    from xiaonuan.avatar.reader import ClipReader
+    from xiaonuan.avatar.loop import calmness_cost, plan_steps
 
     clip = avatar.clip
     lips = _ClipLips(avatar, motion)

@@ -350,7 +350,7 @@ def _template_folder(name: str) -> Path:
 def input_hash(item: Item, code: str, height_px: int | None = None) -> str:
     """The hash of everything that decides an item's output (the output height only when one is asked for,
     so outputs rendered at the template's size keep their hashes)."""
-    from .avatar import avatar_folder
+    from .avatar.pack import avatar_folder
 
     payload = {"script": item.script, "template": item.template,
                "template_files": folder_digest(_template_folder(item.template)),

@@ -24,8 +24,8 @@ SAMPLE_EMPHASIS = ((6, 8),)
 
 def preview_frame(template: str, avatar: str = "default", root: Path | None = None) -> Frame:
     """The composed frame a template shows a few seconds into a sample story (full size)."""
-    from .avatar import load_avatar
-    from .compose import Compositor
+    from .avatar.pack import load_avatar
+    from .canvas import Compositor
     from .templates import load_template
 
     tpl = load_template(template, root)
@@ -35,7 +35,7 @@ def preview_frame(template: str, avatar: str = "default", root: Path | None = No
     comp = Compositor(tpl, presenter_size=(face.shape[1], face.shape[0]), program=prog)
     matte = None
     if tpl.spec.presenter.style == "matte":  # cut out as a render does, not the soft oval fallback
-        from .matte import still_matte
+        from .face.matte import still_matte
 
         matte = still_matte(face)
     frame = comp.frame(face, PREVIEW_T_S, Cue(0.0, 1.0, SAMPLE_SUBTITLE, SAMPLE_EMPHASIS), matte).copy()

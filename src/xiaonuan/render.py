@@ -101,7 +101,7 @@ def render(request: RenderRequest | Script | Path | str, *, on_progress: Progres
 
 def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResult:
     """The chain: script → speech → motion → presenter frames → composed frames → MP4, SRT, VTT, cover."""
-    from . import compose, cover, encode, subtitles
+    from . import canvas as compose, cover, encode, subtitles
 
     script, template, avatar, voice, out = req.script, req.template, req.avatar, req.voice, req.out
     fields, seed, rate_wpm, allow_unconsented = req.fields, req.seed, req.rate_wpm, req.allow_unconsented
@@ -188,7 +188,8 @@ class _Plan:
 def _prepare(script, template: str, avatar: str, voice: str | None, out, fields, allow_unconsented: bool,
              height_px: int | None) -> _Job:
     """Parse the script and resolve voice, template, avatar and output path (InputError on any problem)."""
-    from . import avatar as avatars, framing, speech, templates
+    from .avatar import pack as avatars, framing
+    from . import speech, templates
 
     if isinstance(script, str) and "\n" not in script.strip() and script.strip().lower().endswith((".md", ".txt")) \
             and Path(script.strip()).is_file():  # a str is the script's text: the path itself would be read aloud
@@ -333,7 +334,7 @@ def _presenter(job: _Job, track, seed: int):
         job.warnings.append(f"avatar {av.name!r} has no consent record; the video is labelled "
                             f"{animate.UNCONSENTED_LABEL}")
     if tpl.spec.presenter.style == "matte":    # the person cut out over the template's own background
-        from . import matte
+        from .face import matte
 
         pairs = matte.with_matte(faces, still=None if av.is_clip else av.image,  # moved with its frame by `poses`
                                  opaque=None if av.consented else matte.stamp_box(animate.label_unconsented, av.size))
@@ -441,7 +442,7 @@ def _one_cv2_thread():
 def _lexicon(avatar: str, parsed: Script):
     """Pronunciations: the project's lexicon.yaml < the avatar pack's lexicon.yaml < the script's
     front-matter `lexicon:` block (later wins)."""
-    from .avatar import avatar_folder
+    from .avatar.pack import avatar_folder
     from .lexicon import LEXICON_FILE, layered
     from .paths import project_root
 

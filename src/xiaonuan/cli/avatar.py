@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .errors import InputError, XiaonuanError
+from ..errors import InputError, XiaonuanError
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -32,7 +32,7 @@ def add(
     replace: bool = typer.Option(False, "--replace", help="replace an existing avatar of that name"),
 ) -> None:
     """Enrol a recorded presenter or a portrait: normalise it, measure landmarks, check it, plan its loop."""
-    from .enrol import enrol, parse_consent_by
+    from ..avatar.enrol import enrol, parse_consent_by
 
     try:
         record = parse_consent_by(consent_by) if consent_by else None
@@ -63,8 +63,8 @@ def add(
 @app.command("list")
 def list_avatars(root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP)) -> None:
     """List the avatars: yours and the built-in ones (marked so when your folder is elsewhere)."""
-    from .avatar import avatar_folder, available_avatars
-    from .paths import avatar_roots
+    from ..avatar.pack import avatar_folder, available_avatars
+    from ..paths import avatar_roots
 
     roots = avatar_roots(root)
     for a in available_avatars(root):
@@ -80,8 +80,8 @@ def show(
     root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP),
 ) -> None:
     """Write a contact sheet PNG of the avatar (frames, face box, loop seam, report) and print its record."""
-    from .avatar import load_avatar
-    from .sheet import contact_sheet
+    from ..avatar.pack import load_avatar
+    from ..avatar.sheet import contact_sheet
 
     try:
         av = load_avatar(name, root)
@@ -101,7 +101,7 @@ def show(
 def remove(name: str = typer.Argument(...),
            root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP)) -> None:
     """Delete one of your avatar packs (a built-in one is kept when your folder is elsewhere)."""
-    from .enrol import remove_avatar
+    from ..avatar.enrol import remove_avatar
 
     try:
         folder = remove_avatar(name, root)

@@ -14,7 +14,7 @@ def ui(
 ) -> None:
     """Start the web UI: create, enrol presenters, run batches, browse the render history."""
     try:
-        from .ui import launch
+        from ..ui.app import launch
     except ImportError as e:
         typer.echo(f"error: the web UI needs Gradio ({e.name}): pip install 'xiaonuan[ui]'", err=True)
         raise typer.Exit(2)

@@ -18,14 +18,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import ui_session as session
-from .render import RenderRequest
-from .errors import InputError
-from .fileio import image_bytes, write_atomic
-from .saferead import MAX_IMAGE_BYTES, open_image, read_bytes
-from .store import DB_NAME, Store, data_dir
-from .ui_batch import batch_status, batch_tab, start_batch  # noqa: F401 (the page's batch runs, re-exported)
-from .ui_history import CANCELLED, history_status, history_tab  # noqa: F401 (re-exported)
+from .. import ui_session as session
+from ..render import RenderRequest
+from ..errors import InputError
+from ..fileio import image_bytes, write_atomic
+from ..saferead import MAX_IMAGE_BYTES, open_image, read_bytes
+from ..store import DB_NAME, Store, data_dir
+from ..ui_batch import batch_status, batch_tab, start_batch  # noqa: F401 (the page's batch runs, re-exported)
+from ..ui_history import CANCELLED, history_status, history_tab  # noqa: F401 (re-exported)
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 AUTH_ENV = "XIAONUAN_UI_AUTH"
@@ -57,8 +57,8 @@ def app_dir() -> Path:
 
 def estimate(text: str) -> str:
     """A live line under the editor: characters, sentences and the expected duration."""
-    from .errors import XiaonuanError
-    from .script import parse_script
+    from ..errors import XiaonuanError
+    from ..script import parse_script
 
     if not text.strip():
         return "0 字 chars"
@@ -79,8 +79,8 @@ def estimate(text: str) -> str:
 
 def parse_fields(headline: str, name: str, title: str, extra: str) -> dict[str, str]:
     """Template fields from the form: the three common boxes plus `key=value` lines."""
-    from .errors import InputError
-    from .templates import field_assignment
+    from ..errors import InputError
+    from ..templates import field_assignment
 
     fields = {k: v.strip() for k, v in zip(COMMON_FIELDS, (headline, name, title)) if v and v.strip()}
     for line in (extra or "").splitlines():
@@ -95,7 +95,7 @@ def parse_fields(headline: str, name: str, title: str, extra: str) -> dict[str, 
 
 def first_sentence_script(text: str) -> str:
     """The script cut to its title (if any) and first sentence: what Preview renders."""
-    from .script import parse_script
+    from ..script import parse_script
 
     s = parse_script(text)
     head = f"# {s.title}\n\n" if s.title else ""
@@ -107,7 +107,7 @@ def render_options(kind: str, template: str) -> dict[str, Any]:
     on the canvas's short side) and uses PREVIEW_PRESET; a full render keeps the template's size and preset."""
     if kind != "preview":
         return {}
-    from .templates import load_template
+    from ..templates import load_template
 
     tpl = load_template(template)
     height = tpl.height_px * PREVIEW_SHORT_SIDE_PX / min(tpl.width_px, tpl.height_px)
@@ -119,8 +119,8 @@ def warm_up() -> None:
     a machine whose cache is empty, written once: 0.8 s) while the page loads, so the first Preview is as
     quick as later ones (#7). Runs in a background thread; failures are left for render() to report."""
     try:
-        from . import animate, compose, encode, mix, motion, program, render, speech, subtitles  # noqa: F401
-        from .speech import kokoro
+        from .. import animate, canvas as compose, encode, mix, motion, program, render, speech, subtitles  # noqa: F401
+        from ..speech import kokoro
 
         subtitles.han_segmenter()
         kokoro.Model.get()  # the default Mandarin voice: built from its wheels once (~3 s), loaded (~1 s)
@@ -130,7 +130,7 @@ def warm_up() -> None:
 
 def rate_for(text: str, speed: float) -> int | None:
     """Words per minute for eSpeak from a speed factor (1.0 = the voice's default)."""
-    from .script import detect_language
+    from ..script import detect_language
 
     if abs(speed - 1.0) < 0.01:
         return None
@@ -142,10 +142,10 @@ AUDITION_TEXT = {"zh": "大家好，我是小暖。欢迎收看今天的节目�
 
 def audition(voice: str | None, script: str, speed: float) -> Path:
     """A WAV of the voice saying the script's first sentence (or a greeting): the Listen button."""
-    from .cli_speech import write_wav
-    from .render import DEFAULT_VOICES
-    from .script import detect_language, parse_script
-    from .speech import get_engine
+    from ..cli.speech import write_wav
+    from ..render import DEFAULT_VOICES
+    from ..script import detect_language, parse_script
+    from ..speech import get_engine
 
     text = AUDITION_TEXT[detect_language(script or "")] if not (script or "").strip() else \
         parse_script(script).sentences[0].text
@@ -184,7 +184,7 @@ def new_output(kind: str, title: str = "") -> Path:
 
 def template_thumbnail(name: str) -> Path | None:
     """The template's preview.png, or a still composed once with the default presenter (cached)."""
-    from .paths import templates_dir
+    from ..paths import templates_dir
 
     folder = app_dir() / "thumbs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -212,14 +212,14 @@ def template_thumbnail(name: str) -> Path | None:
 
 def _compose_still(name: str):
     try:
-        from .preview import preview_frame
+        from ..preview import preview_frame
 
         return preview_frame(name)
     except ImportError:
         pass
-    from . import compose
-    from .avatar import load_avatar
-    from .templates import load_template
+    from .. import canvas as compose
+    from ..avatar.pack import load_avatar
+    from ..templates import load_template
 
     tpl = load_template(name)
     av = load_avatar("default")
@@ -229,7 +229,7 @@ def _compose_still(name: str):
 
 def avatar_thumbnail(name: str) -> Path | None:
     """A small copy of the pack's portrait (or reference frame) in the app folder."""
-    from .avatar import avatar_folder
+    from ..avatar.pack import avatar_folder
 
     folder = avatar_folder(name)  # the user's pack, else the built-in one (default)
     if folder is None:
@@ -262,10 +262,10 @@ def enrol_avatar(path: str, name: str, consent_by: str) -> tuple[str, str | None
     The one place the UI touches enrolment: if the enrolment module is missing it says so.
     """
     try:
-        from . import enrol as enrolment
+        from ..avatar import enrol as enrolment
     except ImportError:
-        return "Enrolment is not available yet in this version (no `xiaonuan.enrol`).", None
-    from .errors import XiaonuanError
+        return "Enrolment is not available yet in this version (no `xiaonuan.avatar.enrol`).", None
+    from ..errors import XiaonuanError
 
     if not path:
         return "Upload a clip (MP4/MOV/WebM) or a photo (PNG/JPG) first.", None
@@ -291,8 +291,8 @@ def enrol_avatar(path: str, name: str, consent_by: str) -> tuple[str, str | None
             sheet = _copy_into_app(result.folder / candidate, "avatar")
             break
     try:
-        from .avatar import load_avatar
-        from .sheet import contact_sheet
+        from ..avatar.pack import load_avatar
+        from ..avatar.sheet import contact_sheet
 
         out = app_dir() / "thumbs" / f"sheet-{uuid.uuid4().hex[:8]}.png"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -329,7 +329,7 @@ def render_job(store: Store, kind: str, request: RenderRequest, settings: dict[s
     360p check of the first sentence, and a history row stands for a video made from the script it shows.
     Once `stop` is set the next progress report raises RenderCancelled and nothing is left behind.
     """
-    from . import render
+    from .. import render
 
     started = time.perf_counter()
     rid = store.start_render(request.script, settings, source="ui", user=user) if kind != "preview" else None
@@ -353,7 +353,7 @@ def render_job(store: Store, kind: str, request: RenderRequest, settings: dict[s
             raise RenderCancelled()
     except BaseException as e:
         if rid is not None:
-            from .errors import XiaonuanError
+            from ..errors import XiaonuanError
 
             if isinstance(e, RenderCancelled):
                 store.cancel_render(rid, CANCELLED, elapsed_s=time.perf_counter() - started)
@@ -391,9 +391,9 @@ def build_app(store: Store | None = None):
     time the page loads (presenters enrolled since appear after a reload); the draft is kept in the browser."""
     import gradio as gr
 
-    from . import avatar as avatars
-    from . import speech, templates
-    from .enrol import MEDIA_SUFFIXES
+    from ..avatar import pack as avatars
+    from .. import speech, templates
+    from ..avatar.enrol import MEDIA_SUFFIXES
 
     store = store or Store()
     threading.Thread(target=warm_up, name="xiaonuan-warm-up", daemon=True).start()
@@ -421,7 +421,7 @@ def build_app(store: Store | None = None):
 
     async def run_render(kind, script, template, avatar, voice, speed, size, headline, name, title, extra,
                          request: gr.Request, progress=gr.Progress()):
-        from .errors import XiaonuanError
+        from ..errors import XiaonuanError
 
         if not (script or "").strip():
             raise gr.Error("Type a script first. 请先输入稿件。")
@@ -431,7 +431,7 @@ def build_app(store: Store | None = None):
         user = getattr(request, "username", None) or ""
         try:
             fields = parse_fields(headline, name, title, extra)
-            from .script import parse_script
+            from ..script import parse_script
 
             heading = fields.get("headline") or parse_script(script).title
             request = RenderRequest(script, template=template, avatar=avatar,
@@ -582,7 +582,7 @@ def build_app(store: Store | None = None):
                 watcher.tick(watch, watched, [video, files, note, watcher], show_progress="hidden")
 
                 def listen(voice_name, text, rate):
-                    from .errors import XiaonuanError
+                    from ..errors import XiaonuanError
 
                     try:
                         return str(audition(voice_name, text, rate))

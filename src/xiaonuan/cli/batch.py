@@ -29,9 +29,9 @@ def batch(
     from rich.markup import escape  # names and messages may hold [brackets] ([pause 30s]): text, not markup
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    from .batch import EXIT_INTERRUPTED, load_rundown, run_batch
-    from .errors import InputError
-    from .store import Store
+    from ..batch import EXIT_INTERRUPTED, load_rundown, run_batch
+    from ..errors import InputError
+    from ..store import Store
 
     console = Console(stderr=True)
     try:

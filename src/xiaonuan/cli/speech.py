@@ -8,11 +8,11 @@ from typing import Optional
 
 import typer
 
-from .cli_common import fail as _fail
-from .errors import InputError, OutputError, XiaonuanError
-from .fileio import writable_output
-from .render import RATE_WPM_MAX, RATE_WPM_MIN, check_rate
-from .saferead import regular_file
+from .common import fail as _fail
+from ..errors import InputError, OutputError, XiaonuanError
+from ..fileio import writable_output
+from ..render import RATE_WPM_MAX, RATE_WPM_MIN, check_rate
+from ..saferead import regular_file
 
 END_PAUSE_MS = 200  # silence after the last sentence
 
@@ -54,11 +54,11 @@ def say(
 
 def _synthesize(text: str, voice: str | None, rate: int | None, pitch: int | None, emphasis: bool,
                 lexicon: Path | None):
-    from .lexicon import LEXICON_FILE, layered
-    from .paths import project_root
-    from .render import DEFAULT_VOICES
-    from .script import parse_script
-    from .speech import get_engine
+    from ..lexicon import LEXICON_FILE, layered
+    from ..paths import project_root
+    from ..render import DEFAULT_VOICES
+    from ..script import parse_script
+    from ..speech import get_engine
 
     if not text.strip():
         raise InputError("nothing to say: give a line of text, e.g. xiaonuan say \"你好\"")
@@ -78,7 +78,7 @@ def write_wav(samples, rate_hz: int, path: Path) -> None:
     """16-bit mono WAV, written beside and moved into place; OutputError when it cannot be written there."""
     import numpy as np
 
-    from .fileio import publish, temp_beside
+    from ..fileio import publish, temp_beside
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ import dataclasses
 
 import numpy as np
 
-from xiaonuan.avatar import Avatar
+from xiaonuan.avatar.pack import Avatar
 from xiaonuan.face import mesh
 from xiaonuan.templates import PresenterBox, Template, subtitle_line_px
 

@@ -10,8 +10,8 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("list")
 def list_templates() -> None:
     """List the templates: name, canvas size and frame rate, and what each is for."""
-    from .errors import XiaonuanError
-    from .templates import available_templates, load_template
+    from ..errors import XiaonuanError
+    from ..templates import available_templates, load_template
 
     for t in available_templates():
         try:
@@ -32,8 +32,8 @@ def preview(name: str = typer.Argument(..., help="template name, or the path to 
     template's own preview.png is replaced only with --in-place."""
     from pathlib import Path
 
-    from .errors import XiaonuanError
-    from .preview import write_preview
+    from ..errors import XiaonuanError
+    from ..preview import write_preview
 
     target = None if in_place else Path(out) if out else Path("out") / f"{Path(name).name}-preview.png"
     try:
@@ -51,9 +51,9 @@ def sheet(out: str = typer.Option("docs/templates.png", "-o", "--out", help="con
     """Render a contact sheet of every template's preview."""
     from pathlib import Path
 
-    from .errors import XiaonuanError
-    from .preview import contact_sheet
-    from .templates import available_templates
+    from ..errors import XiaonuanError
+    from ..preview import contact_sheet
+    from ..templates import available_templates
 
     try:
         typer.echo(contact_sheet(available_templates(), Path(out), avatar=avatar))

@@ -8,15 +8,15 @@ from typing import List, Optional
 
 import typer
 
-from .cli_common import fail as _fail
-from .errors import InputError, XiaonuanError
+from .common import fail as _fail
+from ..errors import InputError, XiaonuanError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Xiaonuan (小暖): a script becomes a presenter video, offline.")
 
 
 def _parse_fields(items: list[str]) -> dict[str, str]:
-    from .templates import field_assignment
+    from ..templates import field_assignment
 
     fields = {}
     for item in items:
@@ -44,8 +44,8 @@ def render(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress output"),
 ) -> None:
     """Render SCRIPT to an MP4 with speech, lip-sync, subtitles and the template's layout."""
-    from .render import RenderRequest, render as do_render
-    from .progress import Progress
+    from ..render import RenderRequest, render as do_render
+    from ..progress import Progress
 
     live = sys.stderr.isatty()
     logged = [-1]  # the last tenth of the video written to a log
@@ -85,27 +85,27 @@ def render(
 
 
 # Command groups live in their own modules so each stays small; each only calls the library.
-from .cli_avatar import app as _avatar_app  # noqa: E402
-from .cli_templates import app as _templates_app  # noqa: E402
-from .cli_voices import app as _voices_app  # noqa: E402
+from .avatar import app as _avatar_app  # noqa: E402
+from .templates import app as _templates_app  # noqa: E402
+from .voices import app as _voices_app  # noqa: E402
 
 app.add_typer(_templates_app, name="templates", help="List and preview templates.")
 app.add_typer(_avatar_app, name="avatar", help="Enrol, list, show and remove presenters.")
 app.add_typer(_voices_app, name="voices", help="List the voices; add Kokoro voice files.")
 
-from .cli_batch import batch as _batch_command  # noqa: E402
-from .cli_ui import ui as _ui_command  # noqa: E402
+from .batch import batch as _batch_command  # noqa: E402
+from .ui import ui as _ui_command  # noqa: E402
 
 app.command("batch")(_batch_command)
 app.command("ui")(_ui_command)
 
-from .cli_speech import say as _say_command  # noqa: E402
+from .speech import say as _say_command  # noqa: E402
 
 app.command("say")(_say_command)
 
 
 def main() -> None:
-    from .fileio import Terminated, raise_on_termination
+    from ..fileio import Terminated, raise_on_termination
 
     raise_on_termination()  # SIGTERM/SIGHUP unwind like Ctrl-C: temporary files are removed on the way out
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xiaonuan.avatar import Avatar
+from xiaonuan.avatar.pack import Avatar
 
 COLUMNS, ROWS = 4, 3
 THUMB_W = 240
@@ -47,7 +47,7 @@ def contact_sheet(av: Avatar, out: Path) -> Path:
 def _picks(av: Avatar):
     if not av.is_clip:
         return [(0, "portrait", av.image, av.landmarks)]
-    from xiaonuan.clip import ClipReader
+    from xiaonuan.avatar.reader import ClipReader
 
     clip, plan = av.clip, av.loop
     n = clip.n_frames

@@ -257,7 +257,7 @@ def plan_on_pixels(video: Path, size: tuple[int, int], fps: int, lm: np.ndarray,
     (motion-compensated cross-fade) and the one whose face changes least across it is kept; ping-pong
     when none is under MAX_SEAM_PIXEL_RATIO. The plan carries its measured seam_pixel_ratio. lm: the
     smoothed landmarks that plan seams; raw: the measured ones that fit the pixels (default lm)."""
-    from xiaonuan.clip import ClipReader
+    from xiaonuan.avatar.reader import ClipReader
 
     med = median_motion(lm, found)
     px = lm if raw is None else np.where(found[:, None, None], raw, lm)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from .errors import InputError, XiaonuanError
+from ..errors import InputError, XiaonuanError
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from xiaonuan.avatar import MANIFEST, ConsentRecord, avatar_folder, available_avatars
+from xiaonuan.avatar.pack import MANIFEST, ConsentRecord, avatar_folder, available_avatars
 from xiaonuan.encode import read_frames
 from xiaonuan.errors import AvatarError, OutputError
 from xiaonuan.face import mesh
@@ -269,8 +269,8 @@ def remove_avatar(name: str, root: Path | None = None) -> Path:
 # --------------------------------------------------------------------------- clip
 
 def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]:
-    from xiaonuan.avatar import smooth_track
-    from xiaonuan.loop import plan_on_pixels
+    from xiaonuan.avatar.pack import smooth_track
+    from xiaonuan.avatar.loop import plan_on_pixels
 
     t = time.perf_counter()
     size, fps, n_source = normalise_video(src, out / "source.mp4")
@@ -370,7 +370,7 @@ def _edge_issues(m: Measurement, size: tuple[int, int]) -> list[QualityIssue]:
 
 def _seam_issues(plan) -> list[QualityIssue]:
     """What the loop seam will look like, measured on rendered pixels (loop.plan_on_pixels)."""
-    from xiaonuan.loop import MAX_SEAM_PIXEL_RATIO
+    from xiaonuan.avatar.loop import MAX_SEAM_PIXEL_RATIO
 
     ratio = plan.seam_pixel_ratio
     if ratio is None or ratio <= MAX_SEAM_PIXEL_RATIO:
@@ -396,7 +396,7 @@ def _length_issues(n_frames: int, fps: int) -> list[QualityIssue]:
 
 def _mouth_samples(out: Path, m: Measurement, fps: int, neutral: int) -> dict:
     """Does the presenter talk in the clip? If so, cut its mouth samples (face/samples.py) into the pack."""
-    from xiaonuan.avatar import MOUTH_MOVES_EYE, MOUTHS_FILE
+    from xiaonuan.avatar.pack import MOUTH_MOVES_EYE, MOUTHS_FILE
     from xiaonuan.face.samples import MID_GAP, build_bank, mouth_moves, mouth_shape, save_bank
 
     gap = mouth_shape(m.landmarks[m.found])[:, MID_GAP]
@@ -528,7 +528,7 @@ def quality_issues(m: Measurement, fps: int) -> list[QualityIssue]:
     if np.isfinite(sharp) and sharp < MIN_SHARPNESS:
         issues.append(QualityIssue("blurred", "warning", f"The face is blurred (sharpness {sharp:.1f}; at least "
                                    f"{MIN_SHARPNESS:.0f} is needed) — focus on the face and avoid motion blur."))
-    from xiaonuan.avatar import MOUTH_MOVES_EYE
+    from xiaonuan.avatar.pack import MOUTH_MOVES_EYE
     from xiaonuan.face.samples import mouth_moves
 
     lm = m.landmarks[m.found]
@@ -604,7 +604,7 @@ def _spans(mask: np.ndarray, fps: int, limit: int = 4) -> str:
 
 def _neutral_frame(lm: np.ndarray, found: np.ndarray) -> int:
     """The calmest closed-mouth frame near the face's median position."""
-    from xiaonuan.loop import calmness_cost
+    from xiaonuan.avatar.loop import calmness_cost
 
     cost = calmness_cost(lm, found)
     centre = np.nanmedian(lm[found].mean(axis=1), axis=0)
@@ -637,7 +637,7 @@ def _write_png(path: Path, image: Frame) -> None:
 
 
 def _manifest_text(manifest: dict) -> str:
-    head = "# Avatar pack written by `xiaonuan avatar add`; see src/xiaonuan/avatar.py for the fields.\n"
+    head = "# Avatar pack written by `xiaonuan avatar add`; see src/xiaonuan/avatar/pack.py for the fields.\n"
     return head + yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=200)
 
 
@@ -676,7 +676,7 @@ def _check_name(name: str) -> None:
 
 def _cached_result(dest: Path, digest: str, consent: ConsentRecord | None, name: str) -> EnrolReport | None:
     """The stored report when `dest` already holds this very source with this consent (enrolment is cached)."""
-    from xiaonuan.avatar import read_manifest
+    from xiaonuan.avatar.pack import read_manifest
 
     path = dest / MANIFEST
     if not path.is_file():

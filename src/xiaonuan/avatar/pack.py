@@ -268,7 +268,7 @@ def _read_portrait(path: Path, manifest_path: Path) -> Frame:
 
 
 def _load_clip(folder: Path, manifest: _Manifest, manifest_path: Path):
-    from xiaonuan.loop import LoopPlan, plan_loop
+    from xiaonuan.avatar.loop import LoopPlan, plan_loop
 
     if not manifest.video or not pack_file(folder, manifest.video, "video", manifest_path).is_file():
         raise AvatarError(f"{manifest_path}: kind is clip but its video {manifest.video!r} is missing; re-enrol it "
