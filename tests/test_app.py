@@ -11,7 +11,7 @@ import pytest
 from xiaonuan.ui import app as ui
 from xiaonuan.errors import InputError
 from xiaonuan.store import Store
-from xiaonuan.ui_session import SIZE_TEMPLATE as SIZE
+from xiaonuan.ui.session import SIZE_TEMPLATE as SIZE
 
 ROOT = Path(__file__).resolve().parents[1]
 

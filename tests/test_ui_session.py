@@ -6,7 +6,7 @@ import pytest
 
 from xiaonuan.ui import app as ui
 from xiaonuan.errors import InputError
-from xiaonuan.ui_session import SIZE_TEMPLATE, safe_file_name, size_choices, size_height, template_for_aspect
+from xiaonuan.ui.session import SIZE_TEMPLATE, safe_file_name, size_choices, size_height, template_for_aspect
 
 
 def test_download_names_come_from_the_headline_and_are_safe():

@@ -18,14 +18,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .. import ui_session as session
+from . import session
 from ..render import RenderRequest
 from ..errors import InputError
 from ..fileio import image_bytes, write_atomic
 from ..saferead import MAX_IMAGE_BYTES, open_image, read_bytes
 from ..store import DB_NAME, Store, data_dir
-from ..ui_batch import batch_status, batch_tab, start_batch  # noqa: F401 (the page's batch runs, re-exported)
-from ..ui_history import CANCELLED, history_status, history_tab  # noqa: F401 (re-exported)
+from .batch import batch_status, batch_tab, start_batch  # noqa: F401 (the page's batch runs, re-exported)
+from .history import CANCELLED, history_status, history_tab  # noqa: F401 (re-exported)
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 AUTH_ENV = "XIAONUAN_UI_AUTH"
@@ -334,7 +334,7 @@ def render_job(store: Store, kind: str, request: RenderRequest, settings: dict[s
     started = time.perf_counter()
     rid = store.start_render(request.script, settings, source="ui", user=user) if kind != "preview" else None
     if rid is not None:
-        session.live_started(rid, user)  # a reload of the page shows it (ui_session.live_render)
+        session.live_started(rid, user)  # a reload of the page shows it (ui/session.py: live_render)
 
     def report(p) -> None:
         if stop.is_set():

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from .store import Store
+from ..store import Store
 
 CANCELLED = "cancelled from the page before it finished"  # the history's error text for a stopped render
 HEADERS = ["#", "时间 when", "状态 status", "来源 from", "标题 title / script", "模板 template", "主播 presenter",
