@@ -1,7 +1,7 @@
 """What every `xiaonuan` subcommand shares: exit codes by error class and the one-line error report.
 
-Kept apart from cli.py so that subcommand modules (cli_speech, …) import it without importing the app
-that imports them (no cycle).
+Kept apart from cli/main.py so that the command modules (cli/speech.py, …) import it without importing
+the app that imports them (no cycle).
 """
 
 from __future__ import annotations

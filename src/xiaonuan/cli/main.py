@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from .common import fail as _fail
 from ..errors import InputError, XiaonuanError
+from .common import fail as _fail
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Xiaonuan (小暖): a script becomes a presenter video, offline.")
