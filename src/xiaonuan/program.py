@@ -56,7 +56,7 @@ class Program:
 
     def frame_counts(self, fps: int, speech_frames: int) -> tuple[int, int, int]:
         """(intro, speech, outro) frame counts; the speech count is the motion track's."""
-        return round(self.intro_s * fps), speech_frames, round(self.outro_s * fps)
+        return whole_frames(self.intro_s, fps), speech_frames, whole_frames(self.outro_s, fps)
 
     def story_at(self, t_s: float) -> int:
         """Index of the story on screen at program time t_s (the first before it starts)."""
@@ -65,6 +65,12 @@ class Program:
             if t_s >= s.start_s:
                 k = i
         return k
+
+
+def whole_frames(duration_s: float, fps: int) -> int:
+    """Frames in `duration_s` at `fps`: the one rounding rule for the intro and outro cards (render snaps the
+    template's lengths with it; Program.frame_counts, and so the compositor, count with it)."""
+    return round(duration_s * fps)
 
 
 def single_story(speech_s: float, headline: str = "", intro_s: float = 0.0, outro_s: float = 0.0) -> Program:

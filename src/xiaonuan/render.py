@@ -300,7 +300,8 @@ def _plan(job: _Job, spoken, seed: int) -> _Plan:
                                sentence_expressions=[s.expression for s in parsed.sentences],
                                emphasis=[s.emphasis for s in parsed.sentences])
     prog = program.plan_program(parsed, [(s.start / spoken.rate_hz, s.end / spoken.rate_hz) for s in spoken.sentences],
-                                track.n_frames / fps, round(tpl.intro_s * fps) / fps, round(tpl.outro_s * fps) / fps)
+                                track.n_frames / fps, program.whole_frames(tpl.intro_s, fps) / fps,
+                                program.whole_frames(tpl.outro_s, fps) / fps)
     cues = subtitles.shifted(subtitles.cues_from_sentences(_sentence_timings(parsed, spoken),
                                                            max_chars=tpl.subtitle_max_chars), prog.intro_s)
     n_intro, _, n_outro = prog.frame_counts(fps, track.n_frames)

@@ -377,7 +377,7 @@ class Compositor:
         `buffers`, if given, supplies the buffer each frame is drawn into (VideoWriter.buffer: no copy
         on write); without it every frame is the compositor's own reused canvas."""
         fps, prog = self.fps, self.program
-        n_intro, n_outro = round(prog.intro_s * fps), round(prog.outro_s * fps)
+        n_intro, _, n_outro = prog.frame_counts(fps, 0)
         it = (f if isinstance(f, PresenterFrame) else PresenterFrame(f) for f in faces)
         first = next(it, None)
         if first is None:
