@@ -244,7 +244,7 @@ PLACEHOLDER = re.compile(r"【[^】]*请[^】]*】")
 def placeholder_warnings(values: Mapping[str, str]) -> list[str]:
     """A warning per field that still shows a template placeholder, so nobody publishes 【…请在此填写】."""
     return [f"field {k!r} still shows the template's placeholder {v!r}: fill it in (`{k}: …` in the script, "
-            f"--field {k}=… or the page's template fields)" for k, v in values.items() if PLACEHOLDER.search(str(v))]
+            f"--set {k}=… or the page's template fields)" for k, v in values.items() if PLACEHOLDER.search(str(v))]
 
 
 def _pack_voice(av, language: str) -> str | None:

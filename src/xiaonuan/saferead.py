@@ -30,8 +30,9 @@ MAX_YAML_DEPTH = 64                 # nesting of lists/mappings: real files use 
 MAX_YAML_NODES = 200_000            # scalars + collections in one document
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # a picture file
 MAX_IMAGE_PIXELS = 40_000_000       # width x height: 8000x5000; 160 MB as RGBA once decoded
-VOICEOVER_BASE_S = 30.0             # a voice-over may last this long plus VOICEOVER_PER_UNIT_S per
-VOICEOVER_PER_UNIT_S = 1.5          # syllable/word of its script (a slow read is ~0.5 s a unit)
+VOICEOVER_BASE_S = 60.0             # a voice-over may last this long plus VOICEOVER_PER_UNIT_S per
+VOICEOVER_PER_UNIT_S = 1.5          # syllable/word of its script (a slow read is ~0.5 s a unit): a minute
+# of leeway for an intro, music or a script that reads only part of it (Whisper then searches its start)
 VOICEOVER_MAX_S = 3 * 3600.0        # and never longer than this
 
 

@@ -464,7 +464,7 @@ def _enrol_image(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict
     turn = upright_turn_deg(img)
     if turn:  # a photo on its side or upside down without an EXIF orientation: turned upright
         img = np.ascontiguousarray(np.rot90(img, k=-turn // 90))
-    with mesh.quiet(mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=2, refine_landmarks=True,
+    with mesh.quiet(lambda: mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=2, refine_landmarks=True,
                                                     min_detection_confidence=0.5)) as fm:
         faces = _faces(fm.process(np.ascontiguousarray(img)), img.shape[1], img.shape[0])
     lm = max(faces, key=mesh.eye_distance_px) if faces else np.full((mesh.N_LANDMARKS, 2), np.nan, np.float32)
@@ -566,7 +566,7 @@ def upright_turn_deg(image: Frame) -> int:
     import mediapipe as mp
 
     scores = {}
-    with mesh.quiet(mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.2)) as fd:
+    with mesh.quiet(lambda: mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.2)) as fd:
         for turn in (0, 90, 180, 270):
             res = fd.process(np.ascontiguousarray(np.rot90(image, k=-turn // 90)))
             scores[turn] = max((float(d.score[0]) for d in res.detections), default=0.0) if res.detections else 0.0

@@ -36,9 +36,7 @@ def preview(name: str = typer.Argument(..., help="template name, or the path to 
     from ..preview import write_preview
 
     target = None if in_place else Path(out) if out else Path("out") / f"{Path(name).name}-preview.png"
-    try:
-        if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
+    try:  # write_preview checks the target (a folder, a read-only place) and creates its folder
         typer.echo(write_preview(name, target, avatar=avatar))
     except XiaonuanError as e:
         typer.echo(f"error: {e}", err=True)

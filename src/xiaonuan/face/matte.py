@@ -64,7 +64,7 @@ class Matter:
         self.settings = settings
         from xiaonuan.face.mesh import quiet
 
-        self._seg = quiet(mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=MODEL_GENERAL))
+        self._seg = quiet(lambda: mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=MODEL_GENERAL))
         self._shape: tuple[int, int] | None = None
         self._state: np.ndarray | None = None
 

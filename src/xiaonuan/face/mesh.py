@@ -78,12 +78,15 @@ def _native_stderr_silenced():
         os.close(saved)
 
 
-def quiet(graph):
-    """A MediaPipe solution (FaceMesh, FaceDetection, SelfieSegmentation …) after two runs with its log lines
-    silenced, so the user's runs print nothing; returns `graph`. The first picture has a face and is not square
-    (the landmark projection's one-time "NORM_RECT without IMAGE_DIMENSIONS" line comes only then); the second is
-    blank, so a tracking graph forgets that face and starts afresh."""
+def quiet(make_graph):
+    """A MediaPipe solution (FaceMesh, FaceDetection, SelfieSegmentation …), made by `make_graph()` and run twice
+    with its log lines silenced, so the user's runs print nothing; returns the graph. It is made inside the
+    silenced stretch too: starting the graph opens its calculators on MediaPipe's own threads, and on a loaded
+    machine the XNNPACK line came while the constructor was returning (half of it, "INFO: ", once). The first
+    picture has a face and is not square (the landmark projection's one-time "NORM_RECT without
+    IMAGE_DIMENSIONS" line comes only then); the second is blank, so a tracking graph starts afresh."""
     with _native_stderr_silenced():
+        graph = make_graph()
         graph.process(_warm_up_picture())
         graph.process(np.zeros((64, 64, 3), np.uint8))
     return graph
@@ -111,7 +114,7 @@ def detect_landmarks(image_rgb: Frame, static: bool = True) -> Landmarks | None:
     import mediapipe as mp
 
     h, w = image_rgb.shape[:2]
-    with quiet(mp.solutions.face_mesh.FaceMesh(static_image_mode=static, max_num_faces=1, refine_landmarks=True,
+    with quiet(lambda: mp.solutions.face_mesh.FaceMesh(static_image_mode=static, max_num_faces=1, refine_landmarks=True,
                                                min_detection_confidence=0.5)) as fm:
         res = fm.process(np.ascontiguousarray(image_rgb))
     if not res.multi_face_landmarks:

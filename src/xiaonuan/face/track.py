@@ -61,7 +61,7 @@ def measure_video(video: Path) -> Measurement:
     w, h = meta["size"]
     lms, found, counts, luma, sharp = [], [], [], [], []
     prev = None
-    with mesh.quiet(mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=2, refine_landmarks=True,
+    with mesh.quiet(lambda: mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=2, refine_landmarks=True,
                                                     min_detection_confidence=0.5, min_tracking_confidence=0.5)) as fm:
         for i, frame in enumerate(read_frames(video, (w, h), fps=TARGET_FPS)):
             faces = _faces(fm.process(frame), w, h)
