@@ -546,3 +546,22 @@ def test_a_damaged_history_database_is_moved_aside_not_fatal(tmp_path):
         assert Store(db).migrate() >= 1
     aside = [p for p in tmp_path.iterdir() if ".damaged-" in p.name]
     assert len(aside) == 1 and aside[0].read_bytes().startswith(b"this is not SQLite")
+
+
+def test_a_clip_of_too_many_pixels_is_refused_before_a_frame_is_decoded(tmp_path, monkeypatch):
+    """A video is checked like a picture: its frame size against the pixel cap (here lowered), from the header."""
+    import imageio_ffmpeg
+
+    from xiaonuan.errors import AvatarError
+    from xiaonuan.face import track
+
+    clip = tmp_path / "big.mp4"
+    writer = imageio_ffmpeg.write_frames(str(clip), (64, 48), fps=25, macro_block_size=16)
+    writer.send(None)
+    for _ in range(3):
+        writer.send(np.zeros((48, 64, 3), np.uint8).tobytes())
+    writer.close()
+    assert track.probe_video(clip)["size"] == (64, 48)
+    monkeypatch.setattr(track, "MAX_IMAGE_PIXELS", 64 * 48 - 1)
+    with pytest.raises(AvatarError, match="big.mp4 is 64x48.*scale it down"):
+        track.probe_video(clip)

@@ -15,6 +15,7 @@ import numpy as np
 from xiaonuan.encode import quiet_frame_size_note, read_frames
 from xiaonuan.errors import AvatarError
 from xiaonuan.face import mesh
+from xiaonuan.saferead import MAX_IMAGE_PIXELS
 from xiaonuan.types import Frame
 
 TARGET_FPS = 25               # a pack's video is normalised to (and measured at) this rate
@@ -50,6 +51,11 @@ def probe_video(src: Path) -> dict:
                           "give a clip (MP4/MOV/WebM/MKV/GIF) or a photo (PNG/JPG/WebP/BMP/TIFF).") from e
     if not meta.get("size") or not meta.get("fps"):
         raise AvatarError(f"{src.name} has no video stream; give a clip with a picture (MP4/MOV/WebM) or a photo.")
+    w, h = meta["size"]
+    if w * h > MAX_IMAGE_PIXELS:  # checked before a frame is decoded: a 20000x20000 clip is a bomb, as a picture is
+        raise AvatarError(f"{src.name} is {w}x{h}, {w * h / 1e6:.0f} million pixels a frame, more than the "
+                          f"{MAX_IMAGE_PIXELS // 1_000_000} million this reads: scale it down, e.g. to 1920 wide "
+                          "(ffmpeg -i IN -vf scale=1920:-2 OUT.mp4)")
     return meta
 
 
