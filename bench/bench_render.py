@@ -272,7 +272,7 @@ def child_preview() -> dict:
                 marks["frame_s"] = time.perf_counter() - t0
 
         script = ui.first_sentence_script(text)
-        result = xiaonuan.render(script, template=TEMPLATE, out=str(Path(tempfile.gettempdir()) / f"pv-{key}.mp4"),
+        result = xiaonuan.render(script, template=TEMPLATE, out=str(Path(tempfile.mkdtemp(prefix="xiaonuan-pv-")) / f"pv-{key}.mp4"),
                                  on_progress=progress, **ui.render_options("preview", TEMPLATE))
         out[key] = {"frame_s": marks["frame_s"], "clip_s": time.perf_counter() - t0, "video_s": result.duration_s,
                     "size": f"{result.n_frames} frames"}
