@@ -162,3 +162,16 @@ def test_stop_ends_a_running_render_and_records_it_cancelled(tmp_path, monkeypat
     print(f"cancel took {waited:.2f} s")  # how soon is a speed figure, not asserted (issue 18: no wall-clock tests)
     assert _page_fn(demo, "history_rows")()[0][2] == "cancelled"
     assert [p for p in renders.rglob("*") if p.is_file()] == []  # no video, no temporary files
+
+
+def test_listen_says_the_scripts_first_sentence_in_the_chosen_voice(tmp_path, monkeypatch):
+    import wave
+
+    monkeypatch.setattr(ui, "app_dir", lambda: tmp_path)
+    first = ui.audition("kokoro:xiaonuan-m", "# 标题\n\n今天天气很好。这是第二句，要长得多得多得多。", 1.0)
+    greeting = ui.audition(ui.AUTO_VOICE, "", 1.0)  # nothing typed: a greeting in the default voice
+    for path in (first, greeting):
+        assert path.parent.is_relative_to(tmp_path) and path.suffix == ".wav"
+    with wave.open(str(first)) as a, wave.open(str(greeting)) as b:
+        assert a.getframerate() == b.getframerate() == 24000  # Kokoro, both
+        assert 0.8 < a.getnframes() / 24000 < b.getnframes() / 24000  # one short sentence, not the whole script

@@ -35,7 +35,7 @@ def say(
             out = writable_output(out, "WAV output", (".wav",))
         if lexicon is not None:
             regular_file(lexicon, "lexicon", InputError)
-        speech, spoken = _synthesize(text, voice, rate, pitch, emphasis, lexicon)
+        speech, spoken = speak_line(text, voice, rate, pitch, emphasis, lexicon)
         if out is not None:
             write_wav(speech.samples, speech.rate_hz, out)
     except XiaonuanError as e:
@@ -52,8 +52,10 @@ def say(
         _play(speech.samples, speech.rate_hz)
 
 
-def _synthesize(text: str, voice: str | None, rate: int | None, pitch: int | None, emphasis: bool,
-                lexicon: Path | None):
+def speak_line(text: str, voice: str | None, rate: int | None, pitch: int | None, emphasis: bool,
+               lexicon: Path | None):
+    """(Speech, what the voice reads) for a line read as a script reads it, with the project's lexicon (and
+    `lexicon` on top): `xiaonuan say` and the web page's Listen button."""
     from ..lexicon import LEXICON_FILE, layered
     from ..paths import project_root
     from ..render import DEFAULT_VOICES

@@ -38,6 +38,7 @@ from ..timeline import Timed, Timeline
 from . import Phoneme, Speech, Word, concat
 from .espeak import ipa as espeak_ipa
 from .ipa import MARKS
+from .levels import frame_db
 from .onnxpatch import add_graph_output
 from .voicefiles import add_voices, load_user_voice, user_voices
 
@@ -267,10 +268,8 @@ def _pieces(units: list[_Unit]) -> list[list[_Unit]]:
 
 def _loudness(audio: np.ndarray) -> tuple[np.ndarray, float]:
     """RMS per LOUDNESS_HOP_S of `audio`, and the level below which a frame counts as silent."""
-    hop = int(LOUDNESS_HOP_S * RATE_HZ)
-    n = len(audio) // hop
-    rms = np.sqrt(np.mean(np.square(audio[:n * hop].reshape(n, hop), dtype=np.float64), axis=1)) if n else np.zeros(0)
-    level = float(np.percentile(rms, 90)) if n else 0.0
+    rms = np.sqrt(10 ** (frame_db(audio, RATE_HZ, LOUDNESS_HOP_S) / 10))  # the aligner's mean square per frame
+    level = float(np.percentile(rms, 90)) if len(rms) else 0.0
     return rms, max(SILENT_RMS, SILENT_OF_LOUD * level)
 
 

@@ -142,16 +142,12 @@ AUDITION_TEXT = {"zh": "大家好，我是小暖。欢迎收看今天的节目�
 
 def audition(voice: str | None, script: str, speed: float) -> Path:
     """A WAV of the voice saying the script's first sentence (or a greeting): the Listen button."""
-    from ..cli.speech import write_wav
-    from ..render import DEFAULT_VOICES
+    from ..cli.speech import speak_line, write_wav
     from ..script import detect_language, parse_script
-    from ..speech import get_engine
 
     text = AUDITION_TEXT[detect_language(script or "")] if not (script or "").strip() else \
         parse_script(script).sentences[0].text
-    language = detect_language(text)
-    engine = get_engine(voice if voice and voice != AUTO_VOICE else DEFAULT_VOICES[language])
-    speech = engine.synthesize([text], [200], lead_ms=100, rate_wpm=rate_for(text, speed))
+    speech, _ = speak_line(text, None if voice == AUTO_VOICE else voice, rate_for(text, speed), None, False, None)
     out = new_output("listen").with_suffix(".wav")
     write_wav(speech.samples, speech.rate_hz, out)
     return out
