@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "xiaonuan"
 MAX_LINES = 700
 # over the limit for now, with the reason; each is split when the reason is gone (the test fails when one
 # is back under the limit, so the list only shrinks)
-KNOWN_LONG = {"templates": "issue 20 rewrites its YAML reading on another branch; split it after that merge"}
+KNOWN_LONG: dict[str, str] = {}
 
 # Lowest first. A module may import modules of its own layer or of a lower one. Entries are module
 # names under xiaonuan (longest prefix wins: "motion.expression" is a table of presets that script.py
@@ -24,8 +24,8 @@ KNOWN_LONG = {"templates": "issue 20 rewrites its YAML reading on another branch
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("errors", "types", "paths", "timeline", "progress", "fileio", "saferead", "yamlnodes", "fonts",
                     "normalize", "motion.expression")),
-    ("text, templates, media files", ("lexicon", "script", "templates", "program", "subtitles", "store", "encode",
-                                      "loopvideo", "mix", "cover")),
+    ("text, templates, media files", ("lexicon", "script", "templates", "template_spec", "program", "subtitles",
+                                      "store", "encode", "loopvideo", "mix", "cover")),
     ("speech", ("speech",)),
     ("motion", ("motion", "visemes")),
     ("face", ("face", "matte")),

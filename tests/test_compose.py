@@ -130,7 +130,7 @@ def test_every_template_composes_a_story_and_the_wipe_between_stories(name: str)
 
 def test_circle_presenter_and_music_ducking() -> None:
     from xiaonuan.mix import soundtrack
-    from xiaonuan.templates import Music
+    from xiaonuan.template_spec import Music
 
     comp = Compositor(load_template("explainer"), presenter_size=(720, 720))
     out = comp.frame(_presenter(), 3.0)

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from xiaonuan.errors import TemplateError
-from xiaonuan.templates import AI_LABEL_TEXT, available_templates, load_template
+from xiaonuan.template_spec import AI_LABEL_TEXT
+from xiaonuan.templates import available_templates, load_template
 from xiaonuan.paths import templates_dir
 
 MINIMAL = {

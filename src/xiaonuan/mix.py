@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .templates import Music
+from .template_spec import Music
 from .types import Samples
 
 CHORDS_HZ = (  # C major I–vi–IV–V voiced low and soft (Hz)

@@ -22,7 +22,8 @@ import numpy as np
 
 from xiaonuan.avatar.pack import Avatar
 from xiaonuan.face import mesh
-from xiaonuan.templates import PresenterBox, Template, subtitle_line_px
+from xiaonuan.template_spec import PresenterBox
+from xiaonuan.templates import Template, subtitle_line_px
 
 # Margins around the face oval that must stay inside the crop, in eye distances.
 MARGIN_SIDE_EYE = 0.45

@@ -35,7 +35,8 @@ from xiaonuan.canvas.subtitle import SubtitleLayer
 from xiaonuan.errors import TemplateError
 from xiaonuan.program import single_story
 from xiaonuan.subtitles import cue_at
-from xiaonuan.templates import Background, Template
+from xiaonuan.template_spec import Background
+from xiaonuan.templates import Template
 from xiaonuan.types import Frame, PresenterFrame
 
 if TYPE_CHECKING:

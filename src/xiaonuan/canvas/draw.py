@@ -12,20 +12,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from xiaonuan.fonts import load_font
 from xiaonuan.subtitles import _tokenize
-from xiaonuan.templates import (
-    AiLabel,
-    Background,
-    BoxShape,
-    DateStyle,
-    GlobeShape,
-    GridShape,
-    HeadlineBar,
-    Logo,
-    LowerThird,
-    PolygonShape,
-    PresenterBox,
-    TextShape,
-)
+from xiaonuan.template_spec import AiLabel, Background, BoxShape, DateStyle, GlobeShape, GridShape, HeadlineBar, Logo, LowerThird, PolygonShape, PresenterBox, TextShape
 from xiaonuan.types import RGBA
 
 MIN_FIT_FONT_PX = 16  # text that does not fit is shrunk down to this size, then ellipsised

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from xiaonuan.canvas.draw import _composite_shape, _rgba, render_background, wrap_text
 from xiaonuan.fonts import load_font
 from xiaonuan.program import SlideCue
-from xiaonuan.templates import Card, SlidePanel, Ticker, Transition
+from xiaonuan.template_spec import Card, SlidePanel, Ticker, Transition
 from xiaonuan.types import RGBA, Frame
 
 BULLET_GAP = 0.55  # space between bullets, in bullet font sizes

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from xiaonuan.templates import PresenterBox
+from xiaonuan.template_spec import PresenterBox
 from xiaonuan.types import Frame
 
 

@@ -12,7 +12,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from xiaonuan.canvas.blend import Overlay
 from xiaonuan.canvas.draw import BLUR_MARGIN, MIN_FIT_FONT_PX, _rgba, fit_font, wrap_text
 from xiaonuan.fonts import load_font
-from xiaonuan.templates import SubtitleStyle, subtitle_line_px
+from xiaonuan.template_spec import SubtitleStyle
+from xiaonuan.templates import subtitle_line_px
 from xiaonuan.types import RGBA, Frame
 
 SUBTITLE_CACHE_SIZE = 64  # distinct subtitle texts kept rendered
