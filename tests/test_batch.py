@@ -306,3 +306,21 @@ def test_an_item_switched_off_in_the_rundown_does_not_fail_the_batch() -> None:
     assert report.succeeded                      # the docs' own example rundown exited 1 with nothing failed
     report.items.append(ItemResult("d", "skipped", "not run: the batch was interrupted"))
     assert not report.succeeded
+
+
+def test_a_worker_hands_back_the_render_result_or_why_not(tmp_path: Path) -> None:
+    """render_item returns an ItemOutcome: the render's own RenderResult when it rendered, a reason otherwise;
+    the resume state on disk says the same."""
+    from xiaonuan.batch import _spec, render_item
+    from xiaonuan.render import RenderResult
+
+    ok = _spec(Item("ok", "你好。", "inline", template="news", voice="fake:cmn"), "h1", height_px=240)
+    done = render_item(ok, str(tmp_path))
+    assert done.status == "ok" and isinstance(done.result, RenderResult)
+    assert done.result.mp4 == tmp_path / "ok.mp4" and done.result.mp4.is_file() and done.result.n_frames > 0
+    state = json.loads((tmp_path / ".xiaonuan" / "ok.json").read_text(encoding="utf-8"))
+    assert state["mp4"] == str(done.result.mp4) and state["input_hash"] == "h1"
+
+    bad = render_item(_spec(Item("bad", "你好。", "inline", voice="fake:nope"), "h2"), str(tmp_path))
+    assert bad.status == "failed" and bad.result is None and "nope" in bad.reason
+    assert not (tmp_path / ".xiaonuan" / "bad.json").exists()

@@ -42,8 +42,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
-from .batch_workers import (EXIT_INTERRUPTED, STATE_DIR, ItemEvent, _run_local, _run_ray,  # noqa: F401 (re-exported)
-                            render_item, state_path, write_json_atomic)
+from .batch_workers import (  # noqa: F401 (re-exported)
+    EXIT_INTERRUPTED, STATE_DIR, ItemEvent, ItemOutcome, _run_local, _run_ray, render_item, state_path,
+    write_json_atomic)
 from .errors import InputError
 from .paths import avatars_dir, templates_dir
 from .saferead import load_yaml, read_text
@@ -89,6 +90,7 @@ class ItemResult:
     duration_s: float | None = None
     elapsed_s: float | None = None
     input_hash: str = ""
+    traceback: str = ""              # an internal error's (a bug's): what to attach to an issue
 
 
 @dataclass
@@ -454,10 +456,11 @@ def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None,
                               "fields": dict(item.fields), "seed": item.seed, "name": item.name},
                 title=item.name, source="batch", batch_id=batch_id)
 
-    def finished(item: Item, done: Mapping[str, Any]) -> None:
-        r = ItemResult(item.name, done["status"], done.get("reason", ""), done.get("mp4"), done.get("srt"),
-                       done.get("cover"), item.name, done.get("duration_s"), done.get("elapsed_s"),
-                       done.get("input_hash", ""))
+    def finished(item: Item, done: ItemOutcome) -> None:
+        res = done.result
+        r = ItemResult(item.name, done.status, done.reason, str(res.mp4) if res else None,
+                       str(res.srt) if res else None, str(res.cover) if res and res.cover else None, item.name,
+                       res.duration_s if res else None, done.elapsed_s, done.input_hash, done.traceback)
         results[item.name] = r
         emit(ItemEvent(item.name, r.status, 1.0 if r.status == "ok" else 0.0, r.reason or "done"))
         if store is not None and item.name in history:
@@ -486,7 +489,7 @@ def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None,
     finally:
         for item, _ in todo:  # begun or queued when Ctrl-C came: cancelled, not running for ever
             if item.name not in results:
-                finished(item, {"status": "cancelled", "reason": "interrupted (Ctrl-C) before it finished"})
+                finished(item, ItemOutcome("cancelled", "interrupted (Ctrl-C) before it finished"))
         report.finished_at = time.time()
         save()
         if store is not None:

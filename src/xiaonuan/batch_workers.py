@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping
 
 from .errors import InputError, XiaonuanError
 from .fileio import write_atomic
+from .render import RenderRequest, RenderResult, render
 
 STATE_DIR = ".xiaonuan"
 EXIT_INTERRUPTED = 130
@@ -36,6 +37,19 @@ class ItemEvent:
     status: str
     fraction: float = 0.0
     message: str = ""
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """How one item's render ended, as a worker hands it back: the RenderResult when it rendered (status ok),
+    else why not (failed | cancelled)."""
+
+    status: str
+    reason: str = ""
+    result: RenderResult | None = None
+    elapsed_s: float | None = None
+    input_hash: str = ""
+    traceback: str = ""  # an internal error's (a bug's) traceback, kept for the report
 
 
 def state_path(out_dir: Path, name: str) -> Path:
@@ -79,10 +93,9 @@ def _worker_sigint(signum, frame) -> None:
     os._exit(EXIT_INTERRUPTED)
 
 
-def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> dict[str, Any]:
-    """Render one item in this process; never raises for a failed render (the reason is returned)."""
+def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> ItemOutcome:
+    """Render one item in this process; never raises for a failed render (the outcome says why)."""
     global _in_render
-    import xiaonuan
 
     sink = progress if progress is not None else _progress_queue
     name = spec["name"]
@@ -104,13 +117,11 @@ def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> 
     script: Any = Path(source) if source not in ("", "inline", "bulletin") and Path(source).is_file() else spec["script"]
     _in_render = True
     try:
-        request = xiaonuan.RenderRequest(script, template=spec["template"], avatar=spec["avatar"],
-                                         voice=spec["voice"], out=out, fields=spec["fields"], seed=spec["seed"],
-                                         height_px=spec.get("height_px"))
-        result = xiaonuan.render(request, on_progress=report)
+        request = RenderRequest(script, template=spec["template"], avatar=spec["avatar"], voice=spec["voice"],
+                                out=out, fields=spec["fields"], seed=spec["seed"], height_px=spec.get("height_px"))
+        result = render(request, on_progress=report)
     except _Stopped:
-        return {"name": name, "status": "cancelled", "reason": "stopped before it finished",
-                "elapsed_s": time.perf_counter() - started}
+        return ItemOutcome("cancelled", "stopped before it finished", elapsed_s=time.perf_counter() - started)
     except (KeyboardInterrupt, _Orphaned):
         if _parent_pid is None:  # called in the batch's own process (Ray, tests): its caller decides
             raise
@@ -118,19 +129,19 @@ def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> 
         # the items already queued for it (they rendered after Ctrl-C, and on and on after a kill -9).
         os._exit(130)
     except XiaonuanError as e:
-        return {"name": name, "status": "failed", "reason": str(e), "elapsed_s": time.perf_counter() - started}
+        return ItemOutcome("failed", str(e), elapsed_s=time.perf_counter() - started)
     except Exception as e:  # a bug: keep the traceback in the report, carry on with the other items
-        return {"name": name, "status": "failed", "reason": f"internal error: {type(e).__name__}: {e}",
-                "traceback": traceback.format_exc(), "elapsed_s": time.perf_counter() - started}
+        return ItemOutcome("failed", f"internal error: {type(e).__name__}: {e}", elapsed_s=time.perf_counter() - started,
+                           traceback=traceback.format_exc())
     finally:
         _in_render = False
-    cover = getattr(result, "cover", None)
-    done = {"name": name, "status": "ok", "mp4": str(result.mp4), "srt": str(result.srt),
-            "cover": str(cover) if cover else None, "duration_s": result.duration_s,
-            "elapsed_s": time.perf_counter() - started, "input_hash": spec["input_hash"],
-            "warnings": list(result.warnings)}
+    done = ItemOutcome("ok", result=result, elapsed_s=time.perf_counter() - started, input_hash=spec["input_hash"])
     # written last: an MP4 without this file is rendered again on the next run
-    write_json_atomic(state_path(Path(out_dir), name), {**done, "finished_at": time.time()})
+    write_json_atomic(state_path(Path(out_dir), name),
+                      {"name": name, "status": "ok", "mp4": str(result.mp4), "srt": str(result.srt),
+                       "cover": str(result.cover) if result.cover else None, "duration_s": result.duration_s,
+                       "elapsed_s": done.elapsed_s, "input_hash": done.input_hash, "warnings": list(result.warnings),
+                       "finished_at": time.time()})
     return done
 
 
@@ -155,7 +166,7 @@ def _run_local(todo, out: Path, jobs: int, emit, started, finished, stop: thread
     while todo and not (stop is not None and stop.is_set()):
         todo = _run_pool(todo, out, jobs, emit, started, finished, attempts, stop)
     for item, _ in todo:  # stopped between two pools
-        finished(item, {"status": "cancelled", "reason": "stopped before it began"})
+        finished(item, ItemOutcome("cancelled", "stopped before it began"))
 
 
 def _run_pool(todo, out: Path, jobs: int, emit, started, finished, attempts: dict[str, int],
@@ -191,11 +202,11 @@ def _run_pool(todo, out: Path, jobs: int, emit, started, finished, attempts: dic
                 for f in list(pending):
                     if f.cancel():  # a queued one: it never starts
                         pending.discard(f)
-                        finished(futures[f][0], {"status": "cancelled", "reason": "stopped before it began"})
+                        finished(futures[f][0], ItemOutcome("cancelled", "stopped before it began"))
             for f in done:
                 item, spec = futures[f]
                 if f.cancelled():
-                    finished(item, {"status": "cancelled", "reason": "stopped before it began"})
+                    finished(item, ItemOutcome("cancelled", "stopped before it began"))
                     continue
                 try:
                     finished(item, f.result())
@@ -203,7 +214,7 @@ def _run_pool(todo, out: Path, jobs: int, emit, started, finished, attempts: dic
                     if isinstance(e, BrokenProcessPool) and item.name not in begun and attempts[item.name] < 2:
                         again.append((item, spec))  # queued behind the one that died: not its fault
                     else:
-                        finished(item, {"status": "failed", "reason": f"worker process failed: {type(e).__name__}: {e}"})
+                        finished(item, ItemOutcome("failed", f"worker process failed: {type(e).__name__}: {e}"))
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -246,7 +257,7 @@ def _run_ray(todo, out: Path, jobs: int, emit, started, finished) -> None:
                 try:
                     finished(refs[ref], ray.get(ref))
                 except Exception as e:  # the task or its worker died
-                    finished(refs[ref], {"status": "failed", "reason": f"Ray task failed: {type(e).__name__}: {e}"})
+                    finished(refs[ref], ItemOutcome("failed", f"Ray task failed: {type(e).__name__}: {e}"))
     except KeyboardInterrupt:
         for ref in refs:
             ray.cancel(ref, force=True)

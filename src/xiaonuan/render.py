@@ -20,7 +20,7 @@ from .errors import InputError
 from .fileio import check_sidecars, writable_output
 from .progress import Progress, ProgressSink, ignore
 from .script import Script, load_script, parse_script
-from .types import PresenterFrame
+from .types import Frame, PresenterFrame
 
 # Kokoro for both: under Whisper base, Mandarin CER 0.15-0.17 against eSpeak's ~1.0, English WER 0.07-0.11 against
 # eSpeak's 0.15 (docs/voices.md).
@@ -138,7 +138,8 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResul
         comp = compose.Compositor(tpl, fields=job.values, presenter_size=job.avatar.size, program=plan.program)
         job.warnings.extend(comp.prepare())
         watch.lap("compose")  # the compositor's setup: static layers drawn once
-        frames = comp.stream(faces, plan.cues, keep=plan.cover_frame, buffers=writer.buffer)
+        kept: list[Frame] = []  # the cover: the frame at plan.cover_frame without its subtitle
+        frames = comp.stream(faces, plan.cues, keep=plan.cover_frame, buffers=writer.buffer, on_keep=kept.append)
         for i, frame in enumerate(watch.timed(frames, "compose")):
             with watch.adding("encode"):
                 writer.write(frame)
@@ -151,7 +152,7 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResul
     _, srt, vtt, jpg = sidecars(job.out).values()
     subtitles.write_srt(plan.cues, srt)
     subtitles.write_vtt(plan.cues, vtt)
-    cover.write_cover(comp.kept if comp.kept is not None else frame, jpg)
+    cover.write_cover(kept[0] if kept else frame, jpg)
     report(Progress("done", 1, 1, 1.0, f"wrote {job.out}"))
     return RenderResult(job.out, srt, n / tpl.fps, n, tpl.fps, job.voice, template, avatar, watch.timings,
                         tuple(job.warnings), cover=jpg, vtt=vtt, timing=timing, confidence=confidence,

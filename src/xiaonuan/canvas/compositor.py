@@ -112,7 +112,6 @@ class Compositor:
         self._subtitles = SubtitleLayer(spec.subtitles, W, H)
         self._canvas: Frame = np.empty((H, W, 3), np.uint8)
         self._alt: Frame = np.empty((H, W, 3), np.uint8)
-        self.kept: Frame | None = None
         self.warnings: list[str] = []  # what the template could not show (the render reports them)
         self.set_presenter_size(presenter_size)
         self._story(0)
@@ -370,11 +369,12 @@ class Compositor:
         band.blend_into(canvas, x, 0)
 
     def stream(self, faces: Iterable[PresenterFrame | Frame], cues: Sequence = (), keep: int | None = None,
-               buffers: Callable[[], Frame] | None = None) -> Iterator[Frame]:
+               buffers: Callable[[], Frame] | None = None,
+               on_keep: Callable[[Frame], None] | None = None) -> Iterator[Frame]:
         """Program frames: the intro card, one frame per presenter frame (subtitles from `cues`, on
         the program clock), the outro card. Items of `faces` are PresenterFrames (a bare Frame is one
         without matte or pose); their matte and pose are used as `frame` describes.
-        Frame number `keep` is also composed without its subtitle into `self.kept` (the cover).
+        Frame number `keep` is also composed without its subtitle and handed to `on_keep` (the cover).
         `buffers`, if given, supplies the buffer each frame is drawn into (VideoWriter.buffer: no copy
         on write); without it every frame is the compositor's own reused canvas."""
         fps, prog = self.fps, self.program
@@ -387,22 +387,22 @@ class Compositor:
         i = 0
         try:
             for _ in range(n_intro):
-                yield self._emit(i, face, matte, None, keep, pose, buffers)
+                yield self._emit(i, face, matte, None, keep, pose, buffers, on_keep)
                 i += 1
             for item in itertools.chain([first], it):
                 face, matte, pose = item.image, item.matte, item.pose
                 t = i / fps
-                yield self._emit(i, face, matte, cue_at(cues, t), keep, pose, buffers)
+                yield self._emit(i, face, matte, cue_at(cues, t), keep, pose, buffers, on_keep)
                 i += 1
             for _ in range(n_outro):
-                yield self._emit(i, face, matte, None, keep, pose, buffers)
+                yield self._emit(i, face, matte, None, keep, pose, buffers, on_keep)
                 i += 1
         finally:
             self.close()  # background video decoders
 
     def _emit(self, i: int, face: Frame, matte, cue, keep: int | None, pose: np.ndarray | None = None,
-              buffers: Callable[[], Frame] | None = None) -> Frame:
+              buffers: Callable[[], Frame] | None = None, on_keep: Callable[[Frame], None] | None = None) -> Frame:
         t = i / self.fps
-        if i == keep:
-            self.kept = self.frame(face, t, None, matte, pose).copy()
+        if i == keep and on_keep is not None:
+            on_keep(self.frame(face, t, None, matte, pose).copy())
         return self.frame(face, t, cue, matte, pose, out=buffers() if buffers else None)
