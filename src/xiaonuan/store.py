@@ -1,6 +1,6 @@
 """Render history and batch runs, kept in SQLite so they survive restarts.
 
-The database is `<data folder>/xiaonuan.db` (the data folder is `$XIAONUAN_DATA`, else `data/`
+The database is `<data folder>/xiaonuan.db` (paths.data_dir: `$XIAONUAN_DATA`, else `data/`
 at the project root), created on first use. Its schema is versioned with `PRAGMA user_version`:
 MIGRATIONS[i] takes a database from version i to i + 1, and each runs once, in a transaction.
 Every call opens its own short connection, so the store can be shared by threads (the web UI)
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from .paths import project_root
+from .paths import data_dir
 
 DB_NAME = "xiaonuan.db"
 
@@ -89,12 +89,6 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE renders SET status='cancelled' WHERE status='failed' AND error='cancelled from the page before it finished';
     """,
 )
-
-
-def data_dir() -> Path:
-    """The folder for the database and the web app's outputs: $XIAONUAN_DATA, else <project>/data."""
-    env = os.environ.get("XIAONUAN_DATA")
-    return Path(env).expanduser().resolve() if env else project_root() / "data"
 
 
 @dataclass(frozen=True)
