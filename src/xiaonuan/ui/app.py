@@ -521,15 +521,18 @@ def build_app(store: Store | None = None):
                                                placeholder="孙丽, 2025-01-31")
                         enrol_btn = gr.Button("登记 Enrol", variant="primary")
                     with gr.Column():
-                        report = gr.Markdown("")
+                        report = gr.Markdown("", elem_id="enrol-report")
                         sheet = gr.Image(label="样张 Contact sheet", interactive=False)
                 avatars_gallery = gr.Gallery([], label="已有主播 Enrolled presenters", columns=6, height=200,
                                              allow_preview=False, elem_id="enrolled-gallery")
 
                 def do_enrol(path, name, consent):
-                    text, image = enrol_avatar(path, name, consent)
-                    people = avatars.available_avatars()
-                    return text, image, agallery(), agallery(), gr.Dropdown(choices=people)
+                    """A status line every second while it runs (a clip takes about a minute), then the report."""
+                    for text, image, done in enrol_steps(path, name, consent):
+                        if not done:
+                            yield text, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                            continue
+                        yield text, image, agallery(), agallery(), gr.Dropdown(choices=avatars.available_avatars())
 
                 enrol_btn.click(do_enrol, [upload, a_name, a_consent],
                                 [report, sheet, avatars_gallery, agal, avatar], concurrency_id="render",
