@@ -227,6 +227,15 @@ class Store:
             row = db.execute("SELECT * FROM renders WHERE id=?", (render_id,)).fetchone()
         return _record(row) if row else None
 
+    def delete_render(self, render_id: int) -> RenderRecord | None:
+        """Remove a finished render's row (the caller removes its files); returns the row, or None when there
+        is none. A render still running is kept: its worker would write the row again when it ends."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM renders WHERE id=? AND status != 'running'", (render_id,)).fetchone()
+            if row is not None:
+                db.execute("DELETE FROM renders WHERE id=?", (render_id,))
+        return _record(row) if row else None
+
     # --- batches ---------------------------------------------------------------------------
 
     def start_batch(self, rundown: str | Path, out_dir: str | Path) -> int:

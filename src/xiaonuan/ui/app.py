@@ -25,7 +25,7 @@ from ..render import RenderRequest
 from ..saferead import MAX_IMAGE_BYTES, open_image, read_bytes
 from ..store import DB_NAME, Store, data_dir
 from .batch import batch_status, batch_tab, start_batch  # noqa: F401 (the page's batch runs, re-exported)
-from .history import CANCELLED, history_status, history_tab  # noqa: F401 (re-exported)
+from .history import CANCELLED, history_status, history_tab, rerender_args  # noqa: F401 (re-exported)
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 AUTH_ENV = "XIAONUAN_UI_AUTH"
@@ -373,6 +373,13 @@ def build_app(store: Store | None = None):
         return result_view(result.mp4, result.srt, result.vtt, getattr(result, "cover", None), note_for(
             kind, result.duration_s, elapsed, result.voice, rid, result.warnings))
 
+    async def rerender(rid, request, progress):
+        """History's Re-render: the row's request again, as a new render (and a new row)."""
+        r = store.render(rid)
+        if r is None:
+            raise gr.Error(f"#{rid} is no longer in the history. 该记录已不存在。")
+        return await run_render("render", *rerender_args(r, AUTO_VOICE, session.SIZE_TEMPLATE), request, progress)
+
     def result_view(mp4, srt, vtt, cover, note):
         # the subtitles are burned into the picture: a caption track as well showed them twice (#19); the
         # SRT and VTT are downloads instead
@@ -542,7 +549,7 @@ def build_app(store: Store | None = None):
                 batch_tab(gr, store, app_dir() / "batches", cpu, demo)
 
             with gr.Tab("历史 History", id="history") as history_page:
-                h_table, rows = history_tab(gr, store, demo)
+                h_table, rows = history_tab(gr, store, demo, app_dir(), rerender, cpu)
                 history_page.select(rows, None, h_table)
         demo.load(on_load, draft, [template, t_info, avatar, size, tgal, agal, avatars_gallery, script, f_headline, note,
                                    watched, watcher])
