@@ -20,6 +20,7 @@ from typing import Any
 
 from . import session
 from .avatars import avatar_thumbnail, enrol_avatar, enrol_steps  # noqa: F401 (re-exported: tests, tools)
+from .pronounce import pronunciation_panel
 from .session import app_dir
 from ..render import RenderRequest
 from ..saferead import MAX_IMAGE_BYTES, open_image, read_bytes
@@ -458,6 +459,7 @@ def build_app(store: Store | None = None):
                                 f_title = gr.Textbox(label="头衔 title")
                             f_extra = gr.Textbox(label="更多字段 more fields (key=value per line)", lines=2,
                                                  placeholder="date=3月4日\nticker=…")
+                        pronunciation_panel(gr, script)
                         with gr.Row():
                             preview_btn = gr.Button("预览 Preview", elem_id="preview-btn")
                             render_btn = gr.Button("生成 Render", variant="primary", elem_id="render-btn")
