@@ -439,7 +439,7 @@ def build_app(store: Store | None = None):
                         est = gr.Markdown(estimate(""), elem_id="estimate")
                         with gr.Row():
                             template = gr.Dropdown(session.template_choices(first_catalogue), label="模板 Template",
-                                                   elem_id="template",
+                                                   elem_id="template", min_width=230,
                                                    value=pick_default(first_templates, "news", "news"))
                             avatar = gr.Dropdown(first_avatars, label="主播 Presenter", elem_id="avatar",
                                                  value=pick_default(first_avatars, "default", "default"))
