@@ -1,8 +1,8 @@
 """The web page keeps work across a reload (issue 19), in headless Chromium (the set-up of test_app_browser.py):
 a presenter enrolled while the page is open is in its lists after a reload, the typed script comes back,
 a render started before the reload is shown after it, the 9:16 size picks a vertical template and renders a
-9:16 video, a template of your own is listed and rendered, and Stop ends a batch whose status a reload
-shows again. Screenshots go to out/ (docs/ with XIAONUAN_UPDATE_DOCS=1), scaled down to keep docs/ small."""
+9:16 video, a template of your own is listed and rendered, Stop ends a batch whose status a reload
+shows again, and History deletes a row with its files only after a confirm. Screenshots go to out/ (docs/ with XIAONUAN_UPDATE_DOCS=1), scaled down to keep docs/ small."""
 
 from __future__ import annotations
 
@@ -204,3 +204,30 @@ def _rows(data: Path, status: str) -> list:
     if not (data / "xiaonuan.db").is_file():
         return []
     return _db(data, f"SELECT id FROM renders WHERE source='ui' AND status='{status}'")
+
+
+def test_history_deletes_a_row_and_its_files_after_a_confirm(server, browser):
+    from xiaonuan.store import Store
+
+    url, data, _ = server
+    folder = data / "ui" / "renders" / "old" / "render-1"
+    folder.mkdir(parents=True)
+    mp4, srt = folder / "旧闻.mp4", folder / "旧闻.srt"
+    mp4.write_bytes(b"\0" * 64)
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n旧闻\n", encoding="utf-8")
+    store = Store(data / "xiaonuan.db")
+    rid = store.start_render("# 旧闻\n\n旧闻一条。", {"template": "news"}, title="旧闻删除测试")
+    store.finish_render(rid, mp4=mp4, srt=srt, duration_s=1.0, elapsed_s=1.0)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    _open(page, url)
+    page.get_by_role("tab", name="历史 History").click()
+    page.locator("#history-table").get_by_text("旧闻删除测试").filter(visible=True).first.click()
+    page.locator("#history-info").get_by_text(f"#{rid}").wait_for(timeout=10_000)
+    page.locator("#history-delete").click()
+    page.get_by_text(f"Delete #{rid} and its files?").wait_for(timeout=10_000)
+    assert store.render(rid) is not None and mp4.is_file()  # nothing is deleted before the confirm
+    page.locator("#history-delete-yes").click()
+    page.locator("#history-info").get_by_text(f"Deleted #{rid}").wait_for(timeout=10_000)
+    assert store.render(rid) is None and not mp4.exists() and not srt.exists() and not folder.exists()
+    page.wait_for_function("() => !document.querySelector('#history-table').innerText.includes('旧闻删除测试')",
+                           timeout=10_000)
