@@ -103,6 +103,9 @@ def test_reload_keeps_presenters_the_draft_and_a_render_under_way(server, browse
     assert page.locator("#script textarea").input_value() == SCRIPT
     page.get_by_role("tab", name="形象 Avatars").click()
     page.locator("#enrolled-gallery").get_by_text("probe").wait_for(timeout=10_000)
+    widths = page.eval_on_selector_all("#enrolled-gallery .grid-container img",
+                                       "ims => ims.map(i => i.getBoundingClientRect().width)")
+    assert widths and max(widths) < 400, widths  # thumbnails, not one picture the page's width cut to a strip
     page.get_by_role("tab", name="创作 Create").click()
 
     page.locator("#render-btn").click()

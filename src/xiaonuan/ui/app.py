@@ -44,6 +44,8 @@ CSS = """
 #title {margin-bottom: 0}
 #estimate {min-height: 1.5em; opacity: .85}
 .gallery-pick .caption-label {font-size: 13px}
+#avatar-gallery .grid-container, #template-gallery .grid-container, #enrolled-gallery .grid-container
+  {padding-top: 2.2rem}  /* below the gallery's floating label, which covered the top of the faces */
 footer {display: none !important}
 """
 
@@ -467,10 +469,12 @@ def build_app(store: Store | None = None):
                                                  min_width=140)
                         with gr.Row():
                             tgal = gr.Gallery(tgallery(first_templates), label="模板 Templates (点击选择 click to pick)", columns=2,
-                                              height=210, object_fit="contain", allow_preview=False,
+                                              height=210, object_fit="contain", allow_preview=False, fit_columns=False,
                                               elem_classes="gallery-pick", scale=3, elem_id="template-gallery")
-                            agal = gr.Gallery(agallery(), label="主播 Presenters (点击选择 click to pick)", columns=3,
-                                              height=210, object_fit="contain", allow_preview=False,
+                            # fit_columns off: one or two presenters stay thumbnail-sized, not one picture the
+                            # gallery's width cut to its height (the face was lost)
+                            agal = gr.Gallery(agallery(), label="主播 Presenters（点选 pick）", columns=3,
+                                              height=210, object_fit="contain", allow_preview=False, fit_columns=False,
                                               elem_classes="gallery-pick", scale=2, elem_id="avatar-gallery")
                     with gr.Column(scale=4):
                         video = gr.Video(label="视频 Video", interactive=False, elem_id="result-video", height=340)
@@ -532,8 +536,8 @@ def build_app(store: Store | None = None):
                     with gr.Column():
                         report = gr.Markdown("", elem_id="enrol-report")
                         sheet = gr.Image(label="样张 Contact sheet", interactive=False)
-                avatars_gallery = gr.Gallery([], label="已有主播 Enrolled presenters", columns=6, height=200,
-                                             allow_preview=False, elem_id="enrolled-gallery")
+                avatars_gallery = gr.Gallery([], label="已有主播 Enrolled presenters", columns=6, height=260,
+                                             allow_preview=False, fit_columns=False, elem_id="enrolled-gallery")
 
                 def do_enrol(path, name, consent):
                     """A status line every second while it runs (a clip takes about a minute), then the report."""
