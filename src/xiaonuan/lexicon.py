@@ -225,6 +225,98 @@ def project_lexicon() -> Lexicon:
     return layered(project_root() / LEXICON_FILE)
 
 
+def project_lexicon_path() -> Path:
+    """The project's lexicon file (`lexicon.yaml` at the project root): what render() and `xiaonuan say` read
+    first, and where the web page saves a reading."""
+    from .paths import project_root
+
+    return project_root() / LEXICON_FILE
+
+
+MAX_READINGS = 12  # the polyphone tool offers at most this many readings of a word
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def reading_choices(word: str, limit: int = MAX_READINGS) -> list[str]:
+    """The pinyin readings (tone digits, 'yin2 hang2') a Chinese word can have: the one it gets in context
+    first, then its polyphones' (多音字) other readings, at most `limit`; [] unless the word is all Han."""
+    import itertools
+
+    # lazily: pypinyin loads its phrase dictionaries on import (~0.3 s); only the page's polyphone tool asks
+    from pypinyin import Style, pinyin
+
+    word = word.strip()
+    if not word or len(word) > 8 or not _HAN.fullmatch(word):
+        return []
+    style = {"style": Style.TONE3, "neutral_tone_with_five": True}
+    in_context = [s[0] for s in pinyin(word, **style)]
+    per_char = [[c, *[r for r in pinyin(ch, heteronym=True, **style)[0] if r != c]]
+                for ch, c in zip(word, in_context)]
+    out: list[str] = []
+    for combo in itertools.islice(itertools.product(*per_char), 4 * limit):
+        reading = " ".join(combo)
+        if reading not in out and all(_PINYIN_SYLLABLE.fullmatch(s) for s in combo):
+            out.append(reading)
+    return out[:limit]
+
+
+def save_reading(word: str, reading: str, path: Path | None = None) -> Lexicon:
+    """Write `word: reading` (pinyin with tone digits) into the zh: section of the lexicon file at `path`
+    (default: the project's), replacing the word's entry if it has one; the file's other lines and comments
+    stay, and it is written whole or not at all. Returns the file's lexicon; LexiconError when the reading
+    is not pinyin or the file is not a lexicon."""
+    import yaml
+
+    from .fileio import write_atomic
+
+    path = Path(path) if path is not None else project_lexicon_path()
+    word, reading = word.strip(), " ".join(reading.lower().split())
+    entry = _entry(word, reading, "zh", f"{path}: {word}")
+    if entry.kind != "pinyin":
+        raise LexiconError(f"{reading!r} is not pinyin with tone digits; write it like 'yin2 hang2' (1-5 after "
+                           "each syllable, 5 for the neutral tone)")
+    text = read_text(path, "lexicon", LexiconError, MAX_YAML_BYTES) if path.is_file() else ""
+    line = f"{yaml.safe_dump(word, allow_unicode=True).splitlines()[0]}: {reading}"
+    new = _with_entry(text, word, line)
+    try:
+        data, node = load_yaml_with_nodes(new)
+    except yaml.YAMLError as e:
+        raise LexiconError(f"{path}: could not add {word!r} ({e}); fix the file's YAML first") from None
+    lexicon = parse_lexicon(data, str(path), node)
+    write_atomic(path, new.encode("utf-8"))
+    return lexicon
+
+
+def _with_entry(text: str, word: str, line: str) -> str:
+    """`text` (a lexicon's YAML) with `line` as the zh: section's entry for `word`: in place of the entry it
+    has, else the section's first entry, else a new section at the end."""
+    import yaml
+
+    lines = text.splitlines()
+    root = compose_yaml(text) if text.strip() else None
+    zh = None
+    if isinstance(root, yaml.MappingNode):
+        zh = next(((k, v) for k, v in root.value if k.value == "zh"), None)
+    if zh is None:
+        tail = "" if not text or text.endswith("\n") else "\n"
+        return f"{text}{tail}zh:\n  {line}\n"
+    key, section = zh
+    if isinstance(section, yaml.MappingNode) and not section.flow_style and section.value:
+        for k, v in section.value:
+            if str(k.value).strip() == word:  # replace the old entry's lines (a {pinyin: …} one may span several)
+                first, last = k.start_mark.line, max(k.start_mark.line, v.end_mark.line - (v.end_mark.column == 0))
+                lines[first:last + 1] = [" " * k.start_mark.column + line]
+                return "\n".join(lines) + "\n"
+        first_key = section.value[0][0]
+        lines.insert(first_key.start_mark.line, " " * first_key.start_mark.column + line)
+        return "\n".join(lines) + "\n"
+    if isinstance(section, yaml.ScalarNode) and section.value in ("", "~", "null"):  # an empty 'zh:'
+        lines[key.start_mark.line] = f"zh:\n  {line}"
+        return "\n".join(lines) + "\n"
+    raise LexiconError("the lexicon's zh: section is not written as indented 'word: reading' lines; write it so "
+                       "(e.g. '  银行: yin2 hang2' under 'zh:') and save again")
+
+
 # ---------------------------------------------------------------------------------------------
 # Applying it: written sentence → the text an engine reads, with a map back to the written text.
 

@@ -1,4 +1,4 @@
-"""Where the project's data folders are: templates/, assets/avatar/, out/, and the user's cache.
+"""Where the project's data folders are: templates/, assets/avatar/, out/, data/, and the user's cache.
 
 The folders sit at the project root (beside `src/`). `XIAONUAN_HOME` points elsewhere,
 e.g. for an installed (non-editable) package or a shared data folder.
@@ -19,6 +19,20 @@ def project_root() -> Path:
 
 def templates_dir() -> Path:
     return project_root() / "templates"
+
+
+def data_dir() -> Path:
+    """The folder for the history database, the web app's outputs and your own templates: $XIAONUAN_DATA,
+    else <project>/data."""
+    env = os.environ.get("XIAONUAN_DATA")
+    return Path(env).expanduser().resolve() if env else project_root() / "data"
+
+
+def user_templates_dir() -> Path:
+    """Your own templates, picked by name beside the built-in ones (the web page lists them too):
+    $XIAONUAN_TEMPLATES, else <data folder>/templates."""
+    env = os.environ.get("XIAONUAN_TEMPLATES")
+    return Path(env).expanduser() if env else data_dir() / "templates"
 
 
 def builtin_avatars_dir() -> Path:

@@ -1,6 +1,6 @@
 """Render history and batch runs, kept in SQLite so they survive restarts.
 
-The database is `<data folder>/xiaonuan.db` (the data folder is `$XIAONUAN_DATA`, else `data/`
+The database is `<data folder>/xiaonuan.db` (paths.data_dir: `$XIAONUAN_DATA`, else `data/`
 at the project root), created on first use. Its schema is versioned with `PRAGMA user_version`:
 MIGRATIONS[i] takes a database from version i to i + 1, and each runs once, in a transaction.
 Every call opens its own short connection, so the store can be shared by threads (the web UI)
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from .paths import project_root
+from .paths import data_dir
 
 DB_NAME = "xiaonuan.db"
 
@@ -89,12 +89,6 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE renders SET status='cancelled' WHERE status='failed' AND error='cancelled from the page before it finished';
     """,
 )
-
-
-def data_dir() -> Path:
-    """The folder for the database and the web app's outputs: $XIAONUAN_DATA, else <project>/data."""
-    env = os.environ.get("XIAONUAN_DATA")
-    return Path(env).expanduser().resolve() if env else project_root() / "data"
 
 
 @dataclass(frozen=True)
@@ -231,6 +225,15 @@ class Store:
     def render(self, render_id: int) -> RenderRecord | None:
         with self._connect() as db:
             row = db.execute("SELECT * FROM renders WHERE id=?", (render_id,)).fetchone()
+        return _record(row) if row else None
+
+    def delete_render(self, render_id: int) -> RenderRecord | None:
+        """Remove a finished render's row (the caller removes its files); returns the row, or None when there
+        is none. A render still running is kept: its worker would write the row again when it ends."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM renders WHERE id=? AND status != 'running'", (render_id,)).fetchone()
+            if row is not None:
+                db.execute("DELETE FROM renders WHERE id=?", (render_id,))
         return _record(row) if row else None
 
     # --- batches ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
 from xiaonuan.errors import InputError, TemplateError
-from xiaonuan.paths import templates_dir
+from xiaonuan.paths import templates_dir, user_templates_dir
 from xiaonuan.saferead import MAX_YAML_BYTES, load_yaml_with_nodes, read_text
 from xiaonuan.template_spec import (STORY_VARIABLES, TEMPLATE_FILE, WEEKDAYS_ZH, Canvas, SubtitleStyle, TemplateSpec,
                                     TextShape, Variables)
@@ -184,11 +184,16 @@ def field_assignment(text: str) -> tuple[str, str] | None:
 
 
 def available_templates(root: Path | None = None) -> list[str]:
-    """Names of the template folders under `root` (default: the project's templates/)."""
-    base = Path(root) if root is not None else templates_dir()
-    if not base.is_dir():
-        return []
-    return sorted(p.name for p in base.iterdir() if (p / TEMPLATE_FILE).is_file())
+    """Names of the template folders under `root`; by default the project's templates/ and your own
+    (paths.user_templates_dir: $XIAONUAN_TEMPLATES, else <data>/templates), sorted."""
+    bases = [Path(root)] if root is not None else [templates_dir(), user_templates_dir()]
+    return sorted({p.name for base in bases if base.is_dir() for p in base.iterdir() if (p / TEMPLATE_FILE).is_file()})
+
+
+def is_own_template(name: str) -> bool:
+    """Whether template `name` is one of yours (user_templates_dir) rather than a built-in one."""
+    builtin, own = templates_dir() / name / TEMPLATE_FILE, user_templates_dir() / name / TEMPLATE_FILE
+    return bool(name) and not builtin.is_file() and own.is_file()
 
 
 def is_template_path(name: str) -> bool:
@@ -197,16 +202,20 @@ def is_template_path(name: str) -> bool:
 
 
 def template_folder(name: str, root: Path | None = None) -> Path:
-    """The folder of template `name`: templates/<name> (or `root`/<name>), or the folder `name` is a path
-    to (one of your own, kept anywhere); TemplateError naming the fix when it holds no template.yaml."""
+    """The folder of template `name`: templates/<name> (or `root`/<name>), else your own <templates>/<name>
+    (user_templates_dir), or the folder `name` is a path to (one of your own, kept anywhere); TemplateError
+    naming the fix when it holds no template.yaml."""
     base = Path(root) if root is not None else templates_dir()
     folder = Path(name).expanduser() if is_template_path(name) else base / name
+    if root is None and not is_template_path(name) and is_own_template(name):  # a built-in name wins over yours
+        folder = user_templates_dir() / name
     if not name or not (folder / TEMPLATE_FILE).is_file():
-        names = available_templates(base)
+        names = available_templates(root)
         raise TemplateError(
             f"unknown template '{name}' (no {TEMPLATE_FILE} in {folder}); "
             f"fix: use one of: {', '.join(names) if names else '(none found in ' + str(base) + ')'}, "
-            f"or the path to a template folder of your own (e.g. ./my_template, a copy of templates/news)"
+            f"or the path to a template folder of your own (e.g. ./my_template, a copy of templates/news; copied into "
+            f"{user_templates_dir()} it is picked by name)"
         )
     return folder
 

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from . import session
+from .avatars import avatar_thumbnail, enrol_avatar, enrol_steps  # noqa: F401 (re-exported: tests, tools)
+from .pronounce import pronunciation_panel
+from .session import app_dir
 from ..render import RenderRequest
-from ..errors import InputError
-from ..fileio import image_bytes, write_atomic
 from ..saferead import MAX_IMAGE_BYTES, open_image, read_bytes
 from ..store import DB_NAME, Store, data_dir
 from .batch import batch_status, batch_tab, start_batch  # noqa: F401 (the page's batch runs, re-exported)
-from .history import CANCELLED, history_status, history_tab  # noqa: F401 (re-exported)
+from .history import CANCELLED, history_status, history_tab, rerender_args  # noqa: F401 (re-exported)
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 AUTH_ENV = "XIAONUAN_UI_AUTH"
@@ -43,13 +44,10 @@ CSS = """
 #title {margin-bottom: 0}
 #estimate {min-height: 1.5em; opacity: .85}
 .gallery-pick .caption-label {font-size: 13px}
+#avatar-gallery .grid-container, #template-gallery .grid-container, #enrolled-gallery .grid-container
+  {padding-top: 2.2rem}  /* below the gallery's floating label, which covered the top of the faces */
 footer {display: none !important}
 """
-
-
-def app_dir() -> Path:
-    """The app's own folder (outputs, thumbnails, uploads): the only one it serves."""
-    return data_dir() / "ui"
 
 
 # --- small pure helpers (tested without a browser) ---------------------------------------------
@@ -180,15 +178,16 @@ def new_output(kind: str, title: str = "") -> Path:
 
 def template_thumbnail(name: str) -> Path | None:
     """The template's preview.png, or a still composed once with the default presenter (cached)."""
-    from ..paths import templates_dir
+    import hashlib
+
+    from ..templates import template_folder
 
     folder = app_dir() / "thumbs"
     folder.mkdir(parents=True, exist_ok=True)
-    own = templates_dir() / name / "preview.png"
-    import hashlib
-
     try:
-        src_bytes = read_bytes(own if own.is_file() else templates_dir() / name / "template.yaml", "template file",
+        tfolder = template_folder(name)  # a built-in one, or one of yours (paths.user_templates_dir)
+        own = tfolder / "preview.png"
+        src_bytes = read_bytes(own if own.is_file() else tfolder / "template.yaml", "template file",
                                max_bytes=MAX_IMAGE_BYTES)
         out = folder / f"template-{hashlib.sha256(src_bytes).hexdigest()[:12]}.jpg"
         if out.is_file():
@@ -221,92 +220,6 @@ def _compose_still(name: str):
     av = load_avatar("default")
     comp = compose.Compositor(tpl, fields={}, presenter_size=av.size)
     return comp.frame(av.image, 0.0, "").copy()
-
-
-def avatar_thumbnail(name: str) -> Path | None:
-    """A small copy of the pack's portrait (or reference frame) in the app folder."""
-    from ..avatar.pack import avatar_folder
-
-    folder = avatar_folder(name)  # the user's pack, else the built-in one (default)
-    if folder is None:
-        return None
-    candidates = [folder / "reference.png", folder / "portrait.png", *sorted(folder.glob("*.png")),
-                  *sorted(folder.glob("*.jpg"))]
-    src = next((c for c in candidates if c.is_file()), None)
-    if src is None:
-        return None
-    import hashlib
-
-    thumbs = app_dir() / "thumbs"
-    thumbs.mkdir(parents=True, exist_ok=True)
-    try:
-        out = thumbs / f"avatar-{hashlib.sha256(read_bytes(src, 'portrait', max_bytes=MAX_IMAGE_BYTES)).hexdigest()[:12]}.jpg"
-        if not out.is_file():
-            with open_image(src, f"avatar pack {name!r}: the portrait") as im:  # a bomb or a broken file:
-                im = im.convert("RGB")                                       # no thumbnail, the UI still starts
-            im.thumbnail((240, 240))
-            write_atomic(out, image_bytes(im, "JPEG", quality=88))
-    except InputError:
-        return None
-    return out
-
-
-
-def enrol_avatar(path: str, name: str, consent_by: str) -> tuple[str, str | None]:
-    """Enrol an uploaded clip or photo; returns (report as Markdown, contact sheet or portrait image path).
-
-    The one place the UI touches enrolment: if the enrolment module is missing it says so.
-    """
-    try:
-        from ..avatar import enrol as enrolment
-    except ImportError:
-        return "Enrolment is not available yet in this version (no `xiaonuan.avatar.enrol`).", None
-    from ..errors import XiaonuanError
-
-    if not path:
-        return "Upload a clip (MP4/MOV/WebM) or a photo (PNG/JPG) first.", None
-    if not consent_by.strip():
-        return "Who consented? Give the presenter's name and the date, e.g. `孙丽, 2025-01-31`.", None
-    try:
-        consent = enrolment.parse_consent_by(consent_by)
-        result = enrolment.enrol(Path(path), name.strip(), consent=consent)
-    except XiaonuanError as e:
-        return f"**Not enrolled.** {e}", None
-    r = result.report
-    if result.cached:  # the stored pack is reused and nothing is measured, so there are no figures to show (as the CLI)
-        lines = [f"**Enrolled `{result.name}`** (cached: the same file, name and consent as before; the pack is "
-                 "unchanged)"]
-    else:
-        lines = [f"**Enrolled `{result.name}`** in {result.seconds:.1f} s",
-                 f"- frames: {r.n_frames}, face found in {r.face_frames}; eye distance {r.eye_px:.0f} px"]
-    lines.append(f"- neutral frame: {r.neutral_frame}")
-    lines += [f"- ⚠ {i.message}" for i in r.warnings] or ["- no quality warnings"]
-    sheet = None
-    for candidate in ("contact_sheet.png", "contact.png", "reference.png", "portrait.png"):
-        if (result.folder / candidate).is_file():
-            sheet = _copy_into_app(result.folder / candidate, "avatar")
-            break
-    try:
-        from ..avatar.pack import load_avatar
-        from ..avatar.sheet import contact_sheet
-
-        out = app_dir() / "thumbs" / f"sheet-{uuid.uuid4().hex[:8]}.png"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        sheet = str(contact_sheet(load_avatar(result.name, root=result.folder.parent), out))
-    except ImportError:
-        pass  # no contact sheets in this version: the reference frame is shown
-    except Exception as e:  # the report is still worth showing
-        lines.append(f"- (contact sheet failed: {e})")
-    return "\n".join(lines), sheet
-
-
-def _copy_into_app(src: Path, kind: str) -> str:
-    import shutil
-
-    out = app_dir() / "thumbs" / f"{kind}-{uuid.uuid4().hex[:8]}{src.suffix.lower()}"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, out)
-    return str(out)
 
 
 # --- renders from the page ---------------------------------------------------------------------
@@ -396,15 +309,19 @@ def build_app(store: Store | None = None):
     voices = [AUTO_VOICE, *speech.available_voices()]
     cpu = os.cpu_count() or 1
 
-    def shapes() -> dict[str, tuple[int, int]]:
+    def catalogue() -> dict[str, tuple[int, int, str, bool]]:
+        """name → (width_px, height_px, description, one of yours): the built-in templates and yours."""
         out = {}
         for n in templates.available_templates():
             try:
                 tpl = templates.load_template(n)
-                out[n] = (tpl.width_px, tpl.height_px)
+                out[n] = (tpl.width_px, tpl.height_px, tpl.spec.description, templates.is_own_template(n))
             except Exception:  # a broken template is left out of the lists; rendering it names the problem
                 continue
         return out
+
+    def shapes() -> dict[str, tuple[int, int]]:
+        return {n: (w, h) for n, (w, h, _, _) in catalogue().items()}
 
     def tgallery(names=None):
         return [(str(p), n) for n in (names or shapes()) if (p := template_thumbnail(n))]
@@ -459,6 +376,13 @@ def build_app(store: Store | None = None):
         return result_view(result.mp4, result.srt, result.vtt, getattr(result, "cover", None), note_for(
             kind, result.duration_s, elapsed, result.voice, rid, result.warnings))
 
+    async def rerender(rid, request, progress):
+        """History's Re-render: the row's request again, as a new render (and a new row)."""
+        r = store.render(rid)
+        if r is None:
+            raise gr.Error(f"#{rid} is no longer in the history. 该记录已不存在。")
+        return await run_render("render", *rerender_args(r, AUTO_VOICE, session.SIZE_TEMPLATE), request, progress)
+
     def result_view(mp4, srt, vtt, cover, note):
         # the subtitles are burned into the picture: a caption track as well showed them twice (#19); the
         # SRT and VTT are downloads instead
@@ -467,13 +391,16 @@ def build_app(store: Store | None = None):
 
     def on_load(draft, request: gr.Request):
         """The page (re)loaded: fresh lists, the saved draft, a render of this user's still under way."""
-        known = shapes()
+        listed = catalogue()
+        known = {n: (w, h) for n, (w, h, _, _) in listed.items()}
         names, people = list(known), avatars.available_avatars()
+        picked = pick_default(names, draft["template"], "news")
         draft = {**session.EMPTY_DRAFT, **(draft if isinstance(draft, dict) else {})}
         live = session.live_render(getattr(request, "username", None) or "")
         note = (f"⏳ 正在生成 #{live[0]} · {live[1]['fraction'] * 100:.0f}% — 完成后在此显示 Rendering, shown here "
                 "when done" if live else "")
-        return (gr.Dropdown(choices=names, value=pick_default(names, draft["template"], "news")),
+        return (gr.Dropdown(choices=session.template_choices(listed), value=picked),
+                session.template_info(picked, listed),
                 gr.Dropdown(choices=people, value=pick_default(people, draft["avatar"], "default")),
                 gr.Dropdown(choices=session.size_choices(list(known.values()))),
                 tgallery(names), agallery(), agallery(),
@@ -497,7 +424,8 @@ def build_app(store: Store | None = None):
                 gr.Timer(active=False))
 
     # the lists as the server starts; on_load reads them again for each page
-    first_templates, first_avatars = list(shapes()), avatars.available_avatars()
+    first_catalogue, first_avatars = catalogue(), avatars.available_avatars()
+    first_templates = list(first_catalogue)
     with gr.Blocks(title="小暖 Xiaonuan", analytics_enabled=False) as demo:
         gr.Markdown("## 小暖 Xiaonuan · 数字人播报 digital presenter", elem_id="title")
         draft = gr.BrowserState(session.EMPTY_DRAFT, storage_key=session.DRAFT_KEY,
@@ -512,16 +440,19 @@ def build_app(store: Store | None = None):
                                             placeholder="# 标题\n\n第一句。第二句。[pause 1s] …")
                         est = gr.Markdown(estimate(""), elem_id="estimate")
                         with gr.Row():
-                            template = gr.Dropdown(first_templates, label="模板 Template", elem_id="template",
+                            template = gr.Dropdown(session.template_choices(first_catalogue), label="模板 Template",
+                                                   elem_id="template", min_width=230,
                                                    value=pick_default(first_templates, "news", "news"))
                             avatar = gr.Dropdown(first_avatars, label="主播 Presenter", elem_id="avatar",
                                                  value=pick_default(first_avatars, "default", "default"))
-                            size = gr.Dropdown(session.size_choices(list(shapes().values())),
+                            size = gr.Dropdown(session.size_choices([(w, h) for w, h, _, _ in first_catalogue.values()]),
                                                value=session.SIZE_TEMPLATE,
                                                label="尺寸 Size", elem_id="size", min_width=150)
                             voice = gr.Dropdown(voices, value=AUTO_VOICE, label="声音 Voice", elem_id="voice")
                             listen_btn = gr.Button("试听 Listen", elem_id="listen-btn", scale=0, min_width=110)
                             speed = gr.Slider(0.6, 1.6, value=1.0, step=0.05, label="语速 Speed", min_width=220)
+                        t_info = gr.Markdown(session.template_info(pick_default(first_templates, "news", "news"),
+                                                                   first_catalogue), elem_id="template-info")
                         with gr.Accordion("模板字段 Template fields", open=False):
                             with gr.Row():
                                 f_headline = gr.Textbox(label="标题 headline", placeholder="(稿件标题 script title)",
@@ -530,6 +461,7 @@ def build_app(store: Store | None = None):
                                 f_title = gr.Textbox(label="头衔 title")
                             f_extra = gr.Textbox(label="更多字段 more fields (key=value per line)", lines=2,
                                                  placeholder="date=3月4日\nticker=…")
+                        pronunciation_panel(gr, script)
                         with gr.Row():
                             preview_btn = gr.Button("预览 Preview", elem_id="preview-btn")
                             render_btn = gr.Button("生成 Render", variant="primary", elem_id="render-btn")
@@ -537,10 +469,12 @@ def build_app(store: Store | None = None):
                                                  min_width=140)
                         with gr.Row():
                             tgal = gr.Gallery(tgallery(first_templates), label="模板 Templates (点击选择 click to pick)", columns=2,
-                                              height=210, object_fit="contain", allow_preview=False,
+                                              height=210, object_fit="contain", allow_preview=False, fit_columns=False,
                                               elem_classes="gallery-pick", scale=3, elem_id="template-gallery")
-                            agal = gr.Gallery(agallery(), label="主播 Presenters (点击选择 click to pick)", columns=3,
-                                              height=210, object_fit="contain", allow_preview=False,
+                            # fit_columns off: one or two presenters stay thumbnail-sized, not one picture the
+                            # gallery's width cut to its height (the face was lost)
+                            agal = gr.Gallery(agallery(), label="主播 Presenters（点选 pick）", columns=3,
+                                              height=210, object_fit="contain", allow_preview=False, fit_columns=False,
                                               elem_classes="gallery-pick", scale=2, elem_id="avatar-gallery")
                     with gr.Column(scale=4):
                         video = gr.Video(label="视频 Video", interactive=False, elem_id="result-video", height=340)
@@ -563,6 +497,8 @@ def build_app(store: Store | None = None):
                 def pick(evt: gr.SelectData) -> str:
                     return _pick_caption(evt)
 
+                template.change(lambda name: session.template_info(name, catalogue()), template, t_info,
+                                queue=False, show_progress="hidden")
                 tgal.select(pick, None, template, queue=False)
                 agal.select(pick, None, avatar, queue=False)
                 size.change(lambda choice, current: session.template_for_aspect(choice, current, shapes()),
@@ -598,15 +534,18 @@ def build_app(store: Store | None = None):
                                                placeholder="孙丽, 2025-01-31")
                         enrol_btn = gr.Button("登记 Enrol", variant="primary")
                     with gr.Column():
-                        report = gr.Markdown("")
+                        report = gr.Markdown("", elem_id="enrol-report")
                         sheet = gr.Image(label="样张 Contact sheet", interactive=False)
-                avatars_gallery = gr.Gallery([], label="已有主播 Enrolled presenters", columns=6, height=200,
-                                             allow_preview=False, elem_id="enrolled-gallery")
+                avatars_gallery = gr.Gallery([], label="已有主播 Enrolled presenters", columns=6, height=260,
+                                             allow_preview=False, fit_columns=False, elem_id="enrolled-gallery")
 
                 def do_enrol(path, name, consent):
-                    text, image = enrol_avatar(path, name, consent)
-                    people = avatars.available_avatars()
-                    return text, image, agallery(), agallery(), gr.Dropdown(choices=people)
+                    """A status line every second while it runs (a clip takes about a minute), then the report."""
+                    for text, image, done in enrol_steps(path, name, consent):
+                        if not done:
+                            yield text, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                            continue
+                        yield text, image, agallery(), agallery(), gr.Dropdown(choices=avatars.available_avatars())
 
                 enrol_btn.click(do_enrol, [upload, a_name, a_consent],
                                 [report, sheet, avatars_gallery, agal, avatar], concurrency_id="render",
@@ -616,9 +555,9 @@ def build_app(store: Store | None = None):
                 batch_tab(gr, store, app_dir() / "batches", cpu, demo)
 
             with gr.Tab("历史 History", id="history") as history_page:
-                h_table, rows = history_tab(gr, store, demo)
+                h_table, rows = history_tab(gr, store, demo, app_dir(), rerender, cpu)
                 history_page.select(rows, None, h_table)
-        demo.load(on_load, draft, [template, avatar, size, tgal, agal, avatars_gallery, script, f_headline, note,
+        demo.load(on_load, draft, [template, t_info, avatar, size, tgal, agal, avatars_gallery, script, f_headline, note,
                                    watched, watcher])
     return demo
 

@@ -11,11 +11,18 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from ..paths import data_dir
+
 DRAFT_KEY = "xiaonuan-draft"
 EMPTY_DRAFT = {"script": "", "headline": "", "template": "", "avatar": ""}
 SIZE_TEMPLATE = "模板尺寸 template size"
 SIZES = {"1080p": 1080, "720p": 720, "540p": 540}  # the canvas's short side, in px
 ASPECTS = {"16:9 横屏": (16, 9), "9:16 竖屏": (9, 16), "1:1 方形": (1, 1)}
+
+def app_dir() -> Path:
+    """The app's own folder (outputs, thumbnails, uploads): the only one it serves."""
+    return data_dir() / "ui"
+
 
 _LIVE: dict[int, dict[str, Any]] = {}  # history id → {"user", "fraction", "stage"} of a page render under way
 _LIVE_LOCK = threading.Lock()
@@ -86,6 +93,24 @@ def size_height(choice: str, width_px: int, height_px: int) -> int | None:
     if short is None or short >= min(width_px, height_px):
         return None
     return 2 * round(height_px * short / min(width_px, height_px) / 2)
+
+
+def template_choices(catalogue: dict[str, tuple[int, int, str, bool]]) -> list[tuple[str, str]]:
+    """The template menu as (label, name): the name, 我的 mine for one of your own, and the description's
+    first part ("news · Studio news"); catalogue maps a name to (width_px, height_px, description, own)."""
+    out = []
+    for name, (_, _, description, own) in catalogue.items():
+        short = description.split(" — ")[0].split(" - ")[0].strip()[:40]
+        out.append((" · ".join(p for p in (name, "我的 mine" if own else "", short) if p), name))
+    return out
+
+
+def template_info(name: str | None, catalogue: dict[str, tuple[int, int, str, bool]]) -> str:
+    """The line under the menu: the picked template's size and whole description."""
+    if name not in catalogue:
+        return ""
+    w, h, description, own = catalogue[name]
+    return f"{'我的模板 your template' if own else '模板 template'} `{name}` · {w}x{h} · {description}"
 
 
 def template_for_aspect(choice: str, current: str, shapes: dict[str, tuple[int, int]]) -> str:
