@@ -235,3 +235,38 @@ def test_pptx_notes_are_the_narration_and_pages_come_from_libreoffice(tmp_path):
     result = render(RenderRequest(deck, template="deck", voice=FAKE, out=out, height_px=240))
     assert [c.text for c in read_srt(out.with_suffix(".srt"))] == ["第一页讲价格", "第二页讲服务"]
     assert result.n_frames > 0 and not result.warnings
+
+
+def test_a_rundown_item_can_be_a_deck(tmp_path):
+    import yaml
+
+    from xiaonuan.batch import load_rundown, run_batch
+
+    write_pdf(tmp_path / "talk.pdf", [{"color": COLOURS[0], "texts": [(60, 460, 40, "Page 1")]}])
+    (tmp_path / "talk.md").write_text("## 第1页\n大家好。\n", encoding="utf-8")
+    rd = tmp_path / "rundown.yaml"
+    rd.write_text(yaml.safe_dump({"defaults": {"voice": FAKE, "template": "news"},
+                                  "items": [{"name": "talk", "deck": "talk.pdf"}]}), encoding="utf-8")
+    rundown = load_rundown(rd)
+    assert rundown.items[0].template == "deck" and rundown.items[0].source == str(tmp_path / "talk.pdf")
+    report = run_batch(rundown, tmp_path / "out", jobs=1, height_px=240)
+    assert report.succeeded, report.items
+    assert [c.text for c in read_srt(tmp_path / "out" / "talk.srt")] == ["大家好"]
+    (tmp_path / "talk.md").write_text("## 第1页\n大家晚上好。\n", encoding="utf-8")  # the narration changed:
+    assert load_rundown(rd).items[0].script != rundown.items[0].script             # the item renders again
+
+
+def test_the_web_page_renders_an_uploaded_deck(tmp_path, monkeypatch):
+    import asyncio
+
+    from xiaonuan.ui import app as ui
+
+    monkeypatch.setenv("XIAONUAN_DATA", str(tmp_path / "data"))
+    write_pdf(tmp_path / "talk.pdf", [{"color": COLOURS[0], "texts": [(60, 460, 40, "Page 1")]}])
+    demo = ui.build_app()
+    fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
+    preview = next(f.fn for f in fns if f.api_name == "bound_1")
+    video, files, note = asyncio.run(preview("## 第1页\n大家好。", "news", "default", FAKE, 1.0, "540p",
+                                             "", "", "", "", None, deck=str(tmp_path / "talk.pdf")))
+    srt = next(Path(f) for f in files if f.endswith(".srt"))
+    assert [c.text for c in read_srt(srt)] == ["大家好"]  # the script box was the deck's narration
