@@ -50,7 +50,7 @@ def write_pdf(path: Path, pages: list[dict], *, encrypted: bool = False) -> Path
         r, g, b = pg.get("color", (1, 1, 1))
         content = f"{r} {g} {b} rg 0 0 {w} {h} re f 0 0 0 rg " + "".join(
             f"BT /F1 {s} Tf {x} {y} Td ({t}) Tj ET " for x, y, s, t in pg.get("texts", ()))
-        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] "
+        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Rotate {pg.get('rotate', 0)} "
                     f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>")
         objs.append(f"<< /Length {len(content)} >>\nstream\n{content}\nendstream")
     trailer = ""
@@ -79,6 +79,31 @@ def test_pdf_pages_text_and_boxes(tmp_path):
         (x0, y0, x1, y1), = p.text_boxes
         assert 0.05 < x0 < 0.08 and 0.07 < y0 < 0.14 < y1 < 0.2  # from the top-left (baseline at 0.148)
         assert deck.image(1, 400, 400).shape == (300, 400, 3)  # 4:3 kept, never stretched
+
+
+@pytest.mark.parametrize("turn", [0, 90, 180, 270])
+def test_text_boxes_are_where_the_text_is_drawn_on_a_turned_page(tmp_path, turn):
+    pdf = write_pdf(tmp_path / "d.pdf", [{"rotate": turn, "texts": [(500, 80, 60, "HELLO")]}])
+    with open_deck(pdf, hold_s=2.0) as deck:
+        page = deck.pages[0]
+        img = deck.image(0, 600, 600)
+        (x0, y0, x1, y1), = page.text_boxes
+    assert (page.width_pt > page.height_pt) == (turn in (0, 180))
+    ys, xs = np.nonzero(img.min(axis=2) < 128)  # the black text on the white page
+    h, w = img.shape[:2]
+    ink = (xs.min() / w, ys.min() / h, (xs.max() + 1) / w, (ys.max() + 1) / h)
+    assert np.allclose(ink, (x0, y0, x1, y1), atol=0.02), (ink, (x0, y0, x1, y1))
+
+
+def test_a_last_page_without_narration_is_held(tmp_path):
+    write_pdf(tmp_path / "d.pdf", [{"color": COLOURS[0]}, {"color": COLOURS[1]}])
+    (tmp_path / "d.md").write_text("## 第1页\n你好。\n", encoding="utf-8")
+    out = tmp_path / "o.mp4"
+    result = render(RenderRequest(tmp_path / "d.pdf", template="deck", voice=FAKE, out=out, height_px=240))
+    frames = decode_frames(out, set(range(result.n_frames)))
+    shown = [_page_of(frames[i], 120, 213) for i in range(result.n_frames)]
+    hold = templates.load_template("deck").spec.deck.hold_s
+    assert shown[0] == 0 and shown[-1] == 1 and abs(shown.count(1) / result.fps - hold) < 0.1
 
 
 COLOURS = [(0.9, 0.2, 0.2), (0.2, 0.8, 0.3), (0.2, 0.3, 0.9), (0.9, 0.8, 0.1)]

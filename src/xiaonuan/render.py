@@ -220,7 +220,7 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     from .avatar import pack as avatars, framing
     from . import speech, templates
 
-    if isinstance(script, str) and "\n" not in script.strip() and script.strip().lower().endswith((".md", ".txt")) \
+    if isinstance(script, str) and "\n" not in script.strip() and script.strip().lower().endswith((".md", ".txt", ".pdf", ".pptx")) \
             and Path(script.strip()).is_file():  # a str is the script's text: the path itself would be read aloud
         raise InputError(f"the script {script.strip()!r} is the path of a file: pass Path({script.strip()!r}) to render "
                          "that file (a str is taken as the script's text)")

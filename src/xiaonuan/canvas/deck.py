@@ -10,6 +10,7 @@ number. Per frame only the presenter is pasted, at that page's place.
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
@@ -29,6 +30,9 @@ from xiaonuan.types import Frame
 if TYPE_CHECKING:
     from xiaonuan.deck import Deck
     from xiaonuan.program import Program
+
+
+KEEP_PAGES = 3  # pages kept drawn: the one on screen, the next, and one spare
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +57,7 @@ class DeckCompositor(Compositor):
             raise TemplateError(f"template '{template.name}' has no `deck:` box and cannot show a deck's pages: "
                                 "render decks with --template deck (or a copy of it)")
         self.deck = deck
-        self._pages: dict[int, PageLayers] = {}
+        self._pages: OrderedDict[int, PageLayers] = OrderedDict()  # the last KEEP_PAGES drawn
         self._plain = None  # the template's background without a presenter panel (each page places its own)
         super().__init__(template, fields=fields, presenter_size=presenter_size, program=program)
 
@@ -76,10 +80,15 @@ class DeckCompositor(Compositor):
         return pages[min(max(j, 0), len(pages) - 1)]
 
     def page(self, i: int) -> PageLayers:
-        """Page i's layers, drawn on first use."""
+        """Page i's layers, drawn on use. Only the last KEEP_PAGES drawn are kept (a 1080p page is ~8 MB, a deck
+        up to 200 pages): frames come in page order, so a page is drawn again only after prepare()."""
         layers = self._pages.get(i)
         if layers is None:
             layers = self._pages[i] = self._draw_page(i)
+            while len(self._pages) > KEEP_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(i)
         return layers
 
     def _draw_page(self, i: int) -> PageLayers:
@@ -104,9 +113,10 @@ class DeckCompositor(Compositor):
                               gap_px=dk.text_gap_px + border, scales=_scales(dk.min_scale),
                               ink=lambda b: _ink(gray, placed, b))
         presenter = None
-        if spot is None:
-            self.warnings.append(f"page {page.number} has text in every corner: the presenter is hidden on it "
-                                 "(the voice goes on); leave a corner free, or lower the deck's min_scale")
+        hidden = (f"page {page.number} has text in every corner: the presenter is hidden on it (the voice goes on); "
+                  "leave a corner free, or lower the deck's min_scale")
+        if spot is None and hidden not in self.warnings:  # a page drawn again (see page()) warns once
+            self.warnings.append(hidden)
         else:
             moved = dataclasses.replace(box, x_px=spot[0], y_px=spot[1], width_px=spot[2] - spot[0],
                                         height_px=spot[3] - spot[1])

@@ -71,6 +71,7 @@ class PdfDeck:
                 raise InputError(f"deck {self.source!r}: page {i + 1} is {w:.0f} x {h:.0f} pt, longer than "
                                  f"{MAX_PAGE_ASPECT:g}:1, and would be a thin strip on screen: split it into "
                                  "slide-sized pages")
+            turn = page.get_rotation() % 360  # shown turned clockwise: the image is, so its size and boxes turn too
             text_page = page.get_textpage()
             try:
                 text = text_page.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
@@ -82,7 +83,9 @@ class PdfDeck:
                 text_page.close()
         finally:
             page.close()
-        return Page(i + 1, w, h, text.strip(), tuple(_clip(bx) for bx in boxes))
+        if turn in (90, 270):
+            w, h = h, w
+        return Page(i + 1, w, h, text.strip(), tuple(_turned(_clip(bx), turn) for bx in boxes))
 
     def image(self, i: int, width_px: int, height_px: int) -> np.ndarray:
         """Page i (from 0) rendered as large as fits width_px x height_px, its own shape kept (RGB uint8)."""
@@ -103,6 +106,18 @@ class PdfDeck:
 def _clip(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     x0, y0, x1, y1 = (min(max(v, 0.0), 1.0) for v in box)
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def _turned(box: tuple[float, float, float, float], turn: int) -> tuple[float, float, float, float]:
+    """A box (fractions, from the top-left) of an unturned page, on the page turned `turn` degrees clockwise."""
+    x0, y0, x1, y1 = box
+    if turn == 90:
+        return (1 - y1, x0, 1 - y0, x1)
+    if turn == 180:
+        return (1 - x1, 1 - y1, 1 - x0, 1 - y0)
+    if turn == 270:
+        return (y0, 1 - x1, y1, 1 - x0)
+    return box
 
 
 def _load_problem(source: str, code: int | None) -> str:
