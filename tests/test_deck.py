@@ -161,6 +161,8 @@ def test_presenter_goes_to_the_free_corner_and_never_covers_text(tmp_path):
         where = [("t" if b[1] < H / 2 else "b") + ("l" if b[0] < W / 2 else "r") for b in spots]
         assert where == ["tl", "tr", "bl", "br"]
         assert comp.page(4).box is None and any("page 5" in w and "hidden" in w for w in warnings)
+        comp._pages.clear()  # drawn again, as pages are after prepare() (only the last few are kept)
+        assert comp.page(4).box is None and sum("page 5" in w for w in comp.warnings) == 1
 
 
 @settings(max_examples=200, deadline=None)

@@ -115,8 +115,9 @@ class DeckCompositor(Compositor):
         presenter = None
         hidden = (f"page {page.number} has text in every corner: the presenter is hidden on it (the voice goes on); "
                   "leave a corner free, or lower the deck's min_scale")
-        if spot is None and hidden not in self.warnings:  # a page drawn again (see page()) warns once
-            self.warnings.append(hidden)
+        if spot is None:
+            if hidden not in self.warnings:  # a page drawn again (see page()) warns once
+                self.warnings.append(hidden)
         else:
             moved = dataclasses.replace(box, x_px=spot[0], y_px=spot[1], width_px=spot[2] - spot[0],
                                         height_px=spot[3] - spot[1])
