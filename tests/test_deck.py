@@ -297,3 +297,23 @@ def test_the_web_page_renders_an_uploaded_deck(tmp_path, monkeypatch):
                                              "", "", "", "", None, deck=str(tmp_path / "talk.pdf")))
     srt = next(Path(f) for f in files if f.endswith(".srt"))
     assert [c.text for c in read_srt(srt)] == ["大家好"]  # the script box was the deck's narration
+
+
+@pytest.mark.parametrize("behaviour, words", [("sleep 30", "was stopped"), ("echo broken >&2; exit 3", "exit 3")])
+def test_a_hung_or_failing_libreoffice_is_stopped_and_leaves_nothing(tmp_path, monkeypatch, behaviour, words):
+    import os
+    import tempfile
+
+    from xiaonuan.deck import pptx
+    from xiaonuan.errors import RenderError
+
+    bin_dir, scratch = tmp_path / "bin", tmp_path / "scratch"
+    bin_dir.mkdir(), scratch.mkdir()
+    fake = bin_dir / "soffice"
+    fake.write_text(f"#!/bin/sh\n{behaviour}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(pptx, "SOFFICE_TIMEOUT_S", 1)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    _bad(tmp_path, _pptx(tmp_path / "d.pptx", [("Hello", "你好。")]), RenderError, words)
+    assert list(scratch.iterdir()) == []  # the temporary folder (profile, PDF) is gone
