@@ -280,6 +280,7 @@ def _deck_source(entry: Mapping, base: Path, allow_files: bool, where: str) -> t
     """(what the item's hash covers: the digest of the deck and of the companion script beside it, the deck's
     path): the worker renders the deck file itself (render() reads .pdf/.pptx decks)."""
     from .deck import DECK_SUFFIXES, companion_for
+    from .deck.pdf import MAX_DECK_BYTES
     from .saferead import read_bytes
 
     if {"script", "text", "bulletin"} & set(entry):
@@ -290,7 +291,7 @@ def _deck_source(entry: Mapping, base: Path, allow_files: bool, where: str) -> t
     path = (base / str(entry["deck"])).resolve()
     if path.suffix.lower() not in DECK_SUFFIXES:
         raise InputError(f"{where}: deck {str(path)!r} must be a .pdf or .pptx file")
-    digest = hashlib.sha256(read_bytes(path, f"{where}: deck", InputError, 256 * 1024 * 1024))
+    digest = hashlib.sha256(read_bytes(path, f"{where}: deck", InputError, MAX_DECK_BYTES))
     companion = companion_for(path)
     if companion is not None:
         digest.update(read_bytes(companion, f"{where}: deck script", InputError))
