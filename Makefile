@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 BASE_STAMP := $(VENV)/.base-stamp
 TEST_STAMP := $(VENV)/.test-stamp
 
-.PHONY: setup setup-test browser demo test bench clean
+.PHONY: setup setup-test browser libreoffice demo test bench clean
 
 $(BASE_STAMP): pyproject.toml
 	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (mediapipe 0.10.21 wheels)"'
@@ -31,7 +31,11 @@ demo: setup
 browser:
 	tools/setup_chromium.sh
 
-test: setup-test browser
+# Debian's LibreOffice Impress, which draws the pages of PPTX decks (apt-get, as root); a no-op when it is there.
+libreoffice:
+	tools/setup_libreoffice.sh
+
+test: setup-test browser libreoffice
 	$(BIN)/ruff check --select F,E9 src tests tools bench app.py
 	$(BIN)/python -m pytest
 

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("errors", "types", "paths", "timeline", "progress", "fileio", "saferead", "yamlnodes", "fonts",
                     "normalize", "motion.expression")),
     ("text, templates, media files", ("lexicon", "script", "templates", "template_spec", "program", "subtitles",
-                                      "store", "encode", "loopvideo", "mix", "cover")),
+                                      "store", "encode", "loopvideo", "mix", "cover", "deck")),
     ("speech", ("speech",)),
     ("motion", ("motion", "visemes")),
     ("face", ("face", "matte")),

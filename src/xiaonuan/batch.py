@@ -9,6 +9,9 @@ A YAML rundown:
       - name: greeting
         text: "大家好。"               # … or the script text itself
         fields: {name: 李明}          # template variables
+      - name: q3-review
+        deck: decks/q3.pptx           # a slide deck (.pdf, .pptx): template deck unless the item names one;
+                                      # narration: decks/q3.md beside it, else the speaker notes
       - name: weekly
         bulletin:                     # one video of several stories
           title: 本周要闻
@@ -50,7 +53,7 @@ from .paths import avatars_dir, templates_dir
 from .saferead import load_yaml, read_text
 
 REPORT = "report.json"
-ITEM_KEYS = frozenset({"name", "output", "script", "text", "bulletin", "template", "avatar", "voice", "fields",
+ITEM_KEYS = frozenset({"name", "output", "script", "text", "bulletin", "deck", "template", "avatar", "voice", "fields",
                        "seed", "skip"})
 STORY_KEYS = frozenset({"headline", "script", "text", "fields"})
 _NAME = re.compile(r"^\w[\w\-. ]{0,99}$")
@@ -223,7 +226,8 @@ def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) 
         raise InputError(f"rundown {where}: seed {merged.get('seed')!r} must be a whole number from 0 up") from None
     from .templates import is_template_path
 
-    template = str(merged.get("template") or "news")
+    deck = entry.get("deck") is not None  # a slide deck: the deck template unless the item names another
+    template = str((entry if deck else merged).get("template") or ("deck" if deck else "news"))
     refused = None
     if is_template_path(template):  # a template folder of one's own: relative to the rundown, as scripts are
         if allow_files:
@@ -238,7 +242,9 @@ def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) 
     if refused:
         return Item(script="", source="", error=refused, **settings)
     try:
-        if entry.get("bulletin") is not None:
+        if deck:
+            text, source = _deck_source(entry, base, allow_files, where)
+        elif entry.get("bulletin") is not None:
             text, source = _bulletin_text(entry["bulletin"], base, allow_files, where), "bulletin"
         else:
             text, source = _script_text(entry, base, allow_files, where)
@@ -270,6 +276,28 @@ def _script_text(entry: Mapping, base: Path, allow_files: bool, where: str) -> t
         raise InputError(f"{where}: script files are not allowed in an uploaded rundown; put the text in `text:`")
     path = (base / str(entry["script"])).resolve()
     return read_text(path, f"{where}: script file", InputError), str(path)
+
+
+def _deck_source(entry: Mapping, base: Path, allow_files: bool, where: str) -> tuple[str, str]:
+    """(what the item's hash covers: the digest of the deck and of the companion script beside it, the deck's
+    path): the worker renders the deck file itself (render() reads .pdf/.pptx decks)."""
+    from .deck import DECK_SUFFIXES, companion_for
+    from .deck.pdf import MAX_DECK_BYTES
+    from .saferead import read_bytes
+
+    if {"script", "text", "bulletin"} & set(entry):
+        raise InputError(f"{where}: a `deck` item takes its narration from the deck (speaker notes) or the script "
+                         "beside it (deck.md): remove `script`, `text` or `bulletin`")
+    if not allow_files:
+        raise InputError(f"{where}: deck files are not allowed in an uploaded rundown; upload the deck itself")
+    path = (base / str(entry["deck"])).resolve()
+    if path.suffix.lower() not in DECK_SUFFIXES:
+        raise InputError(f"{where}: deck {str(path)!r} must be a .pdf or .pptx file")
+    digest = hashlib.sha256(read_bytes(path, f"{where}: deck", InputError, MAX_DECK_BYTES))
+    companion = companion_for(path)
+    if companion is not None:
+        digest.update(read_bytes(companion, f"{where}: deck script", InputError))
+    return f"deck {path.name} sha256:{digest.hexdigest()}", str(path)
 
 
 def _bulletin_text(bulletin: Any, base: Path, allow_files: bool, where: str) -> str:

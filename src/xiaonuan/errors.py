@@ -9,7 +9,8 @@
      │    └── OutputError      the output cannot go where asked (a folder, read-only, an input's name)
      ├── BackendError          a backend failed on good input
      │    ├── SpeechEngineError
-     │    └── FaceNotFound
+     │    ├── FaceNotFound
+     │    └── DependencyError  a program a feature needs is not installed (the message names the package)
      └── RenderError           the render could not be completed
           └── EncodeError      ffmpeg failed or the output could not be written
 
@@ -59,6 +60,10 @@ class SpeechEngineError(BackendError):
 
 class FaceNotFound(BackendError):
     """No face was found where one was needed."""
+
+
+class DependencyError(BackendError):
+    """A program or package a feature needs is not installed (e.g. LibreOffice for PPTX decks)."""
 
 
 class RenderError(XiaonuanError):

@@ -32,7 +32,12 @@ def preview_frame(template: str, avatar: str = "default", root: Path | None = No
     face = load_avatar(avatar).image
     cues = tuple(SlideCue("bullet", 1.0 + 1.2 * i, text) for i, text in enumerate(SAMPLE_BULLETS))
     prog = Program(0.0, 60.0, 0.0, (StoryTiming(0.0, 60.0, "", {}, cues),))
-    comp = Compositor(tpl, presenter_size=(face.shape[1], face.shape[0]), program=prog)
+    if tpl.spec.deck is not None:  # a deck template: a sample page, the presenter in its free corner
+        from .canvas import DeckCompositor
+
+        comp = DeckCompositor(tpl, _SampleDeck(), presenter_size=(face.shape[1], face.shape[0]), program=prog)
+    else:
+        comp = Compositor(tpl, presenter_size=(face.shape[1], face.shape[0]), program=prog)
     matte = None
     if tpl.spec.presenter.style == "matte":  # cut out as a render does, not the soft oval fallback
         from .face.matte import still_matte
@@ -41,6 +46,36 @@ def preview_frame(template: str, avatar: str = "default", root: Path | None = No
     frame = comp.frame(face, PREVIEW_T_S, Cue(0.0, 1.0, SAMPLE_SUBTITLE, SAMPLE_EMPHASIS), matte).copy()
     comp.close()
     return frame
+
+
+class _SampleDeck:
+    """A one-page stand-in for a Deck (deck/__init__.py) in a deck template's preview: a white 16:9 page with a
+    title and the sample bullets, its text boxes where they are drawn."""
+
+    SIZE_PX = (960, 540)
+
+    def __init__(self) -> None:
+        from types import SimpleNamespace
+
+        from .deck import Page
+
+        w, h = self.SIZE_PX
+        self._page = Image.new("RGB", (w, h), (246, 248, 252))
+        d = ImageDraw.Draw(self._page)
+        d.rectangle((0, 0, w, 8), fill=(30, 110, 240))
+        lines = [("小暖讲演 · 示例页", 44, 50, "Bold")] + [(f"• {b}", 30, 150 + 56 * i, "Regular")
+                                                       for i, b in enumerate(SAMPLE_BULLETS)]
+        boxes = []
+        for text, size, y, weight in lines:
+            font = load_font(size, weight)
+            d.text((60, y), text, font=font, fill=(16, 32, 74))
+            x0, y0, x1, y1 = d.textbbox((60, y), text, font=font)
+            boxes.append((x0 / w, y0 / h, x1 / w, y1 / h))
+        self.pages = (Page(1, float(w), float(h), "\n".join(t for t, *_ in lines), tuple(boxes)),)
+        self.narration = SimpleNamespace(story_pages=((0,),), hold_s=4.0)
+
+    def image(self, i: int, width_px: int, height_px: int) -> Frame:
+        return np.asarray(self._page.resize((width_px, height_px), Image.LANCZOS))
 
 
 def write_preview(template: str, out: Path | None = None, avatar: str = "default",

@@ -8,6 +8,7 @@ written to a temporary file and moved into place only when complete.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import re
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from .errors import InputError
+from .errors import InputError, TemplateError
 from .fileio import check_sidecars, writable_output
 from .progress import Progress, ProgressSink, ignore
 from .script import Script, load_script, parse_script
@@ -57,7 +58,9 @@ class RenderRequest:
     to render(). Frozen, so a variant is `dataclasses.replace(request, ...)` (a preview: a shorter script, a
     smaller height, a faster preset).
 
-    `script` is a parsed Script, a Path to a text/Markdown file, or the script text itself. `voice` defaults to
+    `script` is a parsed Script, a Path to a text/Markdown file, a Path to a slide deck (.pdf, .pptx: each page a
+    scene, its narration from `narration` (a companion script), deck.md beside it, its speaker notes or, as a
+    fallback, its own text; needs a template with a `deck:` box, e.g. "deck"), or the script text itself. `voice` defaults to
     the script language's eSpeak voice. `height_px` renders the template's layout smaller (e.g. 720 → 1280x720
     from a 1920x1080 template; even, ≥ 240); `preset` is the x264 preset (default encode.PRESET).
     """
@@ -73,6 +76,7 @@ class RenderRequest:
     allow_unconsented: bool = False
     height_px: int | None = None
     preset: str | None = None
+    narration: Path | None = None  # a deck's companion script: one `## 第N页` section per page
 
     def __post_init__(self) -> None:
         # normalised once here, so every front-end's request reads the same: a Path, a read-only mapping
@@ -96,10 +100,31 @@ def render(request: RenderRequest | Script | Path | str, *, on_progress: Progres
                             "use dataclasses.replace(request, ...)")
     else:
         request = RenderRequest(request, **options)
+    if _is_deck(request.script):
+        return _render_deck(request, on_progress)
     return _render(request, on_progress)
 
 
-def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResult:
+def _is_deck(script) -> bool:
+    from .deck import is_deck
+
+    return is_deck(script)
+
+
+def _render_deck(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResult:
+    """A slide deck rendered through the same chain: its narration is the script, its pages the scenes
+    (canvas/deck.py). The deck is read, and a PPTX converted, before anything is written."""
+    from . import deck as decks, templates
+
+    spec = templates.load_template(req.template).spec
+    if spec.deck is None:
+        raise TemplateError(f"template {req.template!r} has no `deck:` box and cannot show a deck's pages: "
+                            "render decks with --template deck (or a copy of it)")
+    with decks.open_deck(req.script, hold_s=spec.deck.hold_s, narration=req.narration) as deck:
+        return _render(dataclasses.replace(req, script=deck.narration.script), on_progress, deck)
+
+
+def _render(req: RenderRequest, on_progress: ProgressSink | None, deck=None) -> RenderResult:
     """The chain: script → speech → motion → presenter frames → composed frames → MP4, SRT, VTT, cover."""
     from . import canvas as compose, cover, encode, subtitles
 
@@ -114,6 +139,8 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResul
     transcribing = bool(voice and voice.startswith("recorded:") and _no_text(script))
     report(Progress("script", 0, 1, 0.0, "transcribing the voice-over" if transcribing else "reading the script"))
     job = _prepare(script, template, avatar, voice, out, fields, allow_unconsented, height_px)
+    if deck is not None:
+        job.warnings[:0] = deck.narration.warnings  # the narration's fallbacks first
     watch.lap("script")
     report(Progress("speech", 0, 1, 0.02, f"synthesising {len(job.script.sentences)} sentences with {job.voice}"))
     spoken = _speak(job, rate_wpm)
@@ -135,7 +162,9 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResul
         # so a long script's samples (52 MB for 10 minutes) and the layers are never in memory together (#7)
         audio = None
         watch.lap("encode")  # starting ffmpeg, the soundtrack written to its WAV
-        comp = compose.Compositor(tpl, fields=job.values, presenter_size=job.avatar.size, program=plan.program)
+        comp = compose.Compositor(tpl, fields=job.values, presenter_size=job.avatar.size, program=plan.program) \
+            if deck is None else compose.DeckCompositor(tpl, deck, fields=job.values, presenter_size=job.avatar.size,
+                                                        program=plan.program)
         job.warnings.extend(comp.prepare())
         watch.lap("compose")  # the compositor's setup: static layers drawn once
         kept: list[Frame] = []  # the cover: the frame at plan.cover_frame without its subtitle
@@ -192,7 +221,7 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     from .avatar import pack as avatars, framing
     from . import speech, templates
 
-    if isinstance(script, str) and "\n" not in script.strip() and script.strip().lower().endswith((".md", ".txt")) \
+    if isinstance(script, str) and "\n" not in script.strip() and script.strip().lower().endswith((".md", ".txt", ".pdf", ".pptx")) \
             and Path(script.strip()).is_file():  # a str is the script's text: the path itself would be read aloud
         raise InputError(f"the script {script.strip()!r} is the path of a file: pass Path({script.strip()!r}) to render "
                          "that file (a str is taken as the script's text)")

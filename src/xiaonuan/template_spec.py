@@ -363,6 +363,29 @@ class SlidePanel:
 
 
 @dataclass(frozen=True, config=_CONFIG)
+class DeckLayout:
+    """A slide deck's pages (canvas/deck.py): each letterboxed into this box (never stretched); the presenter
+    (the template's presenter box: size, style, border) moved on each page to the emptiest corner clear of
+    the page's text; the page number."""
+
+    x_px: Px
+    y_px: Px
+    width_px: SizePx
+    height_px: SizePx
+    bg_color: Color = (0, 0, 0, 255)  # around the page, where its shape leaves room
+    margin_px: Px = 24  # the presenter from the page box's edges
+    text_gap_px: Px = 16  # kept clear between the presenter (with its border) and any text on the page
+    min_scale: Annotated[float, Field(ge=0.3, le=1)] = 0.64  # the presenter shrinks to this before it is hidden
+    hold_s: Annotated[float, Field(ge=0.5, le=30)] = 4.0  # how long a page without narration is shown
+    page_number: str = "{page} / {pages}"  # "" for none
+    page_number_x_px: Px = 40
+    page_number_y_px: Px = 1020  # the text's vertical centre
+    page_number_anchor: Literal["left", "right"] = "left"
+    page_number_font_size_px: FontPx = 30
+    page_number_color: Color = (255, 255, 255, 200)
+
+
+@dataclass(frozen=True, config=_CONFIG)
 class Card:
     """A full-screen intro or outro card: background, title, subtitle and (intro) the story list."""
 
@@ -478,6 +501,7 @@ class TemplateSpec:
     date: DateStyle | None = None
     ticker: Ticker | None = None
     slides: SlidePanel | None = None
+    deck: DeckLayout | None = None  # the deck template: how a PDF/PPTX deck's pages are shown
     intro: Card | None = None
     outro: Card | None = None
     transition: Transition | None = None

@@ -29,10 +29,12 @@ def _parse_fields(items: list[str]) -> dict[str, str]:
 
 @app.command()
 def render(
-    script: Optional[Path] = typer.Argument(None, help="script file: plain text or Markdown (UTF-8); leave it out "
-                                            "with --voice recorded:FILE to use what the recording says"),
+    script: Optional[Path] = typer.Argument(None, help="script file: plain text or Markdown (UTF-8), or a slide deck "
+                                            "(.pdf, .pptx: each page a scene, its speaker notes the narration); leave "
+                                            "it out with --voice recorded:FILE to use what the recording says"),
     out: Path = typer.Option(Path("out/video.mp4"), "-o", "--out", help="output MP4; an SRT is written beside it"),
-    template: str = typer.Option("news", help="template name (see `xiaonuan templates list`) or the path to a template folder"),
+    template: Optional[str] = typer.Option(None, help="template name (see `xiaonuan templates list`) or the path to a "
+                                           "template folder (default: news; deck for a .pdf/.pptx deck)"),
     avatar: str = typer.Option("default", help="avatar name (see `xiaonuan avatar list`)"),
     voice: Optional[str] = typer.Option(None, help="voice, e.g. kokoro:xiaonuan-m (default: the avatar's, else by the script's language; see `xiaonuan voices`)"),
     set_: List[str] = typer.Option([], "--set", help="template field, e.g. --set name=李明 (repeatable)"),
@@ -41,6 +43,9 @@ def render(
                                          "(even, 240 up to the template's own height)"),
     allow_unconsented: bool = typer.Option(False, "--allow-unconsented",
                                            help="render an avatar pack without a consent record (labelled so)"),
+    narration: Optional[Path] = typer.Option(None, "--script", help="a deck's narration: a script with one "
+                                             "`## 第N页` (or `[slide N]`) section per page (default: DECK.md beside "
+                                             "the deck, else its speaker notes)"),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress output"),
 ) -> None:
     """Render SCRIPT to an MP4 with speech, lip-sync, subtitles and the template's layout."""
@@ -64,10 +69,17 @@ def render(
             sys.stderr.write(f"[{p.fraction * 100:5.1f}%] {p.stage}: {p.message}\n")
         sys.stderr.flush()
 
+    from ..deck import is_deck
+
+    deck = is_deck(script)
     try:
-        request = RenderRequest(script if script is not None else "", out=out, template=template, avatar=avatar, voice=voice,
+        if narration is not None and not deck:
+            raise InputError(f"--script {str(narration)!r} is a deck's narration: give a .pdf or .pptx deck to "
+                             "render, or render the script itself (`xiaonuan render SCRIPT`)")
+        request = RenderRequest(script if script is not None else "", out=out, template=template or (
+                                "deck" if deck else "news"), avatar=avatar, voice=voice,
                                 fields=_parse_fields(set_), seed=seed, allow_unconsented=allow_unconsented,
-                                height_px=height)
+                                height_px=height, narration=narration)
         result = do_render(request, on_progress=show)
     except XiaonuanError as e:
         if not quiet and live:

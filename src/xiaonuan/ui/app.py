@@ -333,10 +333,10 @@ def build_app(store: Store | None = None):
         return wanted if wanted in names else (fallback if fallback in names else (names[0] if names else None))
 
     async def run_render(kind, script, template, avatar, voice, speed, size, headline, name, title, extra,
-                         request: gr.Request, progress=gr.Progress()):
+                         request: gr.Request, progress=gr.Progress(), deck=None):
         from ..errors import XiaonuanError
 
-        if not (script or "").strip():
+        if not (script or "").strip() and not deck:
             raise gr.Error("Type a script first. 请先输入稿件。")
         known = shapes()
         if template not in known:  # the page offers names only: no folder paths on the server
@@ -346,12 +346,18 @@ def build_app(store: Store | None = None):
             fields = parse_fields(headline, name, title, extra)
             from ..script import parse_script
 
-            heading = fields.get("headline") or parse_script(script).title
-            request = RenderRequest(script, template=template, avatar=avatar,
+            heading = fields.get("headline") or (parse_script(script).title if not deck else Path(deck).stem)
+            if deck and templates.load_template(template).spec.deck is None:  # a deck needs a template with a deck box
+                template = "deck"
+            request = RenderRequest(Path(deck) if deck else script, template=template, avatar=avatar,
                                     voice=None if voice == AUTO_VOICE else voice, out=new_output(kind, heading),
                                     fields=fields, rate_wpm=rate_for(script, speed),
                                     height_px=session.size_height(size or session.SIZE_TEMPLATE, *known[template]))
-            if kind == "preview":  # the same request, made small: its first sentence, 360p, a fast preset
+            if deck and (script or "").strip():  # the script box, filled, is the deck's narration (## 第N页 sections)
+                request = replace(request, narration=write_atomic(request.out.with_suffix(".md"), script.encode()))
+            if kind == "preview" and deck:
+                request = replace(request, **render_options(kind, template))
+            elif kind == "preview":  # the same request, made small: its first sentence, 360p, a fast preset
                 text = first_sentence_script(script)
                 request = replace(request, script=text, rate_wpm=rate_for(text, speed),
                                   **render_options(kind, template))
@@ -439,6 +445,8 @@ def build_app(store: Store | None = None):
                         script = gr.Textbox(label="稿件 Script", lines=9, max_lines=30, elem_id="script",
                                             placeholder="# 标题\n\n第一句。第二句。[pause 1s] …")
                         est = gr.Markdown(estimate(""), elem_id="estimate")
+                        deck_file = gr.File(label="幻灯片 Slide deck (PDF/PPTX: 每页一个场景，备注为讲稿 notes are the "
+                                            "narration)", file_types=[".pdf", ".pptx"], elem_id="deck", height=90)
                         with gr.Row():
                             template = gr.Dropdown(session.template_choices(first_catalogue), label="模板 Template",
                                                    elem_id="template", min_width=230,
@@ -503,7 +511,7 @@ def build_app(store: Store | None = None):
                 agal.select(pick, None, avatar, queue=False)
                 size.change(lambda choice, current: session.template_for_aspect(choice, current, shapes()),
                             [size, template], template, queue=False)
-                inputs = [script, template, avatar, voice, speed, size, f_headline, f_name, f_title, f_extra]
+                inputs = [script, template, avatar, voice, speed, size, f_headline, f_name, f_title, f_extra, deck_file]
                 rendering = render_btn.click(_bind(run_render, "render"), inputs, [video, files, note],
                                              concurrency_id="render", concurrency_limit=cpu,
                                              show_progress_on=[video])
@@ -583,9 +591,9 @@ def _bind(fn, kind):
     import gradio as gr
 
     async def bound(script, template, avatar, voice, speed, size, headline, name, title, extra,
-                    request: gr.Request, progress=gr.Progress()):
+                    request: gr.Request, progress=gr.Progress(), deck=None):  # deck: Gradio's inputs fill it last
         return await fn(kind, script, template, avatar, voice, speed, size, headline, name, title, extra, request,
-                        progress)
+                        progress, deck=deck)
 
     return bound
 
