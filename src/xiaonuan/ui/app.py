@@ -22,6 +22,7 @@ from . import session
 from .avatars import avatar_thumbnail, enrol_avatar, enrol_steps  # noqa: F401 (re-exported: tests, tools)
 from .pronounce import pronunciation_panel
 from .session import app_dir
+from ..fileio import write_atomic
 from ..render import RenderRequest
 from ..saferead import MAX_IMAGE_BYTES, open_image, read_bytes
 from ..store import DB_NAME, Store, data_dir
