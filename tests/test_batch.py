@@ -324,3 +324,14 @@ def test_a_worker_hands_back_the_render_result_or_why_not(tmp_path: Path) -> Non
     bad = render_item(_spec(Item("bad", "你好。", "inline", voice="fake:nope"), "h2"), str(tmp_path))
     assert bad.status == "failed" and bad.result is None and "nope" in bad.reason
     assert not (tmp_path / ".xiaonuan" / "bad.json").exists()
+
+
+def test_a_deck_gone_before_its_turn_fails_its_item(tmp_path: Path) -> None:
+    """The rundown read the deck to hash it; if the file is gone when the worker starts, the item fails naming
+    the file (it must not speak the item's hash text instead)."""
+    from xiaonuan.batch import _spec, render_item
+
+    gone = tmp_path / "gone.pdf"
+    item = Item("d", "deck gone.pdf sha256:00", str(gone), template="deck", voice="fake:cmn")
+    done = render_item(_spec(item, "h"), str(tmp_path))
+    assert done.status == "failed" and "gone.pdf" in done.reason and not (tmp_path / "d.mp4").exists()

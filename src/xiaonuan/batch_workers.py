@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from .deck import DECK_SUFFIXES
 from .errors import InputError, XiaonuanError
 from .fileio import write_atomic
 from .render import RenderRequest, RenderResult, render
@@ -114,7 +115,10 @@ def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> 
                 pass
 
     source = spec.get("source") or ""
-    script: Any = Path(source) if source not in ("", "inline", "bulletin") and Path(source).is_file() else spec["script"]
+    # a script file's text was read with the rundown (it may be gone since); a deck is read here, by render()
+    named = source not in ("", "inline", "bulletin")
+    script: Any = (Path(source) if named and (Path(source).is_file() or Path(source).suffix.lower() in DECK_SUFFIXES)
+                   else spec["script"])
     _in_render = True
     try:
         request = RenderRequest(script, template=spec["template"], avatar=spec["avatar"], voice=spec["voice"],
