@@ -397,12 +397,15 @@ def _length_issues(n_frames: int, fps: int) -> list[QualityIssue]:
 def _mouth_samples(out: Path, m: Measurement, fps: int, neutral: int) -> dict:
     """Does the presenter talk in the clip? If so, cut its mouth samples (face/samples.py) into the pack."""
     from xiaonuan.avatar.pack import MOUTH_MOVES_EYE, MOUTHS_FILE
+    from xiaonuan.face.mouth_ratio import track_open_ratio
     from xiaonuan.face.samples import MID_GAP, build_bank, mouth_moves, mouth_shape, save_bank
 
     gap = mouth_shape(m.landmarks[m.found])[:, MID_GAP]
     p5, p95 = (float(v) for v in np.percentile(gap, [5, 95]))
     moves = mouth_moves(m.landmarks, m.found, MOUTH_MOVES_EYE)
-    info = {"moves": moves, "gap_p5": round(p5, 4), "gap_p95": round(p95, 4)}
+    ratio, _ = track_open_ratio(m.landmarks, m.found)      # the presenter's own open mouth (#17), None if never open
+    info = {"moves": moves, "gap_p5": round(p5, 4), "gap_p95": round(p95, 4),
+            "open_ratio": None if ratio is None else round(ratio, 4)}
     if moves:
         bank = build_bank(out / "source.mp4", fps, m.landmarks, m.found, neutral)
         save_bank(out / MOUTHS_FILE, bank)
