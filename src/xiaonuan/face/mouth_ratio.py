@@ -20,6 +20,8 @@ from xiaonuan.face import mesh
 
 OPEN_GAP_EYE = 0.10          # inner-lip gap (eye distances) from which a mouth counts as open
 MIN_OPEN_FRAMES = 10         # fewer open frames than this: no ratio (too few to say)
+MIN_CHECK_OPEN_FRAMES = 50   # a render is judged on at least 2 s of open mouth: in less, a vowel or two (or a
+                             # tone's one long round "o", tests/test_bad_input.py) decide the median
 RATIO_RANGE = (0.7, 1.4)     # a render's ratio must lie within these multiples of the presenter's own
 # A presenter with no open mouth of their own (a portrait, an idle clip) is held to a real talker's: the
 # median of presenter_man (0.217) and presenter_young (0.204), two people filmed talking (../shared/media).
@@ -87,7 +89,7 @@ class MouthShapeLog:
         """A sentence when the render's open mouth is out of RATIO_RANGE of the presenter's own, else none."""
         ratio, n_open = self.ratio()
         factor, ok = check_ratio(ratio, self.own_ratio)
-        if ok:
+        if ok or n_open < MIN_CHECK_OPEN_FRAMES:
             return []
         whose = (f"the presenter's own {self.own_ratio:.2f}" if self.own_ratio
                  else f"a real talker's typical {TYPICAL_OPEN_RATIO:.2f}")
