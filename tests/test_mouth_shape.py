@@ -18,10 +18,9 @@ from xiaonuan.face import mesh
 from xiaonuan.face.mouth_ratio import (RATIO_RANGE, TYPICAL_OPEN_RATIO, MouthShapeLog, check_ratio,
                                        gap_and_width, open_ratio, track_open_ratio, video_open_ratio,
                                        widen_on_open, width_per_gap)
-from xiaonuan.motion.track import MotionTrack
-from conftest import write_video
+from conftest import talking_frames, write_video
 
-FPS, SIZE, FACE, N_SRC = 25, 400, 360, 75
+N_SRC = 75
 SCRIPT = "# 口型\n\n爸爸妈妈看大海。大家好，今天天气很好，我们去公园吧。那里有很多大熊猫的图片，大家都说非常漂亮。"
 
 
@@ -83,21 +82,11 @@ def test_width_follows_the_opening_as_a_real_mouth_does():
 def talker(tmp_path_factory):
     """Avatars root holding 'talker' (the synthesised talking clip, enrolled) and 'talker_off', the same
     pack with its own open ratio written down as half what it is (so a right render is out of range)."""
-    import cv2
-
-    from xiaonuan.animate import animate
     from xiaonuan.avatar.enrol import enrol, parse_consent_by
 
     d = tmp_path_factory.mktemp("mouthshape")
     t = np.arange(N_SRC)
-    track = MotionTrack.still(N_SRC, FPS)
-    track.jaw_open[:] = (0.45 * (1 - np.cos(2 * np.pi * (t - 12) / 12)) * (t >= 12)).astype(np.float32)
-    frames = []
-    off = (SIZE - FACE) // 2
-    for f in animate(load_avatar("default"), track):
-        bg = np.full((SIZE, SIZE, 3), (70, 90, 120), np.uint8)
-        bg[off:off + FACE, off:off + FACE] = cv2.resize(f, (FACE, FACE), interpolation=cv2.INTER_AREA)
-        frames.append(bg)
+    frames = talking_frames((0.45 * (1 - np.cos(2 * np.pi * (t - 12) / 12)) * (t >= 12)).astype(np.float32))
     root = d / "avatars"
     enrol(write_video(d / "talker.mp4", frames), "talker", root=root,
           consent=parse_consent_by("Test Person, 2025-01-31"))
