@@ -5,6 +5,7 @@ ceiling, peak memory for a short and a long script, time to a UI preview, and a 
     .venv/bin/python bench/bench_render.py --skip-long          # without the 600 s memory render
     .venv/bin/python bench/bench_render.py --seconds 20 --skip-long --no-write   # a quick look
     .venv/bin/python bench/bench_render.py --cpu 60             # CPU per frame by stage, and the CPU ratio
+    .venv/bin/python bench/bench_render.py --clip 30            # a recorded clip avatar at 1080p (issue #17)
 
 Every measurement runs in its own child process, so its peak RSS (and its ffmpeg's) is its own.
 Speech is synthesised for real (the bench's cache folder starts empty). "Encode-only" feeds the
@@ -106,7 +107,7 @@ def _usage() -> dict:
             "cpu_s": me.ru_utime + me.ru_stime, "ffmpeg_cpu_s": kids.ru_utime + kids.ru_stime}
 
 
-def child_render(script_path: str, out: str, height: str, profile: str, variant: str = "") -> dict:
+def child_render(script_path: str, out: str, height: str, profile: str, variant: str = "", avatar: str = "") -> dict:
     import importlib
 
     import xiaonuan
@@ -118,7 +119,7 @@ def child_render(script_path: str, out: str, height: str, profile: str, variant:
         pipeline._one_blas_thread = contextlib.nullcontext
         pipeline._shown_size = lambda av, box: av
 
-    kwargs = {"out": out, "template": TEMPLATE, "height_px": int(height) or None}
+    kwargs = {"out": out, "template": TEMPLATE, "height_px": int(height) or None, **({"avatar": avatar} if avatar else {})}
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     if profile:
@@ -132,7 +133,8 @@ def child_render(script_path: str, out: str, height: str, profile: str, variant:
         result = xiaonuan.render(Path(script_path), **kwargs)
     wall = time.perf_counter() - t0
     return {"wall_s": wall, "video_s": result.duration_s, "n_frames": result.n_frames,
-            "stage_s": dict(result.stage_s), "load": [load0, os.getloadavg()[0]], **_usage()}
+            "stage_s": dict(result.stage_s), "load": [load0, os.getloadavg()[0]], "warnings": list(result.warnings),
+            **_usage()}
 
 
 def child_cpu(script_path: str, out: str, height: str) -> dict:
@@ -347,6 +349,89 @@ def before_after(seconds: float, rounds: int = 2) -> None:
     print("\n".join(rows))
 
 
+CLIP_HEAD = "## Render with a recorded clip avatar (bench/bench_render.py --clip)"
+SHARED_CLIP = ROOT.parent / "shared" / "media" / "presenter_man.mp4"   # a man filmed talking (never copied here)
+BUILT_CLIP_S = 12.0           # the clip the bench builds when ../shared/media is absent
+
+
+def build_talking_clip(path: Path) -> Path:
+    """A talking clip for machines without ../shared/media: the default portrait opening and closing its mouth
+    (the project's own animate()) on a still 720x1280 background, BUILT_CLIP_S long, as H.264."""
+    import imageio_ffmpeg
+    import numpy as np
+
+    from xiaonuan.animate import animate
+    from xiaonuan.avatar.pack import load_avatar
+    from xiaonuan.motion.track import MotionTrack
+
+    n = int(BUILT_CLIP_S * 25)
+    track = MotionTrack.still(n, 25)
+    t = np.arange(n)
+    track.jaw_open[:] = (0.4 * (1 - np.cos(2 * np.pi * (t - 25) / 11)) * ((t % 100) >= 25)).astype(np.float32)
+    writer = imageio_ffmpeg.write_frames(str(path), (720, 1280), fps=25, quality=9, ffmpeg_log_level="error")
+    writer.send(None)
+    frame = np.full((1280, 720, 3), (70, 90, 120), np.uint8)
+    for face in animate(load_avatar("default"), track):
+        frame[200:200 + face.shape[0], :face.shape[1]] = face[:, :720]
+        writer.send(frame)
+    writer.close()
+    return path
+
+
+def clip_case(seconds: float, profile_seconds: float) -> str:
+    """A 1080p news render with a talking clip enrolled as the presenter (the sample-based mouth, the costliest
+    path): speed end to end (enrolment not timed), by stage, and a profile of a shorter render."""
+    from xiaonuan.avatar.enrol import enrol, parse_consent_by
+
+    with tempfile.TemporaryDirectory(prefix="xiaonuan-clip-") as tmp:
+        work = Path(tmp)
+        src = SHARED_CLIP if SHARED_CLIP.is_file() else build_talking_clip(work / "talking.mp4")
+        print(f"enrol {src.name} …", file=sys.stderr, flush=True)
+        enrol(src, "clip", root=work / "avatars", consent=parse_consent_by("bench, 2026-12-01"))
+        env = {**os.environ, "XIAONUAN_CACHE": str(work / "cache"), "XIAONUAN_AVATARS": str(work / "avatars")}
+        script = work / "clip.md"
+        script.write_text(make_script(seconds), encoding="utf-8")
+        print(f"render {seconds:g} s at 1080p with the clip …", file=sys.stderr, flush=True)
+        r = run_child("render", str(script), str(work / "clip.mp4"), "1080", "", "", "clip", env=env)
+        print("render it again, its speech cached …", file=sys.stderr, flush=True)
+        warm = run_child("render", str(script), str(work / "clip2.mp4"), "1080", "", "", "clip", env=env)
+        prof = []
+        if profile_seconds:
+            script = work / "clip_profile.md"
+            script.write_text(make_script(profile_seconds), encoding="utf-8")
+            stats = work / "clip.prof"
+            print("profile …", file=sys.stderr, flush=True)
+            p = run_child("render", str(script), str(work / "clip_p.mp4"), "1080", str(stats), "", "clip", env=env)
+            prof = profile_top(stats, PROFILE_TOP, p["n_frames"])
+    speed = r["video_s"] / r["wall_s"]
+    st = r["stage_s"]
+    what = (f"`{src.name}` from ../shared/media" if src == SHARED_CLIP
+            else f"a {BUILT_CLIP_S:g} s 720x1280 talking clip the bench builds (the default portrait)")
+    lines = [CLIP_HEAD, "", f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} on {machine()}.",
+             f"Command: `nice .venv/bin/python bench/bench_render.py --clip {seconds:g} --profile-seconds "
+             f"{profile_seconds:g}`", "",
+             f"Template `{TEMPLATE}` at 1920x1080, the presenter {what} enrolled (not timed), the default voice; "
+             "the speech cache starts empty. Target: ≥ 1.0× real time end to end.", "",
+             "| figure | value | target |", "|---|---|---|",
+             f"| video length | {r['video_s']:.1f} s ({r['n_frames']} frames) | |",
+             f"| end-to-end wall | {r['wall_s']:.1f} s | |",
+             f"| **speed** = video s / wall s | **{speed:.2f}×** ({_mark(speed >= 1.0)}) | ≥ 1.0× |",
+             f"| the same script again, its speech cached (a producer's re-render) | {warm['video_s'] / warm['wall_s']:.2f}× "
+             f"({warm['wall_s']:.1f} s; load {warm['load'][0]:.1f} → {warm['load'][1]:.1f}) | |",
+             "| stages s: " + ", ".join(st) + " | " + ", ".join(f"{v:.1f}" for v in st.values()) + " | |",
+             f"| face ms per frame (wall) | {1000 * st.get('face', 0) / r['n_frames']:.1f} | |",
+             f"| CPU s per video s: python / ffmpeg | {r['cpu_s'] / r['video_s']:.2f} / "
+             f"{r['ffmpeg_cpu_s'] / r['video_s']:.2f} | |",
+             f"| at best on 2 idle cores, both busy throughout = video s / ((python + ffmpeg CPU s) / 2) | "
+             f"{2 * r['video_s'] / (r['cpu_s'] + r['ffmpeg_cpu_s']):.2f}× | |",
+             f"| load average (1 min) start → end | {r['load'][0]:.1f} → {r['load'][1]:.1f} | |",
+             f"| render warnings | {'; '.join(r.get('warnings', [])) or 'none'} | |", ""]
+    if prof:
+        lines += [f"Profile of a {profile_seconds:g} s render with the clip (cProfile, tottime, main thread CPU):", "",
+                  "```", *prof, "```", ""]
+    return "\n".join(lines)
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -522,6 +607,9 @@ def main() -> None:
     ap.add_argument("--cpu", type=float, default=0, metavar="SECONDS",
                     help="only the CPU table: per-frame CPU of face, compose, writer and ffmpeg in renders of "
                          "SECONDS, and the end-to-end / encode-only ratio that CPU allows on 2 cores")
+    ap.add_argument("--clip", type=float, default=0, metavar="SECONDS",
+                    help="only the recorded clip avatar: a render of SECONDS at 1080p with a talking clip enrolled "
+                         "(../shared/media/presenter_man.mp4, else one the bench builds) and a profile of it")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -537,6 +625,13 @@ def main() -> None:
         return
     if args.cpu:
         print(cpu_table(args.cpu, [int(x) for x in args.heights.split(",") if x]))
+        return
+    if args.clip:
+        section = clip_case(args.clip, args.profile_seconds)
+        print(section)
+        if not args.no_write:
+            text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+            RESULTS.write_text(write_section(text, CLIP_HEAD, section).rstrip("\n") + "\n", encoding="utf-8")
         return
     res: dict = {}
     with tempfile.TemporaryDirectory(prefix="xiaonuan-bench-") as tmp:

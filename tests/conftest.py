@@ -76,6 +76,26 @@ def write_video(path: Path, frames, fps: int = 25) -> Path:
     return path
 
 
+def talking_frames(jaw_open: np.ndarray, size_px: int = 400, face_px: int = 360, fps: int = 25) -> list[np.ndarray]:
+    """A synthesised talking clip: the default portrait animated by the project's own animate() with this
+    jaw_open per frame, scaled to face_px and pasted into a still size_px square."""
+    import cv2
+
+    from xiaonuan.animate import animate
+    from xiaonuan.avatar.pack import load_avatar
+    from xiaonuan.motion.track import MotionTrack
+
+    track = MotionTrack.still(len(jaw_open), fps)
+    track.jaw_open[:] = jaw_open
+    off = (size_px - face_px) // 2
+    frames = []
+    for f in animate(load_avatar("default"), track):
+        bg = np.full((size_px, size_px, 3), (70, 90, 120), np.uint8)
+        bg[off:off + face_px, off:off + face_px] = cv2.resize(f, (face_px, face_px), interpolation=cv2.INTER_AREA)
+        frames.append(bg)
+    return frames
+
+
 def loudness_per_frame(audio: np.ndarray, rate_hz: int, fps: int) -> np.ndarray:
     """RMS loudness in dB of each video frame's span of audio (as avsync measures it)."""
     hop = rate_hz // fps

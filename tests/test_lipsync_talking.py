@@ -13,7 +13,7 @@ import pytest
 from xiaonuan.avatar.pack import load_avatar
 from xiaonuan.face import mesh
 from xiaonuan.motion.track import MotionTrack
-from conftest import write_video
+from conftest import talking_frames, write_video
 
 FPS = 25
 SIZE = 400             # the synthesised clip is SIZE x SIZE ...
@@ -50,20 +50,10 @@ def _measured_gaps(frames) -> np.ndarray:
 @pytest.fixture(scope="module")
 def talking(tmp_path_factory):
     """(avatars root, enrolment result): the synthesised talking clip, enrolled as 'talker'."""
-    import cv2
-
-    from xiaonuan.animate import animate
     from xiaonuan.avatar.enrol import enrol, parse_consent_by
 
     d = tmp_path_factory.mktemp("talking")
-    track = MotionTrack.still(N_SRC, FPS)
-    track.jaw_open[:] = _source_jaw()
-    frames = []
-    off = (SIZE - FACE) // 2
-    for f in animate(load_avatar("default"), track):
-        bg = np.full((SIZE, SIZE, 3), (70, 90, 120), np.uint8)
-        bg[off:off + FACE, off:off + FACE] = cv2.resize(f, (FACE, FACE), interpolation=cv2.INTER_AREA)
-        frames.append(bg)
+    frames = talking_frames(_source_jaw(), SIZE, FACE, FPS)
     clip = write_video(d / "talker.mp4", frames)
     root = d / "avatars"
     return root, enrol(clip, "talker", root=root, consent=parse_consent_by("Test Person, 2025-01-31"))

@@ -34,6 +34,7 @@ from xiaonuan.avatar.pack import Avatar
 from xiaonuan.face import mesh
 from xiaonuan.face.blend import blend_crop, feather_mask
 from xiaonuan.face.mouth import MouthStyle, fill_mouth, mouth_style, teeth_from_samples
+from xiaonuan.face.mouth_ratio import MouthShapeLog, widen_on_open, width_per_gap
 from xiaonuan.face.seam import compensated_fade
 from xiaonuan.face.track import own_jaw_gap_eye
 from xiaonuan.face.warp import CropBox, PiecewiseAffineWarper, WarpMesh, build_warp_mesh
@@ -45,7 +46,7 @@ LIP_GAP_MAX = 0.28          # inner-lip gap at jaw_open = 1
 # A talking clip's own range (issue #16): face.track.own_jaw_gap_eye replaces it with the presenter's own.
 CHIN_DROP_SHARE = 0.7       # the chin drops this share of the lower lip's drop
 CORNER_DROP_SHARE = 0.2     # mouth corners drop this share of the lower lip's drop
-CORNER_IN_ON_OPEN = 0.02    # corners move in when the jaw opens wide
+CORNER_IN_ON_OPEN = 0.02    # corners move in when the jaw opens wide (then widen_on_open)
 LIP_SPREAD = 0.075          # each corner moves out by this at lip_width = 1 (in at -1)
 ROUND_NARROW = 0.30         # lip_round = 1 narrows the mouth by this share of its width
 ROUND_EVERT = 0.03          # ... and turns the lips out (more red shows) by this much
@@ -80,7 +81,8 @@ class FaceRig:
     jaw_gap_eye: float = LIP_GAP_MAX   # inner-lip gap at jaw_open = 1 (eye distances): the person's own on a talking clip
 
 
-def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0, pose: bool = True) -> Iterator[Frame]:
+def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0, pose: bool = True,
+            shape_log: MouthShapeLog | None = None) -> Iterator[Frame]:
     """Yield one RGB frame (avatar size) per motion frame.
 
     The same buffer is yielded every time and overwritten by the next frame: copy a frame to keep
@@ -88,15 +90,17 @@ def animate(avatar: Avatar, motion: MotionTrack, seed: int = 0, pose: bool = Tru
     caller that applies pose_matrices(avatar, motion) itself (the compositor folds it into the
     resampling that places the presenter, issue #7); a clip has no generated pose either way.
     `seed` is accepted for pipeline symmetry; the output depends only on avatar and motion.
+    `shape_log` collects each face frame's lips as placed (the open mouth's shape check, #17).
     """
     del seed
     if avatar.is_clip:
-        yield from _animate_clip(avatar, motion)
+        yield from _animate_clip(avatar, motion, shape_log)
         return
-    yield from _animate_portrait(avatar, motion, pose)
+    yield from _animate_portrait(avatar, motion, pose, shape_log)
 
 
-def _animate_portrait(avatar: Avatar, motion: MotionTrack, pose: bool) -> Iterator[Frame]:
+def _animate_portrait(avatar: Avatar, motion: MotionTrack, pose: bool,
+                      shape_log: MouthShapeLog | None = None) -> Iterator[Frame]:
     """A still portrait driven by the whole track: lips, lids, brows, then (pose=True) head pose."""
     rig = build_rig(avatar)
     box = rig.warp_mesh.box
@@ -114,6 +118,8 @@ def _animate_portrait(avatar: Avatar, motion: MotionTrack, pose: bool) -> Iterat
     moves = pose_matrices(avatar, motion) if pose else itertools.repeat(None)
     for i, m in zip(range(motion.n_frames), moves):
         target = target_landmarks(rig, motion.frame(i)) - offset
+        if shape_log is not None:
+            shape_log.add(target)
         if shown is None or np.abs(target - shown).max() > FACE_STILL_PX:   # else the face stays (#7)
             crop[...] = src_crop
             region = warper.warp(src_crop, np.concatenate([target, anchors]), crop)
@@ -176,6 +182,10 @@ def build_rig(avatar: Avatar, close: bool = True) -> FaceRig:
         shapes["jaw"] = shapes["jaw"] * (jaw_gap / LIP_GAP_MAX)
         gap = float(np.linalg.norm(src[mesh.INNER_LIP_TOP] - src[mesh.INNER_LIP_BOTTOM])) / eye
         rest_jaw = float(np.clip(gap / jaw_gap, 0.0, 1.0))
+    talks = avatar.clip is not None and avatar.clip.talking
+    # the mouth widens as it opens, as the presenter's own does (a talking clip) or a real talker's (#17)
+    shapes["jaw"] = widen_on_open(base, shapes["jaw"], shapes["width"],
+                                  width_per_gap(avatar.clip.raw, avatar.clip.found) if talks else width_per_gap())
     return FaceRig(base=base, shapes=shapes, warp_mesh=build_warp_mesh(src, avatar.size),
                    mouth=mouth_style(avatar.image, src), eye_px=eye, rest_jaw=rest_jaw, jaw_gap_eye=jaw_gap)
 
@@ -479,12 +489,13 @@ def _clip_weights(mf: MotionFrame, blinks: bool = False, rest_jaw: float = 0.0) 
             "smile": float(np.clip(mf.smile, -1, 1))}
 
 
-def _animate_clip(avatar: Avatar, motion: MotionTrack) -> Iterator[Frame]:
+def _animate_clip(avatar: Avatar, motion: MotionTrack, shape_log: MouthShapeLog | None = None) -> Iterator[Frame]:
     from xiaonuan.avatar.reader import ClipReader
     from xiaonuan.avatar.loop import calmness_cost, plan_steps
 
     clip = avatar.clip
     lips = _ClipLips(avatar, motion)
+    lips.shape_log = shape_log
     steps = plan_steps(avatar.loop, motion.n_frames, calmness_cost(clip.landmarks, clip.found))
     w, h = avatar.size
     frame = np.empty((h, w, 3), np.uint8)
@@ -536,6 +547,7 @@ class _ClipLips:
         self.warper = PiecewiseAffineWarper(rig.warp_mesh)
         self.feather = feather_mask(rig.warp_mesh.box.width_px, rig.warp_mesh.box.height_px)
         self.sampler = self.choice = self.abs_weight = None
+        self.shape_log: MouthShapeLog | None = None
         bank = avatar.clip.mouth_bank() if avatar.clip.talking else None
         if bank is not None:
             from xiaonuan.face.samples import SampleMouth, choose_samples, mouth_shape
@@ -560,6 +572,8 @@ class _ClipLips:
         rig = self.rig
         disp = self.displacement(self.motion.frame(i))
         if self.sampler is None and not np.any(np.abs(disp) > 1e-3):
+            if self.shape_log is not None:
+                self.shape_log.add(lm)
             return                                              # the clip's own mouth at rest: frame untouched
         m = _similarity(self.ref_stable, lm[list(STABLE_POINTS)])
         box = self._box(lm, frame.shape)
@@ -578,6 +592,8 @@ class _ClipLips:
             pasted, tgt, shown_gap = self._paste_sample(crop, tgt, i, eye)
             region = _union(region, pasted)
         region = _union(region, self._interior(crop, tgt, shown_gap, eye))
+        if self.shape_log is not None:
+            self.shape_log.add(tgt)
         blend_crop(frame, crop, src_crop, box, self.feather, region)
 
     def _paste_sample(self, crop: Frame, tgt: np.ndarray, i: int, eye_px: float):

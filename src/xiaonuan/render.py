@@ -153,7 +153,7 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None, deck=None) -> 
     watch.lap("motion")
 
     tpl, n = job.template, plan.n_frames
-    faces, metadata = _presenter(job, plan.track, seed)
+    faces, metadata, mouth_log = _presenter(job, plan.track, seed)
     faces = watch.timed(faces, "face")
     with _one_blas_thread(), _one_cv2_thread(), encode.VideoWriter(
             job.out, size=(tpl.width_px, tpl.height_px), fps=tpl.fps, audio=audio, rate_hz=rate_hz,
@@ -176,6 +176,7 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None, deck=None) -> 
                 report(Progress("video", i + 1, n, 0.1 + 0.88 * (i + 1) / n, f"frame {i + 1} of {n}"))
         watch.restart()
     watch.lap("encode")  # ffmpeg finishing the last frames, then the audio mux
+    job.warnings.extend(mouth_log.warnings(job.avatar.name))  # the open mouth's shape against the presenter's (#17)
     watch.timings["compose"] -= watch.timings["face"]  # the compositor pulls each face frame inside its own step
 
     _, srt, vtt, jpg = sidecars(job.out).values()
@@ -349,16 +350,18 @@ def _soundtrack(job: _Job, spoken, plan: _Plan, seed: int):
 
 
 def _presenter(job: _Job, track, seed: int):
-    """(PresenterFrames, the MP4's metadata): the avatar animated, labelled when unconsented, cut out for
-    matte templates, each frame with the head pose the compositor applies when it places it."""
+    """(PresenterFrames, the MP4's metadata, the mouth's shape log): the avatar animated, labelled when
+    unconsented, cut out for matte templates, each frame with the head pose the compositor applies."""
     from . import animate
+    from .face.mouth_ratio import MouthShapeLog
 
     av, tpl = job.avatar, job.template
     label = tpl.spec.ai_label.text
     metadata = {"comment": label, "description": f"{label}: {job.script.title}", "title": job.script.title}
     # a portrait's head pose is applied by the compositor, in the resampling that places it (#7)
     poses = itertools.repeat(None) if av.is_clip else animate.pose_matrices(av, track)
-    faces = animate.animate(av, track, seed=seed, pose=False)
+    log = MouthShapeLog(own_ratio=av.open_ratio)
+    faces = animate.animate(av, track, seed=seed, pose=False, shape_log=log)
     if not av.consented:                       # allowed by allow_unconsented: say so on screen and in the file
         faces = animate.label_unconsented(faces)
         metadata["comment"] = f"{label}; {animate.UNCONSENTED_LABEL}"
@@ -371,7 +374,7 @@ def _presenter(job: _Job, track, seed: int):
                                  opaque=None if av.consented else matte.stamp_box(animate.label_unconsented, av.size))
     else:
         pairs = ((f, None) for f in faces)
-    return (PresenterFrame(image, alpha, pose) for (image, alpha), pose in zip(pairs, poses)), metadata
+    return (PresenterFrame(image, alpha, pose) for (image, alpha), pose in zip(pairs, poses)), metadata, log
 
 
 class _Stopwatch:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from xiaonuan.avatar.notes import QualityIssue, drawn_face_issues, frown_issues
 from xiaonuan.avatar.pack import MANIFEST, ConsentRecord, avatar_folder, available_avatars
 from xiaonuan.encode import read_frames
 from xiaonuan.errors import AvatarError, OutputError
@@ -65,16 +66,6 @@ DARK_LUMA = 60.0              # median luma of the face below this: too dark
 MIN_SHARPNESS = 12.0          # Laplacian variance of the face at 64 px between the eyes: below is blurred
 MOUTH_OPEN_GAP = 0.12         # inner-lip gap / eye distance above which the mouth counts as open
 MOUTH_OPEN_SHARE = 0.6        # open in more than this share of frames: warn
-
-
-@dataclass(frozen=True)
-class QualityIssue:
-    """One finding of the enrolment check: a code for programs, a sentence (with the fix) for people."""
-
-    code: str          # no_face | two_faces | face_small | turned | face_lost | dark | blurred | mouth_open | …
-    severity: str      # "error" (the pack is not written) | "warning" (written, listed in avatar.yaml)
-                       # | "info" (said at enrolment, nothing to fix)
-    message: str
 
 
 @dataclass(frozen=True)
@@ -307,6 +298,7 @@ def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]
     timings["plan_s"] = time.perf_counter() - t
     issues.extend(_seam_issues(plan))
     ref = _read_frame(out / "source.mp4", neutral, size)
+    issues.extend(drawn_face_issues(ref, m.landmarks[neutral]))
     _write_png(out / "reference.png", ref)
     save_track(out / "landmarks.npz", m)
     box = _face_box(m, size)
@@ -397,12 +389,15 @@ def _length_issues(n_frames: int, fps: int) -> list[QualityIssue]:
 def _mouth_samples(out: Path, m: Measurement, fps: int, neutral: int) -> dict:
     """Does the presenter talk in the clip? If so, cut its mouth samples (face/samples.py) into the pack."""
     from xiaonuan.avatar.pack import MOUTH_MOVES_EYE, MOUTHS_FILE
+    from xiaonuan.face.mouth_ratio import track_open_ratio
     from xiaonuan.face.samples import MID_GAP, build_bank, mouth_moves, mouth_shape, save_bank
 
     gap = mouth_shape(m.landmarks[m.found])[:, MID_GAP]
     p5, p95 = (float(v) for v in np.percentile(gap, [5, 95]))
     moves = mouth_moves(m.landmarks, m.found, MOUTH_MOVES_EYE)
-    info = {"moves": moves, "gap_p5": round(p5, 4), "gap_p95": round(p95, 4)}
+    ratio, _ = track_open_ratio(m.landmarks, m.found)      # the presenter's own open mouth (#17), None if never open
+    info = {"moves": moves, "gap_p5": round(p5, 4), "gap_p95": round(p95, 4),
+            "open_ratio": None if ratio is None else round(ratio, 4)}
     if moves:
         bank = build_bank(out / "source.mp4", fps, m.landmarks, m.found, neutral)
         save_bank(out / MOUTHS_FILE, bank)
@@ -471,7 +466,7 @@ def _enrol_image(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict
     lu, sh = _face_light(img, lm) if faces else (np.nan, np.nan)
     m = Measurement(lm[None], np.array([bool(faces)]), np.array([min(len(faces), 2)], np.int8),
                     np.array([lu], np.float32), np.array([sh], np.float32), (img.shape[1], img.shape[0]))
-    issues = quality_issues(m, 1)
+    issues = quality_issues(m, 1) + (drawn_face_issues(img, lm) + _edge_issues(m, m.size) if faces else [])
     if turn:
         issues.insert(0, _turned_note(turn))
     timings["landmarks_s"] = time.perf_counter() - t
@@ -533,21 +528,22 @@ def quality_issues(m: Measurement, fps: int) -> list[QualityIssue]:
 
     lm = m.landmarks[m.found]
     gap = np.linalg.norm(lm[:, mesh.INNER_LIP_TOP] - lm[:, mesh.INNER_LIP_BOTTOM], axis=1) / _eyes(lm)
-    if not still and np.mean(gap > MOUTH_OPEN_GAP) > MOUTH_OPEN_SHARE:
+    open_most = not still and np.mean(gap > MOUTH_OPEN_GAP) > MOUTH_OPEN_SHARE
+    if open_most:
         issues.append(QualityIssue("mouth_open", "warning",
                                    f"The mouth is open in most frames ({np.mean(gap > MOUTH_OPEN_GAP) * 100:.0f} %), "
                                    "so no calm closed-mouth frame is left to rest on: pauses and p/b/m closures will "
-                                   "be drawn, not the presenter's own"
-                                   + ("; its talking frames are still used as mouth samples"
-                                      if mouth_moves(m.landmarks, m.found, MOUTH_MOVES_EYE) else "")
-                                   + " — include a few seconds with the mouth closed (talking in the rest of the "
-                                   "clip is fine)."))
-    elif not still and mouth_moves(m.landmarks, m.found, MOUTH_MOVES_EYE):
+                                   "be drawn, not the presenter's own — include a few seconds with the mouth closed "
+                                   "(talking in the rest of the clip is fine)."))
+    # said whenever the pack records `mouth: {moves: true}` (enrol._mouth_samples asks the same function), so
+    # the report never contradicts the pack (issue 17: a mostly-open talking clip had samples but no such note)
+    if not still and mouth_moves(m.landmarks, m.found, MOUTH_MOVES_EYE):
         issues.append(QualityIssue("mouth_moves", "info",
                                    f"The presenter talks in the clip (mouth open in "
-                                   f"{np.mean(gap > MOUTH_OPEN_GAP) * 100:.0f} % of frames); fine: the lip-sync "
-                                   "replaces the mouth, reusing these open-mouth frames as samples."))
-    return issues
+                                   f"{np.mean(gap > MOUTH_OPEN_GAP) * 100:.0f} % of frames); "
+                                   + ("" if open_most else "fine: ") + "the lip-sync replaces the mouth, reusing "
+                                   "these talking frames as mouth samples."))
+    return issues + frown_issues(lm, still)
 
 
 def _eyes(lm: np.ndarray) -> np.ndarray:

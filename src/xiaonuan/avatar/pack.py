@@ -14,9 +14,10 @@ A pack is a still portrait or a recorded clip (enrolled by `xiaonuan avatar add`
     neutral_frame: 123            # clip only: index of the reference frame
     face_box: [x0, y0, x1, y1]    # clip only: the union of the face's boxes over the clip (px)
     loop: {mode, loop_start, loop_end, seam_jump, median_motion, crossfade}   # clip only, see loop.py
-    mouth: {moves: true, gap_p5: 0.0, gap_p95: 0.19, samples: mouths.npz, n_samples: 64}
+    mouth: {moves: true, gap_p5: 0.0, gap_p95: 0.19, open_ratio: 0.217, samples: mouths.npz, n_samples: 64}
                                   # clip only: does the presenter talk in it (its inner-lip gap spans
-                                  # > MOUTH_MOVES_EYE), and its mouth samples (face/samples.py)
+                                  # > MOUTH_MOVES_EYE), the open mouth's height/width (face/mouth_ratio.py;
+                                  # null: never open) and its mouth samples (face/samples.py)
     source / attribution / licence: free text
     consent: {by: "Sun Li", date: "2025-01-31", file: consent.pdf}   # or free text for a documented basis
     quality: ["…"]                # the enrolment report's warnings, in plain language
@@ -104,6 +105,7 @@ class ClipTrack:
     talking: bool = False         # the presenter talks in it: its own mouth is replaced, not moved
     mouths: Path | None = None    # the pack's mouth samples of a talking clip (face/samples.py)
     neutral_frame: int = 0
+    open_ratio: float | None = None   # the presenter's own open mouth, height/width (face/mouth_ratio.py)
 
     @property
     def n_frames(self) -> int:
@@ -155,6 +157,12 @@ class Avatar:
     @property
     def is_clip(self) -> bool:
         return self.kind == "clip" and self.clip is not None
+
+    @property
+    def open_ratio(self) -> float | None:
+        """The presenter's own open mouth, height/width (face/mouth_ratio.py); None for a portrait or a clip
+        whose mouth never opens (they are held to a real talker's typical ratio)."""
+        return self.clip.open_ratio if self.is_clip else None
 
     @property
     def consented(self) -> bool:
@@ -293,12 +301,16 @@ def _load_clip(folder: Path, manifest: _Manifest, manifest_path: Path):
             save_track(cache, m)
         except OSError:
             pass
+    from xiaonuan.face.mouth_ratio import track_open_ratio
     from xiaonuan.face.samples import mouth_moves
 
     mouth = manifest.mouth or {}
     talking = bool(mouth["moves"]) if "moves" in mouth else mouth_moves(raw, found, MOUTH_MOVES_EYE)
+    # packs enrolled before the ratio was stored: measured from the landmark track (a few ms)
+    ratio = mouth["open_ratio"] if "open_ratio" in mouth else track_open_ratio(raw, found)[0]
     clip = ClipTrack(video=video, fps=int(manifest.fps or 25), landmarks=smooth_track(raw, found), raw=raw,
                      found=found, talking=talking, neutral_frame=manifest.neutral_frame,
+                     open_ratio=None if ratio is None else float(ratio),
                      mouths=pack_file(folder, str(mouth.get("samples") or MOUTHS_FILE), "mouth.samples", manifest_path))
     try:
         plan = LoopPlan.from_dict(manifest.loop) if manifest.loop else plan_loop(clip.landmarks, found)
