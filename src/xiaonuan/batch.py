@@ -528,5 +528,27 @@ def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None,
 
 def _spec(item: Item, digest: str, height_px: int | None = None) -> dict[str, Any]:
     return {"name": item.name, "script": item.script, "source": item.source, "template": item.template,
-            "avatar": item.avatar, "voice": item.voice, "fields": dict(item.fields), "seed": item.seed,
+            "avatar": item.avatar, "voice": item.voice, "fields": _render_fields(item), "seed": item.seed,
             "input_hash": digest, "height_px": height_px}
+
+
+def _render_fields(item: Item) -> dict[str, str]:
+    """The item's fields for its render. A text with no headline of its own (no `# title`, title line or
+    `headline` field) shows the template's headline: its first sentence, shortened, sat on the strap right
+    above the same sentence as a subtitle (issue 19)."""
+    from .errors import XiaonuanError
+    from .script import parse_script
+    from .templates import load_template
+
+    fields = dict(item.fields)
+    if "headline" in fields or item.source == "bulletin" or not item.script:
+        return fields
+    try:
+        parsed = parse_script(item.script)
+        default = load_template(item.template).spec.variables.headline
+    except XiaonuanError:
+        return fields  # the render reports the problem
+    made_up = "headline" not in parsed.fields and parsed.sentences[0].text.startswith(parsed.title.rstrip("…"))
+    if made_up and default:  # the script's title was made from its first sentence
+        fields["headline"] = default
+    return fields
