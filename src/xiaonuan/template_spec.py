@@ -260,6 +260,9 @@ class HeadlineBar:
     height_px: SizePx
     text: str = "{headline}"
     label: str = ""
+    # the label of a video with one story (None: `label`): "第{story_no}条 / 共{story_count}条" read
+    # "第1条 / 共1条" over a single story
+    single_label: str | None = None
     label_width_px: Px = 0
     label_color: Color = (215, 25, 32, 255)
     label_text_color: Color = (255, 255, 255, 255)
@@ -270,6 +273,9 @@ class HeadlineBar:
     font_size_px: FontPx = 44
     label_font_size_px: FontPx = 40
     weight: Weight = "Bold"
+    # the strap's colours run on out to the canvas's left and right edges (label colour to the left, bar colour
+    # to the right), while its label and text stay inside the box: a full-width strap with title-safe text
+    bleed: bool = False
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -339,6 +345,9 @@ class Ticker:
     font_size_px: FontPx = 30
     speed_px_s: Annotated[float, Field(gt=0, le=2000)] = 140.0
     separator: str = "   ◆   "
+    # the band's colour runs on to the canvas's left, right and bottom edges; the label and the scrolling text
+    # stay inside the box (title-safe), as broadcast tickers do
+    bleed: bool = False
 
 
 @dataclass(frozen=True, config=_CONFIG)

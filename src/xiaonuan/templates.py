@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import math
 import string
 from dataclasses import fields as dc_fields
 from pathlib import Path
@@ -170,7 +171,7 @@ def format_date_zh(day: _dt.date) -> str:
 
 
 _SPEC_ADAPTER = TypeAdapter(TemplateSpec)
-_TEXT_FIELDS = (("headline", "text"), ("headline", "label"), ("lower_third", "name"), ("lower_third", "title"),
+_TEXT_FIELDS = (("headline", "text"), ("headline", "label"), ("headline", "single_label"), ("lower_third", "name"), ("lower_third", "title"),
                 ("logo", "text"), ("logo", "subtext"), ("date", "text"), ("ticker", "text"), ("ticker", "label"),
                 ("intro", "title"), ("intro", "subtitle"), ("intro", "kicker"),
                 ("outro", "title"), ("outro", "subtitle"), ("outro", "kicker"), ("ai_label", "text"))
@@ -260,12 +261,24 @@ def _keys_at(node: yaml.Node | None, key: str) -> set[str]:
 
 
 SUBTITLE_SIDE_MARGIN_PX = 40  # a subtitle line keeps at least this far from the canvas sides
+# EBU R 95 (safe areas for 16:9 production): text inside the graphics ("title") safe area, 5 % in from
+# each edge (90 % of the width and height); action safe is 3.5 % in (93 %). canvas/layout.py checks every
+# text layer against the first, `templates preview --guides` draws both.
+TITLE_SAFE_SHARE = 0.05
+ACTION_SAFE_SHARE = 0.035
+
+
+def safe_margins_px(width_px: int, height_px: int, share: float = TITLE_SAFE_SHARE) -> tuple[int, int]:
+    """(x, y) margins of the safe area with `share` of each side left out, rounded up (never into the edge)."""
+    return math.ceil(round(width_px * share, 6)), math.ceil(round(height_px * share, 6))
 
 
 def subtitle_line_px(canvas_width_px: int, style: SubtitleStyle) -> int:
     """The widest a subtitle line may be drawn: the canvas less a margin on each side (the style's bottom
-    margin, at least SUBTITLE_SIDE_MARGIN_PX). compose draws within it; the template check measures against it."""
-    return canvas_width_px - 2 * max(style.bottom_margin_px, SUBTITLE_SIDE_MARGIN_PX)
+    margin, at least the title-safe margin and SUBTITLE_SIDE_MARGIN_PX). compose draws within it; the
+    template check measures against it."""
+    safe_x = safe_margins_px(canvas_width_px, 1)[0]
+    return canvas_width_px - 2 * max(style.bottom_margin_px, SUBTITLE_SIDE_MARGIN_PX, safe_x)
 
 
 def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
@@ -295,7 +308,7 @@ def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
 
 def _check_placeholders(spec: TemplateSpec, path: Path) -> None:
     texts = [(f"{layer}.{attr}", getattr(getattr(spec, layer), attr))
-             for layer, attr in _TEXT_FIELDS if getattr(spec, layer) is not None]
+             for layer, attr in _TEXT_FIELDS if getattr(getattr(spec, layer), attr, None) is not None]
     texts += [(f"background.shapes.{i}.text", sh.text) for i, sh in enumerate(spec.background.shapes)
               if isinstance(sh, TextShape)]
     for card in ("intro", "outro"):

@@ -24,12 +24,13 @@ from xiaonuan.canvas.draw import (
     _draw_logo,
     _draw_presenter_panel,
     ai_label_box,
+    headline_label,
     render_background,
     render_lower_third,
 )
-from xiaonuan.canvas.layers import draw_slide_panel, draw_ticker_static, layout_slide_items, make_card, make_ticker, \
-    make_wipe_band
-from xiaonuan.canvas.layout import overlaps
+from xiaonuan.canvas.layers import draw_slide_panel, draw_ticker_static, layout_lead, layout_slide_items, make_card, \
+    make_ticker, make_wipe_band
+from xiaonuan.canvas.layout import check_overlaps, lower_third_room_px, unsafe
 from xiaonuan.canvas.presenter import PresenterLayer
 from xiaonuan.canvas.subtitle import SubtitleLayer
 from xiaonuan.errors import TemplateError
@@ -124,7 +125,8 @@ class Compositor:
         known before the first frame rather than read off the compositor after its stream ends."""
         for k in range(max(1, len(self.program.stories))):
             self._story(k)
-        self.warnings += [w for w in overlaps(self.template) if w not in self.warnings]  # text over text
+        check_overlaps(self.template)  # text over text: a TemplateError naming both layers
+        self.warnings += [w for w in unsafe(self.template) if w not in self.warnings]  # outside title-safe
         return tuple(self.warnings)
 
     def _story_values(self, k: int) -> dict[str, str]:
@@ -150,8 +152,12 @@ class Compositor:
             items_y = draw_slide_panel(panel, spec.slides, values["headline"])
             panel.alpha_composite(above)
             above = panel
-            cues = self.program.stories[k].slides if k < len(self.program.stories) else ()
+            story = self.program.stories[k] if k < len(self.program.stories) else None
+            cues = story.slides if story is not None else ()
             placed = layout_slide_items(spec.slides, items_y, cues)
+            if not cues and story is not None:  # no bullets or pictures: the lead sentence, not an empty panel
+                lead = layout_lead(spec.slides, items_y, story.lead, story.start_s)
+                placed = [lead] if lead is not None else []
             for it in placed:
                 items.append((it.start_s, it.kind, it.x_px, it.y_px, Overlay.from_rgba(it.rgba)))
             wanted = sum(1 for c in cues if c.kind == "bullet" or c.image is not None)
@@ -161,7 +167,7 @@ class Compositor:
                                      "or use fewer bullets and pictures")
         if spec.headline is not None:
             _draw_headline(above, spec.headline, tpl.fill(spec.headline.text, values),
-                           tpl.fill(spec.headline.label, values))
+                           headline_label(spec.headline, values))
         below = self._below
         video = self._video(spec.background)
         backdrop = Backdrop.from_rgba(np.asarray(Image.alpha_composite(below, above)), video)
@@ -175,9 +181,9 @@ class Compositor:
         box_over.alpha_composite(above.crop((bx, by, bx + bw, by + bh)))
         lower = None
         if spec.lower_third is not None and values["name"]:
-            lt = spec.lower_third  # the strap ends a padding short of the canvas's right edge
+            lt = spec.lower_third  # the strap ends at the title-safe right edge
             lower = Overlay.from_rgba(render_lower_third(lt, tpl.fill(lt.name, values), tpl.fill(lt.title, values),
-                                                         self.width_px - lt.x_px - lt.padding_px))
+                                                         lower_third_room_px(tpl)))
         layers = _StoryLayers(backdrop, Overlay.from_rgba(np.asarray(box_over)), lower, tuple(items))
         self._stories[k] = layers
         return layers

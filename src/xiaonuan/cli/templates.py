@@ -22,6 +22,27 @@ def list_templates() -> None:
         typer.echo(f"{t:<10}  {tpl.width_px}x{tpl.height_px} {tpl.spec.canvas.fps:g} fps  {tpl.spec.description}")
 
 
+@app.command("check")
+def check(names: list[str] = typer.Argument(None, help="template names or folders (default: every template)")) -> None:
+    """Check templates at every offered size (1080p, 720p, 540p, 360p): text layers that overlap, text outside
+    the title-safe area, and (vertical) text where Douyin/TikTok draw their own captions and buttons."""
+    from ..canvas.layout import layout_problems, supported_sizes
+    from ..errors import XiaonuanError
+    from ..templates import available_templates, load_template
+
+    bad = 0
+    for name in names or available_templates():
+        try:
+            problems = [p for tpl in supported_sizes(load_template(name)) for p in layout_problems(tpl)]
+        except XiaonuanError as e:
+            problems = [' '.join(str(e).split())]
+        bad += bool(problems)
+        typer.echo(f"{name}: ok" if not problems else "\n".join(f"{name}: {p}" for p in problems))
+    if bad:
+        typer.echo(f"error: {bad} template(s) with layout problems (above); fix the layers they name", err=True)
+        raise typer.Exit(2)
+
+
 @app.command("preview")
 def preview(name: str = typer.Argument(..., help="template name, or the path to a template folder (./promo)"),
             out: str = typer.Option("", "-o", "--out", help="PNG path (default: out/NAME-preview.png)"),
