@@ -50,8 +50,8 @@ def _copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
 
 def test_a_subtitle_that_passes_the_width_check_but_covers_the_strap_fails_check_and_render(tmp_path):
     # 52 px x 20 characters pass the width check (1040 of 1696 px), but two lines reach up over the headline
-    copy = _copy(tmp_path, "news", "  font_size_px: 42\n  color: \"#ffffff\"\n  outline_color",
-                 "  font_size_px: 52\n  color: \"#ffffff\"\n  outline_color")
+    copy = _copy(tmp_path, "news", "  font_size_px: 42\n  color: $text\n  outline_color",
+                 "  font_size_px: 52\n  color: $text\n  outline_color")
     tpl = load_template(str(copy))  # the width check passes
     with pytest.raises(TemplateError) as e:
         check_overlaps(tpl)

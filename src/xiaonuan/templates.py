@@ -14,7 +14,7 @@ import math
 import string
 from dataclasses import fields as dc_fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -23,9 +23,12 @@ from pydantic.dataclasses import dataclass
 from xiaonuan.errors import InputError, TemplateError
 from xiaonuan.paths import templates_dir, user_templates_dir
 from xiaonuan.saferead import MAX_YAML_BYTES, load_yaml_with_nodes, read_text
-from xiaonuan.template_spec import (STORY_VARIABLES, TEMPLATE_FILE, WEEKDAYS_ZH, Canvas, SubtitleStyle, TemplateSpec,
-                                    TextShape, Variables)
+from xiaonuan.template_spec import (STORY_VARIABLES, TEMPLATE_FILE, WEEKDAYS_ZH, Canvas, Color, SubtitleStyle,
+                                    TemplateSpec, TextShape, Variables)
 from xiaonuan.yamlnodes import describe_validation, duplicate_keys, line_of
+
+if TYPE_CHECKING:
+    from xiaonuan.brand import Brand
 
 
 @dataclass(frozen=True, config=ConfigDict(arbitrary_types_allowed=True))
@@ -171,6 +174,17 @@ def format_date_zh(day: _dt.date) -> str:
 
 
 _SPEC_ADAPTER = TypeAdapter(TemplateSpec)
+_PALETTE_ADAPTER = TypeAdapter(dict[str, Color])
+
+
+def _branded(spec: TemplateSpec, brand: "Brand") -> TemplateSpec:
+    """The spec with the brand's logo image on its logo layer and the brand's font (its palette is already in)."""
+    changes: dict[str, Any] = {}
+    if brand.font is not None:
+        changes["font"] = brand.font
+    if brand.logo is not None and spec.logo is not None:
+        changes["logo"] = dataclasses.replace(spec.logo, image=brand.logo)
+    return dataclasses.replace(spec, **changes) if changes else spec
 _TEXT_FIELDS = (("headline", "text"), ("headline", "label"), ("headline", "single_label"), ("lower_third", "name"), ("lower_third", "title"),
                 ("logo", "text"), ("logo", "subtext"), ("date", "text"), ("ticker", "text"), ("ticker", "label"),
                 ("intro", "title"), ("intro", "subtitle"), ("intro", "kicker"),
@@ -221,9 +235,10 @@ def template_folder(name: str, root: Path | None = None) -> Path:
     return folder
 
 
-def load_template(name: str, root: Path | None = None) -> Template:
+def load_template(name: str, root: Path | None = None, brand: "Brand | None" = None) -> Template:
     """Load and validate templates/<name>/template.yaml (or <name>/template.yaml when `name` is a folder's
-    path); raise TemplateError naming what to fix.
+    path); raise TemplateError naming what to fix. A `brand` (brand.load_brand) replaces the palette colours it
+    names, the logo layer's image and the font.
 
     Example: load_template("news").width_px == 1920
     """
@@ -243,9 +258,13 @@ def load_template(name: str, root: Path | None = None) -> Template:
         raise TemplateError(f"{path}: {key!r} is written twice (lines {first} and {again}) in the same place; "
                             "YAML would keep only the second: delete the one you do not mean")
     try:
-        spec = _SPEC_ADAPTER.validate_python(data, context={"root": folder})
+        palette = _PALETTE_ADAPTER.validate_python(data.get("palette") or {})
+        palette.update(brand.palette if brand is not None else {})  # a brand's colours win
+        spec = _SPEC_ADAPTER.validate_python({**data, "palette": palette}, context={"root": folder, "palette": palette})
     except ValidationError as e:
         raise TemplateError(f"{path}: invalid template:\n{describe_validation(e, node)}") from None
+    if brand is not None:
+        spec = _branded(spec, brand)
     _check_placeholders(spec, path)
     _check_fits(spec, path, node)
     return Template(name=name, root=folder.resolve(), spec=spec)

@@ -34,6 +34,7 @@ from xiaonuan.canvas.layout import check_overlaps, lower_third_room_px, unsafe
 from xiaonuan.canvas.presenter import PresenterLayer
 from xiaonuan.canvas.subtitle import SubtitleLayer
 from xiaonuan.errors import TemplateError
+from xiaonuan.fonts import font_file
 from xiaonuan.program import single_story
 from xiaonuan.subtitles import cue_at
 from xiaonuan.template_spec import Background
@@ -80,42 +81,43 @@ class Compositor:
         self._box = box
         self._presenter = PresenterLayer(box, over_video=spec.background.video is not None)
         self._mask = self._presenter.mask
-        self._below = render_background(spec.background, W, H, values)
-        if box.style != "matte":
-            _draw_presenter_panel(self._below, box)
-        # static layers shared by every story: logo, date, ticker band
-        self._common = Image.new("RGBA", (W, H), (0, 0, 0, 0))
-        if spec.logo is not None:
-            _draw_logo(self._common, spec.logo, template.fill(spec.logo.text, values),
-                       template.fill(spec.logo.subtext, values))
-        if spec.date is not None:
-            _draw_date(self._common, spec.date, template.fill(spec.date.text, values))
-        self._ticker = None
-        if spec.ticker is not None:
-            text = template.fill(spec.ticker.text, values)
-            if text.strip():
-                draw_ticker_static(self._common, spec.ticker, template.fill(spec.ticker.label, values))
-                self._ticker = make_ticker(spec.ticker, text)
-        ai = spec.ai_label
-        label = Image.new("RGBA", (W, H), (0, 0, 0, 0))
-        _draw_ai_label(label, ai)
-        x0, y0, x1, y1 = ai_label_box(ai, W, H)
-        self._label_xy = (max(x0, 0), max(y0, 0))
-        self._label = Overlay.from_rgba(np.asarray(label)[self._label_xy[1]:y1, self._label_xy[0]:x1])
-        self._stories: dict[int, _StoryLayers] = {}
-        self._cards: dict[str, object] = {}
-        self._videos: dict[object, "LoopingVideo"] = {}  # background clip → its looping reader
-        self._wipe = None
-        if spec.transition is not None and spec.transition.kind == "wipe":
-            band, self._wipe_slant = make_wipe_band(spec.transition, H)
-            self._wipe = Overlay.from_rgba(band)
-        self._lower = spec.lower_third
-        self._subtitles = SubtitleLayer(spec.subtitles, W, H)
-        self._canvas: Frame = np.empty((H, W, 3), np.uint8)
-        self._alt: Frame = np.empty((H, W, 3), np.uint8)
-        self.warnings: list[str] = []  # what the template could not show (the render reports them)
-        self.set_presenter_size(presenter_size)
-        self._story(0)
+        with font_file(spec.font):  # a brand's or the template's own font, for all the text drawn here
+            self._below = render_background(spec.background, W, H, values)
+            if box.style != "matte":
+                _draw_presenter_panel(self._below, box)
+            # static layers shared by every story: logo, date, ticker band
+            self._common = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+            if spec.logo is not None:
+                _draw_logo(self._common, spec.logo, template.fill(spec.logo.text, values),
+                           template.fill(spec.logo.subtext, values))
+            if spec.date is not None:
+                _draw_date(self._common, spec.date, template.fill(spec.date.text, values))
+            self._ticker = None
+            if spec.ticker is not None:
+                text = template.fill(spec.ticker.text, values)
+                if text.strip():
+                    draw_ticker_static(self._common, spec.ticker, template.fill(spec.ticker.label, values))
+                    self._ticker = make_ticker(spec.ticker, text)
+            ai = spec.ai_label
+            label = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+            _draw_ai_label(label, ai)
+            x0, y0, x1, y1 = ai_label_box(ai, W, H)
+            self._label_xy = (max(x0, 0), max(y0, 0))
+            self._label = Overlay.from_rgba(np.asarray(label)[self._label_xy[1]:y1, self._label_xy[0]:x1])
+            self._stories: dict[int, _StoryLayers] = {}
+            self._cards: dict[str, object] = {}
+            self._videos: dict[object, "LoopingVideo"] = {}  # background clip → its looping reader
+            self._wipe = None
+            if spec.transition is not None and spec.transition.kind == "wipe":
+                band, self._wipe_slant = make_wipe_band(spec.transition, H)
+                self._wipe = Overlay.from_rgba(band)
+            self._lower = spec.lower_third
+            self._subtitles = SubtitleLayer(spec.subtitles, W, H, spec.font)
+            self._canvas: Frame = np.empty((H, W, 3), np.uint8)
+            self._alt: Frame = np.empty((H, W, 3), np.uint8)
+            self.warnings: list[str] = []  # what the template could not show (the render reports them)
+            self.set_presenter_size(presenter_size)
+            self._story(0)
 
     # ------------------------------------------------------------ static, per story (drawn once)
 
@@ -143,6 +145,11 @@ class Compositor:
         layers = self._stories.get(k)
         if layers is not None:
             return layers
+        with font_file(self.template.spec.font):
+            layers = self._stories[k] = self._draw_story(k)
+        return layers
+
+    def _draw_story(self, k: int) -> _StoryLayers:
         spec, tpl, W, H = self.template.spec, self.template, self.width_px, self.height_px
         values = self._story_values(k)
         above = self._common.copy()
@@ -184,27 +191,28 @@ class Compositor:
             lt = spec.lower_third  # the strap ends at the title-safe right edge
             lower = Overlay.from_rgba(render_lower_third(lt, tpl.fill(lt.name, values), tpl.fill(lt.title, values),
                                                          lower_third_room_px(tpl)))
-        layers = _StoryLayers(backdrop, Overlay.from_rgba(np.asarray(box_over)), lower, tuple(items))
-        self._stories[k] = layers
-        return layers
+        return _StoryLayers(backdrop, Overlay.from_rgba(np.asarray(box_over)), lower, tuple(items))
 
     def _card(self, which: str):
         card = self._cards.get(which)
         if card is None:
-            spec = getattr(self.template.spec, which)
-            logo = None
-            if self.template.spec.logo is not None:
-                logo = Image.new("RGBA", (self.width_px, self.height_px), (0, 0, 0, 0))
-                _draw_logo(logo, self.template.spec.logo, self.template.fill(self.template.spec.logo.text,
-                                                                             self.values),
-                           self.template.fill(self.template.spec.logo.subtext, self.values))
-            heads = [s.headline for s in self.program.stories if s.headline]
-            card = make_card(spec, (self.width_px, self.height_px), self.values, heads, logo)
-            tx, ty, title = card.title
-            card = (Backdrop.from_rgba(card.base, self._video(spec.background)), (tx, ty, Overlay.from_rgba(title)),
-                    tuple((x, y, Overlay.from_rgba(a), d) for x, y, a, d in card.rest))
-            self._cards[which] = card
+            with font_file(self.template.spec.font):
+                card = self._cards[which] = self._draw_card_layers(which)
         return card
+
+    def _draw_card_layers(self, which: str):
+        tpl = self.template
+        spec = getattr(tpl.spec, which)
+        logo = None
+        if tpl.spec.logo is not None:
+            logo = Image.new("RGBA", (self.width_px, self.height_px), (0, 0, 0, 0))
+            _draw_logo(logo, tpl.spec.logo, tpl.fill(tpl.spec.logo.text, self.values),
+                       tpl.fill(tpl.spec.logo.subtext, self.values))
+        heads = [s.headline for s in self.program.stories if s.headline]
+        card = make_card(spec, (self.width_px, self.height_px), self.values, heads, logo)
+        tx, ty, title = card.title
+        return (Backdrop.from_rgba(card.base, self._video(spec.background)), (tx, ty, Overlay.from_rgba(title)),
+                tuple((x, y, Overlay.from_rgba(a), d) for x, y, a, d in card.rest))
 
     @property
     def base(self) -> Frame:

@@ -25,6 +25,7 @@ from xiaonuan.canvas.draw import _draw_ai_label, _draw_date, _draw_headline, _dr
     headline_label, render_lower_third
 from xiaonuan.canvas.subtitle import render_subtitle
 from xiaonuan.errors import TemplateError
+from xiaonuan.fonts import font_file
 from xiaonuan.template_spec import TextShape
 from xiaonuan.templates import MIN_HEIGHT_PX, TITLE_SAFE_SHARE, Template, safe_margins_px, subtitle_line_px
 
@@ -67,6 +68,11 @@ def lower_third_room_px(template: Template) -> int:
 
 def layer_boxes(template: Template, values: Mapping[str, str] | None = None) -> dict[str, Box]:
     """The canvas box of every text layer, drawn with `values` (default: the template's own fields)."""
+    with font_file(template.spec.font):  # measured in the font the render draws with
+        return _layer_boxes(template, values)
+
+
+def _layer_boxes(template: Template, values: Mapping[str, str] | None) -> dict[str, Box]:
     spec, W, H = template.spec, template.width_px, template.height_px
     values = dict(values) if values is not None else template.resolve_fields()
     fill = lambda text: template.fill(text, values)  # noqa: E731
@@ -164,3 +170,43 @@ def check_overlaps(template: Template) -> None:
     problems = overlaps(template)
     if problems:
         raise TemplateError("text layers overlap:\n" + "\n".join(problems))
+
+
+GUIDE_COLORS = {"title": (255, 214, 0), "action": (0, 220, 255), "zone": (255, 60, 60)}
+
+
+def draw_guides(frame: np.ndarray) -> np.ndarray:
+    """A copy of `frame` with the title-safe (yellow) and action-safe (cyan) rectangles, labelled, and on a
+    vertical canvas the apps' caption and button zones (red, shaded): what `templates preview --guides` shows."""
+    from PIL import ImageDraw
+
+    from xiaonuan.fonts import load_font
+    from xiaonuan.templates import ACTION_SAFE_SHARE
+
+    H, W = frame.shape[:2]
+    img = Image.fromarray(frame).convert("RGBA")
+    over = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(over)
+    line = max(2, H // 360)
+    zones = platform_zones(W, H)
+    for x0, y0, x1, y1 in zones.values():
+        d.rectangle((x0, y0, x1 - 1, y1 - 1), fill=(*GUIDE_COLORS["zone"], 70), outline=(*GUIDE_COLORS["zone"], 255),
+                    width=line)
+    legend = []
+    for name, share in (("action", ACTION_SAFE_SHARE), ("title", TITLE_SAFE_SHARE)):
+        x0, y0, x1, y1 = safe_box(W, H, share)
+        d.rectangle((x0, y0, x1 - 1, y1 - 1), outline=(*GUIDE_COLORS[name], 255), width=line)
+        legend.append((f"{name} safe {1 - 2 * share:.0%}", GUIDE_COLORS[name]))
+    if zones:
+        legend.append(("app captions/buttons", GUIDE_COLORS["zone"]))
+    # the legend in the strip above action safe, where no template draws
+    size = max(10, round(min(W, H) * 0.024))
+    font = load_font(size, "Bold")
+    x = safe_box(W, H, ACTION_SAFE_SHARE)[0]
+    y = max(1, (safe_box(W, H, ACTION_SAFE_SHARE)[1] - size) // 2)
+    for text, color in legend:
+        d.rectangle((x, y + size // 4, x + size // 2, y + size * 3 // 4), fill=(*color, 255))
+        x += size
+        d.text((x, y), text, font=font, fill=(*color, 255), anchor="lt", stroke_width=2, stroke_fill=(0, 0, 0, 255))
+        x += int(font.getlength(text)) + size
+    return np.asarray(Image.alpha_composite(img, over).convert("RGB"))

@@ -48,7 +48,10 @@ def preview(name: str = typer.Argument(..., help="template name, or the path to 
             out: str = typer.Option("", "-o", "--out", help="PNG path (default: out/NAME-preview.png)"),
             avatar: str = typer.Option("default", help="presenter shown in the preview"),
             in_place: bool = typer.Option(False, "--in-place",
-                                          help="write the template's own preview.png (the picture the UI shows)")) -> None:
+                                          help="write the template's own preview.png (the picture the UI shows)"),
+            guides: bool = typer.Option(False, "--guides", help="draw the title-safe and action-safe areas (and on a "
+                                        "vertical canvas the zones where Douyin/TikTok draw their captions and buttons)"),
+            brand: str = typer.Option("", "--brand", help="brand file (YAML): palette, logo and font")) -> None:
     """Render a sample frame of a template (lower third, subtitle and slides) to out/NAME-preview.png; the
     template's own preview.png is replaced only with --in-place."""
     from pathlib import Path
@@ -58,7 +61,7 @@ def preview(name: str = typer.Argument(..., help="template name, or the path to 
 
     target = None if in_place else Path(out) if out else Path("out") / f"{Path(name).name}-preview.png"
     try:  # write_preview checks the target (a folder, a read-only place) and creates its folder
-        typer.echo(write_preview(name, target, avatar=avatar))
+        typer.echo(write_preview(name, target, avatar=avatar, brand=Path(brand) if brand else None, guides=guides))
     except XiaonuanError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)
