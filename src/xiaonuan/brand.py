@@ -71,7 +71,8 @@ def load_brand(path: str | Path) -> Brand:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise TemplateError(f"{path}: the top level must be a mapping (palette:, logo:, font:)")
+        raise TemplateError(f"{path}: the top level must be a mapping; fix: write palette:, logo: and font: keys, "
+                            "e.g. palette: {primary: '#c8102e'}")
     twice = duplicate_keys(node)
     if twice:
         key, first, again = twice[0]
