@@ -129,3 +129,16 @@ def test_vertical_subtitles_are_drawn_clear_of_the_apps_captions_and_buttons(hei
     box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
     for what, z in zones.items():
         assert min(box[2], z[2]) <= max(box[0], z[0]) or min(box[3], z[3]) <= max(box[1], z[1]), (what, box, z)
+
+
+def test_guides_draw_title_safe_action_safe_and_the_vertical_app_zones():
+    from xiaonuan.canvas.layout import GUIDE_COLORS, draw_guides
+
+    for W, H in ((1920, 1080), (1080, 1920)):
+        g = draw_guides(np.zeros((H, W, 3), np.uint8)).astype(int)
+        tx0, ty0, tx1, ty1 = safe_box(W, H)
+        ax0, ay0, _, _ = safe_box(W, H, 0.035)
+        assert tuple(g[H // 3, tx0]) == GUIDE_COLORS["title"] and tuple(g[H // 3, tx1 - 1]) == GUIDE_COLORS["title"]
+        assert tuple(g[H // 3, ax0]) == GUIDE_COLORS["action"]
+        red = g[int(H * 0.9), W // 2]  # the middle of the bottom band: shaded red on a vertical canvas only
+        assert (red[0] > 60 and red[1] < 30) == (H > W), (W, H, red)

@@ -102,10 +102,12 @@ def _small(frame: Frame) -> Image.Image:
     return img.resize((round(img.width * scale), round(img.height * scale)), Image.LANCZOS).convert("P", palette=Image.ADAPTIVE, colors=256).convert("RGB")
 
 
-def contact_sheet(names: list[str], out: Path, avatar: str = "default", root: Path | None = None) -> Path:
-    """All the named templates' previews side by side at one height, each captioned with its name."""
+def contact_sheet(names: list[str], out: Path, avatar: str = "default", root: Path | None = None, *,
+                  guides: bool = False) -> Path:
+    """All the named templates' previews side by side at one height, each captioned with its name (with the
+    safe-area guides when asked)."""
     out = writable_output(out, "contact sheet", (".png",))
-    tiles = [(_small(preview_frame(n, avatar, root)), n) for n in names]
+    tiles = [(_small(preview_frame(n, avatar, root, guides=guides)), n) for n in names]
     h = 540
     tiles = [(t.resize((round(t.width * h / t.height), h), Image.LANCZOS), n) for t, n in tiles]
     gap, cap = 24, 56

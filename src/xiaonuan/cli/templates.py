@@ -68,9 +68,12 @@ def preview(name: str = typer.Argument(..., help="template name, or the path to 
 
 
 @app.command("sheet")
-def sheet(out: str = typer.Option("docs/templates.png", "-o", "--out", help="contact sheet PNG"),
-          avatar: str = typer.Option("default", help="presenter shown in the previews")) -> None:
-    """Render a contact sheet of every template's preview."""
+def sheet(names: list[str] = typer.Argument(None, help="templates to show (default: every template)"),
+          out: str = typer.Option("docs/templates.png", "-o", "--out", help="contact sheet PNG"),
+          avatar: str = typer.Option("default", help="presenter shown in the previews"),
+          guides: bool = typer.Option(False, "--guides", help="draw the safe areas (see templates preview --guides)")
+          ) -> None:
+    """Render a contact sheet of the templates' previews."""
     from pathlib import Path
 
     from ..errors import XiaonuanError
@@ -78,7 +81,7 @@ def sheet(out: str = typer.Option("docs/templates.png", "-o", "--out", help="con
     from ..templates import available_templates
 
     try:
-        typer.echo(contact_sheet(available_templates(), Path(out), avatar=avatar))
+        typer.echo(contact_sheet(names or available_templates(), Path(out), avatar=avatar, guides=guides))
     except XiaonuanError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)
