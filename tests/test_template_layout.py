@@ -49,6 +49,8 @@ def _copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
 
 
 def test_a_subtitle_that_passes_the_width_check_but_covers_the_strap_fails_check_and_render(tmp_path):
+    import xiaonuan
+
     # 52 px x 20 characters pass the width check (1040 of 1696 px), but two lines reach up over the headline
     copy = _copy(tmp_path, "news", "  font_size_px: 42\n  color: $text\n  outline_color",
                  "  font_size_px: 52\n  color: $text\n  outline_color")
@@ -56,8 +58,10 @@ def test_a_subtitle_that_passes_the_width_check_but_covers_the_strap_fails_check
     with pytest.raises(TemplateError) as e:
         check_overlaps(tpl)
     assert "headline" in str(e.value) and "subtitles" in str(e.value) and "fix:" in str(e.value)
-    with pytest.raises(TemplateError, match="headline .* and subtitles"):
-        Compositor(tpl).prepare()  # a render stops before its first frame
+    with pytest.raises(TemplateError, match="headline .* and subtitles"):  # a render stops before anything
+        xiaonuan.render("你好。", template=str(copy), voice="fake:cmn", height_px=360, out=tmp_path / "x.mp4")
+    assert not (tmp_path / "x.mp4").exists()
+    assert any("overlap" in w for w in Compositor(tpl.at_height(360)).prepare())  # at any size: a warning
     proc = subprocess.run([sys.executable, "-m", "xiaonuan", "templates", "check", str(copy)], capture_output=True,
                           text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert proc.returncode == 2 and "headline" in proc.stdout and "subtitles" in proc.stdout

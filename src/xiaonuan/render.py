@@ -222,6 +222,7 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     from .avatar import pack as avatars, framing
     from . import speech, templates
     from .brand import load_brand
+    from .canvas.layout import check_overlaps
 
     if isinstance(script, str) and "\n" not in script.strip() and script.strip().lower().endswith((".md", ".txt", ".pdf", ".pptx")) \
             and Path(script.strip()).is_file():  # a str is the script's text: the path itself would be read aloud
@@ -240,6 +241,7 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     engine = speech.cached(speech.get_engine(voice_name))  # content-hash cache (XIAONUAN_CACHE=off disables)
     brand = load_brand(brand_file) if brand_file is not None else None
     tpl = templates.load_template(template, brand=brand)
+    check_overlaps(tpl)  # text layers over each other at the template's own size: TemplateError naming both
     if height_px is not None:
         tpl = tpl.at_height(height_px)  # composition really runs at the smaller size
     values = tpl.resolve_fields({"headline": parsed.title,

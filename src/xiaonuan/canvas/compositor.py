@@ -30,7 +30,7 @@ from xiaonuan.canvas.draw import (
 )
 from xiaonuan.canvas.layers import draw_slide_panel, draw_ticker_static, layout_lead, layout_slide_items, make_card, \
     make_ticker, make_wipe_band
-from xiaonuan.canvas.layout import check_overlaps, lower_third_room_px, unsafe
+from xiaonuan.canvas.layout import layout_problems, lower_third_room_px
 from xiaonuan.canvas.presenter import PresenterLayer
 from xiaonuan.canvas.subtitle import SubtitleLayer
 from xiaonuan.errors import TemplateError
@@ -127,8 +127,9 @@ class Compositor:
         known before the first frame rather than read off the compositor after its stream ends."""
         for k in range(max(1, len(self.program.stories))):
             self._story(k)
-        check_overlaps(self.template)  # text over text: a TemplateError naming both layers
-        self.warnings += [w for w in unsafe(self.template) if w not in self.warnings]  # outside title-safe
+        # text over text or outside title-safe at this size (the template's own size was checked when it was
+        # loaded for the render: an overlap there is an error, see render._prepare; rounding at a small size is not)
+        self.warnings += [w for w in layout_problems(self.template) if w not in self.warnings]
         return tuple(self.warnings)
 
     def _story_values(self, k: int) -> dict[str, str]:
