@@ -192,3 +192,19 @@ def test_cli_render_preview_and_rundown_take_a_brand(brand_dir, tmp_path):
     assert input_hash(a, "v") != before
     (up,) = load_rundown(rd, allow_files=False).items[:1]
     assert up.error and "brand" in up.error
+
+
+def test_palette_mistakes_in_a_template_name_their_line(tmp_path):
+    copy = tmp_path / "promo"
+    shutil.copytree(templates_dir() / "news", copy)
+    text = (copy / "template.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    bad = text.replace('  primary: "#d71920"', '  primary: "#d7192"', 1)
+    (copy / "template.yaml").write_text(bad, encoding="utf-8")
+    line = lines.index('  primary: "#d71920"') + 1
+    with pytest.raises(TemplateError, match=rf"palette.primary \(line {line}\)"):
+        load_template(str(copy))
+    typo = text.replace("  label_color: $primary", "  label_color: $primay", 1)
+    (copy / "template.yaml").write_text(typo, encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"headline.label_color \(line \d+\): no colour 'primay'.*\$primary"):
+        load_template(str(copy))

@@ -14,7 +14,7 @@ import math
 import string
 from dataclasses import fields as dc_fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -174,7 +174,14 @@ def format_date_zh(day: _dt.date) -> str:
 
 
 _SPEC_ADAPTER = TypeAdapter(TemplateSpec)
-_PALETTE_ADAPTER = TypeAdapter(dict[str, Color])
+_PALETTE_ADAPTER = TypeAdapter(dict[Literal["palette"], dict[str, Color]])  # errors located under palette:
+
+
+_TEXT_FIELDS = (("headline", "text"), ("headline", "label"), ("headline", "single_label"), ("lower_third", "name"),
+                ("lower_third", "title"),
+                ("logo", "text"), ("logo", "subtext"), ("date", "text"), ("ticker", "text"), ("ticker", "label"),
+                ("intro", "title"), ("intro", "subtitle"), ("intro", "kicker"),
+                ("outro", "title"), ("outro", "subtitle"), ("outro", "kicker"), ("ai_label", "text"))
 
 
 def _branded(spec: TemplateSpec, brand: "Brand") -> TemplateSpec:
@@ -185,10 +192,6 @@ def _branded(spec: TemplateSpec, brand: "Brand") -> TemplateSpec:
     if brand.logo is not None and spec.logo is not None:
         changes["logo"] = dataclasses.replace(spec.logo, image=brand.logo)
     return dataclasses.replace(spec, **changes) if changes else spec
-_TEXT_FIELDS = (("headline", "text"), ("headline", "label"), ("headline", "single_label"), ("lower_third", "name"), ("lower_third", "title"),
-                ("logo", "text"), ("logo", "subtext"), ("date", "text"), ("ticker", "text"), ("ticker", "label"),
-                ("intro", "title"), ("intro", "subtitle"), ("intro", "kicker"),
-                ("outro", "title"), ("outro", "subtitle"), ("outro", "kicker"), ("ai_label", "text"))
 
 
 def field_assignment(text: str) -> tuple[str, str] | None:
@@ -258,7 +261,7 @@ def load_template(name: str, root: Path | None = None, brand: "Brand | None" = N
         raise TemplateError(f"{path}: {key!r} is written twice (lines {first} and {again}) in the same place; "
                             "YAML would keep only the second: delete the one you do not mean")
     try:
-        palette = _PALETTE_ADAPTER.validate_python(data.get("palette") or {})
+        palette = _PALETTE_ADAPTER.validate_python({"palette": data.get("palette") or {}})["palette"]
         palette.update(brand.palette if brand is not None else {})  # a brand's colours win
         spec = _SPEC_ADAPTER.validate_python({**data, "palette": palette}, context={"root": folder, "palette": palette})
     except ValidationError as e:
