@@ -126,13 +126,14 @@ def test_vertical_subtitles_are_drawn_clear_of_the_apps_captions_and_buttons(hei
     comp = Compositor(tpl, presenter_size=(360, 360))
     face = np.zeros((360, 360, 3), np.uint8)
     bare = comp.frame(face, 30.0).copy()
-    cue = Cue(0.0, 99.0, "本市春季花展今天上\n午在滨江公园开幕了")  # two full lines of max_chars
-    shown = comp.frame(face, 30.0, cue).copy()
+    text = "本市春季花展今天上\n午在滨江公园开幕了"  # two full lines of max_chars
+    for cue in (Cue(0.0, 99.0, text), Cue(0.0, 99.0, text, (), "The flower show opened in the park today")):
+        shown = comp.frame(face, 30.0, cue).copy()
+        ys, xs = np.nonzero(np.abs(shown.astype(int) - bare).max(axis=2) > 24)  # the subtitle as rendered
+        box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+        for what, z in zones.items():
+            assert min(box[2], z[2]) <= max(box[0], z[0]) or min(box[3], z[3]) <= max(box[1], z[1]), (what, box, z)
     comp.close()
-    ys, xs = np.nonzero(np.abs(shown.astype(int) - bare).max(axis=2) > 24)  # the subtitle as rendered
-    box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
-    for what, z in zones.items():
-        assert min(box[2], z[2]) <= max(box[0], z[0]) or min(box[3], z[3]) <= max(box[1], z[1]), (what, box, z)
 
 
 def test_guides_draw_title_safe_action_safe_and_the_vertical_app_zones():
