@@ -23,7 +23,7 @@ from xiaonuan.templates import available_templates, load_template, templates_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 GREEN = (0, 166, 81)
-CJK = CJK_SAMPLE + "小暖新闻快讯周报讲堂演播室主播要闻播报本期本市春季花展上午在滨江公园开幕AI生成"
+CJK = CJK_SAMPLE + "国小暖新闻快讯周报讲堂演播室主播要闻播报本期本市春季花展上午在滨江公园开幕AI生成"
 
 
 def _font(path: Path, chars: str) -> Path:
@@ -208,3 +208,12 @@ def test_palette_mistakes_in_a_template_name_their_line(tmp_path):
     (copy / "template.yaml").write_text(typo, encoding="utf-8")
     with pytest.raises(TemplateError, match=r"headline.label_color \(line \d+\): no colour 'primay'.*\$primary"):
         load_template(str(copy))
+
+
+@pytest.mark.parametrize("name", available_templates())
+def test_a_brand_logo_and_font_keep_every_template_title_safe_and_clear(brand_dir, name):
+    from xiaonuan.canvas.layout import layout_problems, supported_sizes
+
+    brand = load_brand(brand_dir / "brand.yaml")  # a square logo as tall as the logo layer, wide square glyphs
+    for tpl in supported_sizes(load_template(name, brand=brand)):
+        assert layout_problems(tpl) == [], (name, tpl.height_px)

@@ -114,6 +114,8 @@ def subtitle_box(template: Template) -> Box:
     rgba = render_subtitle("\n".join(["国" * st.max_chars] * st.max_lines), st, subtitle_line_px(W, st))
     ys, xs = np.nonzero(rgba[..., 3] > 16)  # the drawn pixels: outline, shadow and box, not the blur margin
     h, w = rgba.shape[:2]
+    if not len(xs):  # a font that draws nothing for 国: the whole subtitle image
+        ys, xs = np.array([0, h - 1]), np.array([0, w - 1])
     x = (W - w) // 2
     y = st.center_y_px - h // 2 if st.center_y_px is not None else H - st.bottom_margin_px - h
     return x + int(xs.min()), y + int(ys.min()), x + int(xs.max()) + 1, y + int(ys.max()) + 1

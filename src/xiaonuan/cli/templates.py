@@ -23,17 +23,29 @@ def list_templates() -> None:
 
 
 @app.command("check")
-def check(names: list[str] = typer.Argument(None, help="template names or folders (default: every template)")) -> None:
+def check(names: list[str] = typer.Argument(None, help="template names or folders (default: every template)"),
+          brand: str = typer.Option("", "--brand", help="check with a brand file's font and logo (text widths change)")
+          ) -> None:
     """Check templates at every offered size (1080p, 720p, 540p, 360p): text layers that overlap, text outside
     the title-safe area, and (vertical) text where Douyin/TikTok draw their own captions and buttons."""
+    from pathlib import Path
+
+    from ..brand import load_brand
     from ..canvas.layout import layout_problems, supported_sizes
     from ..errors import XiaonuanError
     from ..templates import available_templates, load_template
 
+    try:
+        kit = load_brand(Path(brand)) if brand else None
+    except XiaonuanError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2)
+    for warning in kit.warnings if kit is not None else ():
+        typer.echo(f"warning: {warning}", err=True)
     bad = 0
     for name in names or available_templates():
         try:
-            problems = [p for tpl in supported_sizes(load_template(name)) for p in layout_problems(tpl)]
+            problems = [p for tpl in supported_sizes(load_template(name, brand=kit)) for p in layout_problems(tpl)]
         except XiaonuanError as e:
             problems = [' '.join(str(e).split())]
         bad += bool(problems)
