@@ -30,7 +30,7 @@ from xiaonuan.canvas.draw import (
 )
 from xiaonuan.canvas.layers import draw_slide_panel, draw_ticker_static, layout_lead, layout_slide_items, make_card, \
     make_ticker, make_wipe_band
-from xiaonuan.canvas.layout import layout_problems, lower_third_room_px
+from xiaonuan.canvas.layout import SUPPORTED_SHORT_SIDES_PX, layout_problems, lower_third_room_px
 from xiaonuan.canvas.presenter import PresenterLayer
 from xiaonuan.canvas.subtitle import SubtitleLayer
 from xiaonuan.errors import TemplateError
@@ -128,8 +128,10 @@ class Compositor:
         for k in range(max(1, len(self.program.stories))):
             self._story(k)
         # text over text or outside title-safe at this size (the template's own size was checked when it was
-        # loaded for the render: an overlap there is an error, see render._prepare; rounding at a small size is not)
-        self.warnings += [w for w in layout_problems(self.template) if w not in self.warnings]
+        # loaded for the render: an overlap there is an error, see render._prepare). Below the smallest offered
+        # size fonts stop at their minimum and rounding moves layers by a pixel: not checked there
+        if min(self.width_px, self.height_px) >= min(SUPPORTED_SHORT_SIDES_PX):
+            self.warnings += [w for w in layout_problems(self.template) if w not in self.warnings]
         return tuple(self.warnings)
 
     def _story_values(self, k: int) -> dict[str, str]:
