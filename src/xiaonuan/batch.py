@@ -566,8 +566,11 @@ def _render_fields(item: Item) -> dict[str, str]:
     from .script import parse_script
     from .templates import load_template
 
+    from .deck import DECK_SUFFIXES
+
     fields = dict(item.fields)
-    if "headline" in fields or item.source == "bulletin" or not item.script:
+    deck = Path(item.source).suffix.lower() in DECK_SUFFIXES  # its script is the deck's digest, not text
+    if "headline" in fields or item.source == "bulletin" or deck or not item.script:
         return fields
     try:
         parsed = parse_script(item.script)
