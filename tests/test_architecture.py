@@ -24,8 +24,8 @@ KNOWN_LONG: dict[str, str] = {}
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("errors", "types", "paths", "timeline", "progress", "fileio", "saferead", "yamlnodes", "fonts",
                     "normalize", "motion.expression")),
-    ("text, templates, media files", ("lexicon", "script", "templates", "template_spec", "program", "subtitles",
-                                      "store", "encode", "loopvideo", "mix", "cover", "deck")),
+    ("text, templates, media files", ("lexicon", "script", "templates", "template_spec", "brand", "program",
+                                      "subtitles", "store", "encode", "loopvideo", "mix", "cover", "deck")),
     ("speech", ("speech",)),
     ("motion", ("motion", "visemes")),
     ("face", ("face", "matte")),

@@ -335,3 +335,17 @@ def test_a_deck_gone_before_its_turn_fails_its_item(tmp_path: Path) -> None:
     item = Item("d", "deck gone.pdf sha256:00", str(gone), template="deck", voice="fake:cmn")
     done = render_item(_spec(item, "h"), str(tmp_path))
     assert done.status == "failed" and "gone.pdf" in done.reason and not (tmp_path / "d.mp4").exists()
+
+
+def test_a_text_item_without_a_headline_shows_the_templates_not_its_first_sentence() -> None:
+    """Issue 19: the strap repeated the first sentence right above the same sentence as a subtitle."""
+    from xiaonuan.batch import _render_fields
+
+    plain = Item(name="a", script="五号线今天通车。乘客可以换乘。", source="inline", template="news")
+    assert _render_fields(plain)["headline"] == "小暖新闻"  # news's own headline
+    titled = Item(name="b", script="# 地铁新线\n\n五号线今天通车。", source="inline", template="news")
+    assert "headline" not in _render_fields(titled)  # the script's own title stays
+    given = Item(name="c", script="五号线今天通车。", source="inline", fields={"headline": "头条"})
+    assert _render_fields(given) == {"headline": "头条"}
+    front = Item(name="d", script="---\nheadline: 通车\n---\n五号线今天通车。", source="inline")
+    assert "headline" not in _render_fields(front)

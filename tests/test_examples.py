@@ -147,7 +147,8 @@ def test_studio_background_video_moves_loops_and_static_layers_stay(rendered):
         assert result.n_frames - round(tpl.outro_s * tpl.fps) > a + period + 20  # a loop fits the story
         frames = decode_frames(result.mp4, {a, a + half, a + period})
         bg = (slice(10, 100), slice(400, 900))  # only the clip here: between the logo and the date
-        logo = (slice(45, 115), slice(70, 240))
+        lg = tpl.spec.logo  # inside the logo's plate (its text block starts at x_px)
+        logo = (slice(lg.y_px + 5, lg.y_px + lg.height_px - 5), slice(lg.x_px + 10, lg.x_px + 180))
 
         def diff(i: int, j: int, where) -> float:
             return float(np.abs(frames[i][where].astype(int) - frames[j][where]).mean())

@@ -22,7 +22,8 @@ def _texts(node, key=""):
     """Every string a template may draw, with the key it sits under (colours, file names and enums excluded)."""
     if isinstance(node, dict):
         for k, v in node.items():
-            yield from _texts(v, str(k))
+            if k != "palette":  # named colours, not texts
+                yield from _texts(v, str(k))
     elif isinstance(node, list):
         for v in node:
             yield from _texts(v, key)
@@ -65,8 +66,8 @@ def test_text_layers_do_not_overlap_and_a_subtitle_over_the_strap_is_caught(tmp_
     shutil.copytree(templates_dir() / "news", copy)
     text = (copy / "template.yaml").read_text(encoding="utf-8")
     # 60 px x 20 characters pass the width check (1200 of 1808 px) but two lines reach up over the strap
-    (copy / "template.yaml").write_text(text.replace("  font_size_px: 42\n  color: \"#ffffff\"\n  outline_color",
-                                                     "  font_size_px: 60\n  color: \"#ffffff\"\n  outline_color"),
+    (copy / "template.yaml").write_text(text.replace("  font_size_px: 42\n  color: $text\n  outline_color",
+                                                     "  font_size_px: 60\n  color: $text\n  outline_color"),
                                         encoding="utf-8")
     tpl = load_template(str(copy))
     assert tpl.spec.subtitles.font_size_px == 60

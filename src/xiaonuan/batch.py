@@ -54,7 +54,7 @@ from .saferead import load_yaml, read_text
 
 REPORT = "report.json"
 ITEM_KEYS = frozenset({"name", "output", "script", "text", "bulletin", "deck", "template", "avatar", "voice", "fields",
-                       "seed", "skip"})
+                       "seed", "skip", "brand"})
 STORY_KEYS = frozenset({"headline", "script", "text", "fields"})
 _NAME = re.compile(r"^\w[\w\-. ]{0,99}$")
 
@@ -73,6 +73,7 @@ class Item:
     seed: int = 0
     skip: bool = False
     error: str | None = None         # a problem found while reading the rundown: the item fails with it
+    brand: str | None = None         # a brand file (palette, logo, font), resolved against the rundown's folder
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,13 @@ def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) 
         else:
             refused = (f"rundown {where}: template folders are not allowed in an uploaded rundown; "
                        f"use a template by its name (xiaonuan templates list)")
-    settings = dict(name=name, template=template,
+    brand = str(merged["brand"]) if merged.get("brand") else None
+    if brand is not None and not refused:
+        if allow_files:
+            brand = str((base / Path(brand).expanduser()).resolve())
+        else:
+            refused = f"rundown {where}: brand files are not allowed in an uploaded rundown; leave `brand` out"
+    settings = dict(name=name, template=template, brand=brand,
                     avatar=str(merged.get("avatar") or "default"),
                     voice=str(merged["voice"]) if merged.get("voice") else None,
                     fields=fields, seed=seed, skip=_truthy(merged.get("skip")))
@@ -388,7 +395,26 @@ def input_hash(item: Item, code: str, height_px: int | None = None) -> str:
                "voice": item.voice, "fields": dict(sorted(item.fields.items())), "seed": item.seed, "code": code}
     if height_px is not None:
         payload["height_px"] = height_px
+    if item.brand is not None:  # only then: items without a brand keep their hashes
+        payload["brand"] = _brand_digest(item.brand)
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _brand_digest(brand: str) -> str:
+    """A hash of a brand file and the logo and font it names (an unreadable one hashes by its name: its render
+    fails with the reason)."""
+    from .brand import load_brand
+    from .errors import XiaonuanError
+
+    try:
+        b = load_brand(brand)
+    except XiaonuanError:
+        return hashlib.sha256(brand.encode()).hexdigest()
+    h = hashlib.sha256()
+    for f in (b.path, b.logo, b.font):
+        if f is not None:
+            h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 def up_to_date(item: Item, out_dir: Path, digest: str) -> dict[str, Any] | None:
@@ -528,5 +554,30 @@ def run_batch(rundown: Rundown, out_dir: str | Path, *, jobs: int | None = None,
 
 def _spec(item: Item, digest: str, height_px: int | None = None) -> dict[str, Any]:
     return {"name": item.name, "script": item.script, "source": item.source, "template": item.template,
-            "avatar": item.avatar, "voice": item.voice, "fields": dict(item.fields), "seed": item.seed,
-            "input_hash": digest, "height_px": height_px}
+            "avatar": item.avatar, "voice": item.voice, "fields": _render_fields(item), "seed": item.seed,
+            "input_hash": digest, "height_px": height_px, "brand": item.brand}
+
+
+def _render_fields(item: Item) -> dict[str, str]:
+    """The item's fields for its render. A text with no headline of its own (no `# title`, title line or
+    `headline` field) shows the template's headline: its first sentence, shortened, sat on the strap right
+    above the same sentence as a subtitle (issue 19)."""
+    from .errors import XiaonuanError
+    from .script import parse_script
+    from .templates import load_template
+
+    from .deck import DECK_SUFFIXES
+
+    fields = dict(item.fields)
+    deck = Path(item.source).suffix.lower() in DECK_SUFFIXES  # its script is the deck's digest, not text
+    if "headline" in fields or item.source == "bulletin" or deck or not item.script:
+        return fields
+    try:
+        parsed = parse_script(item.script)
+        default = load_template(item.template).spec.variables.headline
+    except XiaonuanError:
+        return fields  # the render reports the problem
+    made_up = "headline" not in parsed.fields and parsed.sentences[0].text.startswith(parsed.title.rstrip("…"))
+    if made_up and default:  # the script's title was made from its first sentence
+        fields["headline"] = default
+    return fields

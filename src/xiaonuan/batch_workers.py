@@ -122,7 +122,8 @@ def render_item(spec: Mapping[str, Any], out_dir: str, progress: Any = None) -> 
     _in_render = True
     try:
         request = RenderRequest(script, template=spec["template"], avatar=spec["avatar"], voice=spec["voice"],
-                                out=out, fields=spec["fields"], seed=spec["seed"], height_px=spec.get("height_px"))
+                                out=out, fields=spec["fields"], seed=spec["seed"], height_px=spec.get("height_px"),
+                                brand=Path(spec["brand"]) if spec.get("brand") else None)
         result = render(request, on_progress=report)
     except _Stopped:
         return ItemOutcome("cancelled", "stopped before it finished", elapsed_s=time.perf_counter() - started)

@@ -22,13 +22,17 @@ SAMPLE_SUBTITLE = "本市春季花展今天上午在滨江公园开幕"
 SAMPLE_EMPHASIS = ((6, 8),)
 
 
-def preview_frame(template: str, avatar: str = "default", root: Path | None = None) -> Frame:
-    """The composed frame a template shows a few seconds into a sample story (full size)."""
+def preview_frame(template: str, avatar: str = "default", root: Path | None = None, *, brand: Path | None = None,
+                  guides: bool = False) -> Frame:
+    """The composed frame a template shows a few seconds into a sample story (full size), in a brand's colours,
+    logo and font when given; with `guides` the safe areas (and a vertical canvas's app zones) drawn over it."""
     from .avatar.pack import load_avatar
+    from .brand import load_brand
     from .canvas import Compositor
+    from .canvas.layout import draw_guides
     from .templates import load_template
 
-    tpl = load_template(template, root)
+    tpl = load_template(template, root, brand=load_brand(brand) if brand is not None else None)
     face = load_avatar(avatar).image
     cues = tuple(SlideCue("bullet", 1.0 + 1.2 * i, text) for i, text in enumerate(SAMPLE_BULLETS))
     prog = Program(0.0, 60.0, 0.0, (StoryTiming(0.0, 60.0, "", {}, cues),))
@@ -43,9 +47,12 @@ def preview_frame(template: str, avatar: str = "default", root: Path | None = No
         from .face.matte import still_matte
 
         matte = still_matte(face)
-    frame = comp.frame(face, PREVIEW_T_S, Cue(0.0, 1.0, SAMPLE_SUBTITLE, SAMPLE_EMPHASIS), matte).copy()
+    text = SAMPLE_SUBTITLE  # on two lines where the template's lines are shorter, as a render would cut it
+    if len(text) > tpl.spec.subtitles.max_chars:
+        text = text[:len(text) // 2] + "\n" + text[len(text) // 2:]
+    frame = comp.frame(face, PREVIEW_T_S, Cue(0.0, 1.0, text, SAMPLE_EMPHASIS), matte).copy()
     comp.close()
-    return frame
+    return draw_guides(frame) if guides else frame
 
 
 class _SampleDeck:
@@ -79,13 +86,13 @@ class _SampleDeck:
 
 
 def write_preview(template: str, out: Path | None = None, avatar: str = "default",
-                  root: Path | None = None) -> Path:
-    """Write templates/<name>/preview.png (or `out`), PREVIEW_WIDTH_PX wide."""
+                  root: Path | None = None, *, brand: Path | None = None, guides: bool = False) -> Path:
+    """Write templates/<name>/preview.png (or `out`), PREVIEW_WIDTH_PX wide (see preview_frame)."""
     from .templates import load_template
 
     path = writable_output(out if out is not None else load_template(template, root).root / "preview.png",
                            "preview", (".png",))  # checked before the frame is composed
-    frame = preview_frame(template, avatar, root)
+    frame = preview_frame(template, avatar, root, brand=brand, guides=guides)
     return write_atomic(path, image_bytes(_small(frame), "PNG", optimize=True))
 
 
@@ -95,10 +102,12 @@ def _small(frame: Frame) -> Image.Image:
     return img.resize((round(img.width * scale), round(img.height * scale)), Image.LANCZOS).convert("P", palette=Image.ADAPTIVE, colors=256).convert("RGB")
 
 
-def contact_sheet(names: list[str], out: Path, avatar: str = "default", root: Path | None = None) -> Path:
-    """All the named templates' previews side by side at one height, each captioned with its name."""
+def contact_sheet(names: list[str], out: Path, avatar: str = "default", root: Path | None = None, *,
+                  guides: bool = False) -> Path:
+    """All the named templates' previews side by side at one height, each captioned with its name (with the
+    safe-area guides when asked)."""
     out = writable_output(out, "contact sheet", (".png",))
-    tiles = [(_small(preview_frame(n, avatar, root)), n) for n in names]
+    tiles = [(_small(preview_frame(n, avatar, root, guides=guides)), n) for n in names]
     h = 540
     tiles = [(t.resize((round(t.width * h / t.height), h), Image.LANCZOS), n) for t, n in tiles]
     gap, cap = 24, 56

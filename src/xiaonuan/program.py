@@ -35,6 +35,7 @@ class StoryTiming:
     headline: str
     fields: Mapping[str, str] = field(default_factory=dict)
     slides: tuple[SlideCue, ...] = ()
+    lead: str = ""  # the story's first sentence: a slide panel shows it when the story has no slide items
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def plan_program(script: Script, sentence_spans_s: Sequence[tuple[float, float]]
         end = starts[i + 1] if i + 1 < len(stories) else speech_s
         cues = tuple(SlideCue(it.kind, intro_s + sentence_spans_s[it.sentence][0], it.text, it.image)
                      for it in st.slides)
-        out.append(StoryTiming(intro_s + starts[i], intro_s + end, st.headline, dict(st.fields), cues))
+        out.append(StoryTiming(intro_s + starts[i], intro_s + end, st.headline, dict(st.fields), cues,
+                               script.sentences[st.first_sentence].text))
     if not out:
         return single_story(speech_s, script.title, intro_s, outro_s)
     return Program(intro_s, speech_s, outro_s, tuple(out))

@@ -77,6 +77,7 @@ class RenderRequest:
     height_px: int | None = None
     preset: str | None = None
     narration: Path | None = None  # a deck's companion script: one `## 第N页` section per page
+    brand: Path | None = None  # a brand file (brand.py): palette, logo and font over the template's own
 
     def __post_init__(self) -> None:
         # normalised once here, so every front-end's request reads the same: a Path, a read-only mapping
@@ -138,7 +139,7 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None, deck=None) -> 
     watch = _Stopwatch()
     transcribing = bool(voice and voice.startswith("recorded:") and _no_text(script))
     report(Progress("script", 0, 1, 0.0, "transcribing the voice-over" if transcribing else "reading the script"))
-    job = _prepare(script, template, avatar, voice, out, fields, allow_unconsented, height_px)
+    job = _prepare(script, template, avatar, voice, out, fields, allow_unconsented, height_px, req.brand)
     if deck is not None:
         job.warnings[:0] = deck.narration.warnings  # the narration's fallbacks first
     watch.lap("script")
@@ -217,10 +218,12 @@ class _Plan:
 
 
 def _prepare(script, template: str, avatar: str, voice: str | None, out, fields, allow_unconsented: bool,
-             height_px: int | None) -> _Job:
+             height_px: int | None, brand_file: Path | None = None) -> _Job:
     """Parse the script and resolve voice, template, avatar and output path (InputError on any problem)."""
     from .avatar import pack as avatars, framing
     from . import speech, templates
+    from .brand import load_brand
+    from .canvas.layout import check_overlaps
 
     if isinstance(script, str) and "\n" not in script.strip() and script.strip().lower().endswith((".md", ".txt", ".pdf", ".pptx")) \
             and Path(script.strip()).is_file():  # a str is the script's text: the path itself would be read aloud
@@ -237,7 +240,9 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     av = avatars.load_avatar(avatar)
     voice_name = voice or parsed.fields.get("voice") or _pack_voice(av, parsed.language) or DEFAULT_VOICES[parsed.language]
     engine = speech.cached(speech.get_engine(voice_name))  # content-hash cache (XIAONUAN_CACHE=off disables)
-    tpl = templates.load_template(template)
+    brand = load_brand(brand_file) if brand_file is not None else None
+    tpl = templates.load_template(template, brand=brand)
+    check_overlaps(tpl)  # text layers over each other at the template's own size: TemplateError naming both
     if height_px is not None:
         tpl = tpl.at_height(height_px)  # composition really runs at the smaller size
     values = tpl.resolve_fields({"headline": parsed.title,
@@ -250,6 +255,7 @@ def _prepare(script, template: str, avatar: str, voice: str | None, out, fields,
     if engine.language and engine.language != parsed.language:  # "" speaks anything (a recorded voice-over)
         warnings.append(f"voice {voice_name} speaks {engine.language} but the script looks like {parsed.language}")
     warnings += _voice_warnings(parsed, voice_name, engine.language) + placeholder_warnings(values)
+    warnings += list(brand.warnings if brand is not None else ())  # a brand font without Chinese glyphs
     warnings += framing.overlay_warnings(tpl, av)  # a face still under the headline strap, lower third …
     out = _output_path(out)
     check_sidecars(sidecars(out), _inputs(script, parsed, voice_name))  # before any work, not after the render

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, Validat
 from pydantic.dataclasses import dataclass
 
 from xiaonuan.errors import InputError
-from xiaonuan.fonts import WEIGHTS
+from xiaonuan.fonts import WEIGHTS, font_problem
 from xiaonuan.saferead import image_problem, regular_file
 
 TEMPLATE_FILE = "template.yaml"
@@ -31,10 +31,27 @@ _SHORT_COLOR_RE = re.compile(r"^\s*#[0-9a-fA-F]{3,4}\s*$")  # CSS shorthand: #ff
 Rgba = tuple[int, int, int, int]
 
 
-def _parse_color(value: Any) -> Rgba:
-    """'#rrggbb' or '#rrggbbaa' → (r, g, b, a) ints; CSS's short '#rgb' and '#rgba' are read as '#rrggbb(aa)'."""
+# The palette names every built-in template defines and a brand file may set (brand.py): one set, so that a
+# brand applies to every template. A template may add names of its own.
+PALETTE_NAMES = ("primary", "secondary", "accent", "light", "dark", "text", "background_top", "background_bottom")
+_PALETTE_REF_RE = re.compile(r"^\$([a-z][a-z0-9_]*)(?:/([0-9a-fA-F]{2}))?$")
+
+
+def _parse_color(value: Any, info: ValidationInfo) -> Rgba:
+    """'#rrggbb' or '#rrggbbaa' → (r, g, b, a) ints; CSS's short '#rgb' and '#rgba' are read as '#rrggbb(aa)';
+    '$primary' is the palette's colour of that name, '$primary/e8' the same with alpha e8 (hex)."""
     if isinstance(value, (tuple, list)) and len(value) == 4:
         return tuple(int(v) for v in value)  # type: ignore[return-value]
+    ref = _PALETTE_REF_RE.match(value.strip()) if isinstance(value, str) else None
+    if ref:
+        palette = (info.context or {}).get("palette") or {}
+        if ref.group(1) not in palette:
+            raise ValueError(f"no colour {ref.group(1)!r} in the palette; use one of "
+                             f"{', '.join('$' + k for k in palette) or '(none: add a palette: section)'}, or '#rrggbb'")
+        r, g, b, a = palette[ref.group(1)]
+        return (r, g, b, int(ref.group(2), 16) if ref.group(2) else a)
+    if isinstance(value, str) and value.strip().startswith("$"):
+        raise ValueError(f"{value!r} is not a palette colour; write '$name' or '$name/aa' (alpha in hex), e.g. '$primary/e8'")
     if value is None:  # `color: #0a1a3a` unquoted: YAML reads a comment
         raise ValueError("colour is empty: write it in quotes, e.g. '#0a1a3a' (in YAML an unquoted # starts a comment)")
     if isinstance(value, str) and _SHORT_COLOR_RE.match(value):
@@ -79,7 +96,16 @@ def _readable_image(path: Path | None) -> Path | None:
     return path
 
 
+def _loadable_font(path: Path | None) -> Path | None:
+    """A font file that FreeType can open (checked at load, not found broken mid-render)."""
+    why = None if path is None else font_problem(path)
+    if why:
+        raise ValueError(why)
+    return path
+
+
 Color = Annotated[Rgba, BeforeValidator(_parse_color)]
+FontPath = Annotated[Union[Path, None], BeforeValidator(_asset_path), AfterValidator(_loadable_font)]
 AssetPath = Annotated[Union[Path, None], BeforeValidator(_asset_path)]
 ImagePath = Annotated[Union[Path, None], BeforeValidator(_asset_path), AfterValidator(_readable_image)]
 Px = Annotated[int, Field(ge=0, le=MAX_CANVAS_PX)]
@@ -260,6 +286,9 @@ class HeadlineBar:
     height_px: SizePx
     text: str = "{headline}"
     label: str = ""
+    # the label of a video with one story (None: `label`): "第{story_no}条 / 共{story_count}条" read
+    # "第1条 / 共1条" over a single story
+    single_label: str | None = None
     label_width_px: Px = 0
     label_color: Color = (215, 25, 32, 255)
     label_text_color: Color = (255, 255, 255, 255)
@@ -270,6 +299,9 @@ class HeadlineBar:
     font_size_px: FontPx = 44
     label_font_size_px: FontPx = 40
     weight: Weight = "Bold"
+    # the strap's colours run on out to the canvas's left and right edges (label colour to the left, bar colour
+    # to the right), while its label and text stay inside the box: a full-width strap with title-safe text
+    bleed: bool = False
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -339,6 +371,9 @@ class Ticker:
     font_size_px: FontPx = 30
     speed_px_s: Annotated[float, Field(gt=0, le=2000)] = 140.0
     separator: str = "   ◆   "
+    # the band's colour runs on to the canvas's left, right and bottom edges; the label and the scrolling text
+    # stay inside the box (title-safe), as broadcast tickers do
+    bleed: bool = False
 
 
 @dataclass(frozen=True, config=_CONFIG)
@@ -507,3 +542,6 @@ class TemplateSpec:
     transition: Transition | None = None
     music: Music | None = None
     description: str = ""
+    # named colours the fields above refer to as '$name' (see PALETTE_NAMES); a brand file overrides them
+    palette: dict[str, Color] = Field(default_factory=dict)
+    font: FontPath = None  # a .ttf/.otf/.ttc in the template folder for all its text (a brand's font wins)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import math
 import string
 from dataclasses import fields as dc_fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -22,9 +23,12 @@ from pydantic.dataclasses import dataclass
 from xiaonuan.errors import InputError, TemplateError
 from xiaonuan.paths import templates_dir, user_templates_dir
 from xiaonuan.saferead import MAX_YAML_BYTES, load_yaml_with_nodes, read_text
-from xiaonuan.template_spec import (STORY_VARIABLES, TEMPLATE_FILE, WEEKDAYS_ZH, Canvas, SubtitleStyle, TemplateSpec,
-                                    TextShape, Variables)
+from xiaonuan.template_spec import (STORY_VARIABLES, TEMPLATE_FILE, WEEKDAYS_ZH, Canvas, Color, SubtitleStyle,
+                                    TemplateSpec, TextShape, Variables)
 from xiaonuan.yamlnodes import describe_validation, duplicate_keys, line_of
+
+if TYPE_CHECKING:
+    from xiaonuan.brand import Brand
 
 
 @dataclass(frozen=True, config=ConfigDict(arbitrary_types_allowed=True))
@@ -170,10 +174,24 @@ def format_date_zh(day: _dt.date) -> str:
 
 
 _SPEC_ADAPTER = TypeAdapter(TemplateSpec)
-_TEXT_FIELDS = (("headline", "text"), ("headline", "label"), ("lower_third", "name"), ("lower_third", "title"),
+_PALETTE_ADAPTER = TypeAdapter(dict[Literal["palette"], dict[str, Color]])  # errors located under palette:
+
+
+_TEXT_FIELDS = (("headline", "text"), ("headline", "label"), ("headline", "single_label"), ("lower_third", "name"),
+                ("lower_third", "title"),
                 ("logo", "text"), ("logo", "subtext"), ("date", "text"), ("ticker", "text"), ("ticker", "label"),
                 ("intro", "title"), ("intro", "subtitle"), ("intro", "kicker"),
                 ("outro", "title"), ("outro", "subtitle"), ("outro", "kicker"), ("ai_label", "text"))
+
+
+def _branded(spec: TemplateSpec, brand: "Brand") -> TemplateSpec:
+    """The spec with the brand's logo image on its logo layer and the brand's font (its palette is already in)."""
+    changes: dict[str, Any] = {}
+    if brand.font is not None:
+        changes["font"] = brand.font
+    if brand.logo is not None and spec.logo is not None:
+        changes["logo"] = dataclasses.replace(spec.logo, image=brand.logo)
+    return dataclasses.replace(spec, **changes) if changes else spec
 
 
 def field_assignment(text: str) -> tuple[str, str] | None:
@@ -220,9 +238,10 @@ def template_folder(name: str, root: Path | None = None) -> Path:
     return folder
 
 
-def load_template(name: str, root: Path | None = None) -> Template:
+def load_template(name: str, root: Path | None = None, brand: "Brand | None" = None) -> Template:
     """Load and validate templates/<name>/template.yaml (or <name>/template.yaml when `name` is a folder's
-    path); raise TemplateError naming what to fix.
+    path); raise TemplateError naming what to fix. A `brand` (brand.load_brand) replaces the palette colours it
+    names, the logo layer's image and the font.
 
     Example: load_template("news").width_px == 1920
     """
@@ -242,9 +261,13 @@ def load_template(name: str, root: Path | None = None) -> Template:
         raise TemplateError(f"{path}: {key!r} is written twice (lines {first} and {again}) in the same place; "
                             "YAML would keep only the second: delete the one you do not mean")
     try:
-        spec = _SPEC_ADAPTER.validate_python(data, context={"root": folder})
+        palette = _PALETTE_ADAPTER.validate_python({"palette": data.get("palette") or {}})["palette"]
+        palette.update(brand.palette if brand is not None else {})  # a brand's colours win
+        spec = _SPEC_ADAPTER.validate_python({**data, "palette": palette}, context={"root": folder, "palette": palette})
     except ValidationError as e:
         raise TemplateError(f"{path}: invalid template:\n{describe_validation(e, node)}") from None
+    if brand is not None:
+        spec = _branded(spec, brand)
     _check_placeholders(spec, path)
     _check_fits(spec, path, node)
     return Template(name=name, root=folder.resolve(), spec=spec)
@@ -260,12 +283,24 @@ def _keys_at(node: yaml.Node | None, key: str) -> set[str]:
 
 
 SUBTITLE_SIDE_MARGIN_PX = 40  # a subtitle line keeps at least this far from the canvas sides
+# EBU R 95 (safe areas for 16:9 production): text inside the graphics ("title") safe area, 5 % in from
+# each edge (90 % of the width and height); action safe is 3.5 % in (93 %). canvas/layout.py checks every
+# text layer against the first, `templates preview --guides` draws both.
+TITLE_SAFE_SHARE = 0.05
+ACTION_SAFE_SHARE = 0.035
+
+
+def safe_margins_px(width_px: int, height_px: int, share: float = TITLE_SAFE_SHARE) -> tuple[int, int]:
+    """(x, y) margins of the safe area with `share` of each side left out, rounded up (never into the edge)."""
+    return math.ceil(round(width_px * share, 6)), math.ceil(round(height_px * share, 6))
 
 
 def subtitle_line_px(canvas_width_px: int, style: SubtitleStyle) -> int:
     """The widest a subtitle line may be drawn: the canvas less a margin on each side (the style's bottom
-    margin, at least SUBTITLE_SIDE_MARGIN_PX). compose draws within it; the template check measures against it."""
-    return canvas_width_px - 2 * max(style.bottom_margin_px, SUBTITLE_SIDE_MARGIN_PX)
+    margin, at least the title-safe margin and SUBTITLE_SIDE_MARGIN_PX). compose draws within it; the
+    template check measures against it."""
+    safe_x = safe_margins_px(canvas_width_px, 1)[0]
+    return canvas_width_px - 2 * max(style.bottom_margin_px, SUBTITLE_SIDE_MARGIN_PX, safe_x)
 
 
 def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
@@ -295,7 +330,7 @@ def _check_fits(spec: TemplateSpec, path: Path, node: yaml.Node | None) -> None:
 
 def _check_placeholders(spec: TemplateSpec, path: Path) -> None:
     texts = [(f"{layer}.{attr}", getattr(getattr(spec, layer), attr))
-             for layer, attr in _TEXT_FIELDS if getattr(spec, layer) is not None]
+             for layer, attr in _TEXT_FIELDS if getattr(getattr(spec, layer), attr, None) is not None]
     texts += [(f"background.shapes.{i}.text", sh.text) for i, sh in enumerate(spec.background.shapes)
               if isinstance(sh, TextShape)]
     for card in ("intro", "outro"):

@@ -24,15 +24,17 @@ from xiaonuan.canvas.draw import (
     _draw_logo,
     _draw_presenter_panel,
     ai_label_box,
+    headline_label,
     render_background,
     render_lower_third,
 )
-from xiaonuan.canvas.layers import draw_slide_panel, draw_ticker_static, layout_slide_items, make_card, make_ticker, \
-    make_wipe_band
-from xiaonuan.canvas.layout import overlaps
+from xiaonuan.canvas.layers import draw_slide_panel, draw_ticker_static, layout_lead, layout_slide_items, make_card, \
+    make_ticker, make_wipe_band
+from xiaonuan.canvas.layout import SUPPORTED_SHORT_SIDES_PX, layout_problems, lower_third_room_px
 from xiaonuan.canvas.presenter import PresenterLayer
 from xiaonuan.canvas.subtitle import SubtitleLayer
 from xiaonuan.errors import TemplateError
+from xiaonuan.fonts import font_file
 from xiaonuan.program import single_story
 from xiaonuan.subtitles import cue_at
 from xiaonuan.template_spec import Background
@@ -79,42 +81,43 @@ class Compositor:
         self._box = box
         self._presenter = PresenterLayer(box, over_video=spec.background.video is not None)
         self._mask = self._presenter.mask
-        self._below = render_background(spec.background, W, H, values)
-        if box.style != "matte":
-            _draw_presenter_panel(self._below, box)
-        # static layers shared by every story: logo, date, ticker band
-        self._common = Image.new("RGBA", (W, H), (0, 0, 0, 0))
-        if spec.logo is not None:
-            _draw_logo(self._common, spec.logo, template.fill(spec.logo.text, values),
-                       template.fill(spec.logo.subtext, values))
-        if spec.date is not None:
-            _draw_date(self._common, spec.date, template.fill(spec.date.text, values))
-        self._ticker = None
-        if spec.ticker is not None:
-            text = template.fill(spec.ticker.text, values)
-            if text.strip():
-                draw_ticker_static(self._common, spec.ticker, template.fill(spec.ticker.label, values))
-                self._ticker = make_ticker(spec.ticker, text)
-        ai = spec.ai_label
-        label = Image.new("RGBA", (W, H), (0, 0, 0, 0))
-        _draw_ai_label(label, ai)
-        x0, y0, x1, y1 = ai_label_box(ai, W, H)
-        self._label_xy = (max(x0, 0), max(y0, 0))
-        self._label = Overlay.from_rgba(np.asarray(label)[self._label_xy[1]:y1, self._label_xy[0]:x1])
-        self._stories: dict[int, _StoryLayers] = {}
-        self._cards: dict[str, object] = {}
-        self._videos: dict[object, "LoopingVideo"] = {}  # background clip → its looping reader
-        self._wipe = None
-        if spec.transition is not None and spec.transition.kind == "wipe":
-            band, self._wipe_slant = make_wipe_band(spec.transition, H)
-            self._wipe = Overlay.from_rgba(band)
-        self._lower = spec.lower_third
-        self._subtitles = SubtitleLayer(spec.subtitles, W, H)
-        self._canvas: Frame = np.empty((H, W, 3), np.uint8)
-        self._alt: Frame = np.empty((H, W, 3), np.uint8)
-        self.warnings: list[str] = []  # what the template could not show (the render reports them)
-        self.set_presenter_size(presenter_size)
-        self._story(0)
+        with font_file(spec.font):  # a brand's or the template's own font, for all the text drawn here
+            self._below = render_background(spec.background, W, H, values)
+            if box.style != "matte":
+                _draw_presenter_panel(self._below, box)
+            # static layers shared by every story: logo, date, ticker band
+            self._common = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+            if spec.logo is not None:
+                _draw_logo(self._common, spec.logo, template.fill(spec.logo.text, values),
+                           template.fill(spec.logo.subtext, values))
+            if spec.date is not None:
+                _draw_date(self._common, spec.date, template.fill(spec.date.text, values))
+            self._ticker = None
+            if spec.ticker is not None:
+                text = template.fill(spec.ticker.text, values)
+                if text.strip():
+                    draw_ticker_static(self._common, spec.ticker, template.fill(spec.ticker.label, values))
+                    self._ticker = make_ticker(spec.ticker, text)
+            ai = spec.ai_label
+            label = Image.new("RGBA", (W, H), (0, 0, 0, 0))
+            _draw_ai_label(label, ai)
+            x0, y0, x1, y1 = ai_label_box(ai, W, H)
+            self._label_xy = (max(x0, 0), max(y0, 0))
+            self._label = Overlay.from_rgba(np.asarray(label)[self._label_xy[1]:y1, self._label_xy[0]:x1])
+            self._stories: dict[int, _StoryLayers] = {}
+            self._cards: dict[str, object] = {}
+            self._videos: dict[object, "LoopingVideo"] = {}  # background clip → its looping reader
+            self._wipe = None
+            if spec.transition is not None and spec.transition.kind == "wipe":
+                band, self._wipe_slant = make_wipe_band(spec.transition, H)
+                self._wipe = Overlay.from_rgba(band)
+            self._lower = spec.lower_third
+            self._subtitles = SubtitleLayer(spec.subtitles, W, H, spec.font)
+            self._canvas: Frame = np.empty((H, W, 3), np.uint8)
+            self._alt: Frame = np.empty((H, W, 3), np.uint8)
+            self.warnings: list[str] = []  # what the template could not show (the render reports them)
+            self.set_presenter_size(presenter_size)
+            self._story(0)
 
     # ------------------------------------------------------------ static, per story (drawn once)
 
@@ -124,7 +127,11 @@ class Compositor:
         known before the first frame rather than read off the compositor after its stream ends."""
         for k in range(max(1, len(self.program.stories))):
             self._story(k)
-        self.warnings += [w for w in overlaps(self.template) if w not in self.warnings]  # text over text
+        # text over text or outside title-safe at this size (the template's own size was checked when it was
+        # loaded for the render: an overlap there is an error, see render._prepare). Below the smallest offered
+        # size fonts stop at their minimum and rounding moves layers by a pixel: not checked there
+        if min(self.width_px, self.height_px) >= min(SUPPORTED_SHORT_SIDES_PX):
+            self.warnings += [w for w in layout_problems(self.template) if w not in self.warnings]
         return tuple(self.warnings)
 
     def _story_values(self, k: int) -> dict[str, str]:
@@ -141,6 +148,11 @@ class Compositor:
         layers = self._stories.get(k)
         if layers is not None:
             return layers
+        with font_file(self.template.spec.font):
+            layers = self._stories[k] = self._draw_story(k)
+        return layers
+
+    def _draw_story(self, k: int) -> _StoryLayers:
         spec, tpl, W, H = self.template.spec, self.template, self.width_px, self.height_px
         values = self._story_values(k)
         above = self._common.copy()
@@ -150,8 +162,12 @@ class Compositor:
             items_y = draw_slide_panel(panel, spec.slides, values["headline"])
             panel.alpha_composite(above)
             above = panel
-            cues = self.program.stories[k].slides if k < len(self.program.stories) else ()
+            story = self.program.stories[k] if k < len(self.program.stories) else None
+            cues = story.slides if story is not None else ()
             placed = layout_slide_items(spec.slides, items_y, cues)
+            if not cues and story is not None:  # no bullets or pictures: the lead sentence, not an empty panel
+                lead = layout_lead(spec.slides, items_y, story.lead, story.start_s)
+                placed = [lead] if lead is not None else []
             for it in placed:
                 items.append((it.start_s, it.kind, it.x_px, it.y_px, Overlay.from_rgba(it.rgba)))
             wanted = sum(1 for c in cues if c.kind == "bullet" or c.image is not None)
@@ -161,7 +177,7 @@ class Compositor:
                                      "or use fewer bullets and pictures")
         if spec.headline is not None:
             _draw_headline(above, spec.headline, tpl.fill(spec.headline.text, values),
-                           tpl.fill(spec.headline.label, values))
+                           headline_label(spec.headline, values))
         below = self._below
         video = self._video(spec.background)
         backdrop = Backdrop.from_rgba(np.asarray(Image.alpha_composite(below, above)), video)
@@ -175,30 +191,31 @@ class Compositor:
         box_over.alpha_composite(above.crop((bx, by, bx + bw, by + bh)))
         lower = None
         if spec.lower_third is not None and values["name"]:
-            lt = spec.lower_third  # the strap ends a padding short of the canvas's right edge
+            lt = spec.lower_third  # the strap ends at the title-safe right edge
             lower = Overlay.from_rgba(render_lower_third(lt, tpl.fill(lt.name, values), tpl.fill(lt.title, values),
-                                                         self.width_px - lt.x_px - lt.padding_px))
-        layers = _StoryLayers(backdrop, Overlay.from_rgba(np.asarray(box_over)), lower, tuple(items))
-        self._stories[k] = layers
-        return layers
+                                                         lower_third_room_px(tpl)))
+        return _StoryLayers(backdrop, Overlay.from_rgba(np.asarray(box_over)), lower, tuple(items))
 
     def _card(self, which: str):
         card = self._cards.get(which)
         if card is None:
-            spec = getattr(self.template.spec, which)
-            logo = None
-            if self.template.spec.logo is not None:
-                logo = Image.new("RGBA", (self.width_px, self.height_px), (0, 0, 0, 0))
-                _draw_logo(logo, self.template.spec.logo, self.template.fill(self.template.spec.logo.text,
-                                                                             self.values),
-                           self.template.fill(self.template.spec.logo.subtext, self.values))
-            heads = [s.headline for s in self.program.stories if s.headline]
-            card = make_card(spec, (self.width_px, self.height_px), self.values, heads, logo)
-            tx, ty, title = card.title
-            card = (Backdrop.from_rgba(card.base, self._video(spec.background)), (tx, ty, Overlay.from_rgba(title)),
-                    tuple((x, y, Overlay.from_rgba(a), d) for x, y, a, d in card.rest))
-            self._cards[which] = card
+            with font_file(self.template.spec.font):
+                card = self._cards[which] = self._draw_card_layers(which)
         return card
+
+    def _draw_card_layers(self, which: str):
+        tpl = self.template
+        spec = getattr(tpl.spec, which)
+        logo = None
+        if tpl.spec.logo is not None:
+            logo = Image.new("RGBA", (self.width_px, self.height_px), (0, 0, 0, 0))
+            _draw_logo(logo, tpl.spec.logo, tpl.fill(tpl.spec.logo.text, self.values),
+                       tpl.fill(tpl.spec.logo.subtext, self.values))
+        heads = [s.headline for s in self.program.stories if s.headline]
+        card = make_card(spec, (self.width_px, self.height_px), self.values, heads, logo)
+        tx, ty, title = card.title
+        return (Backdrop.from_rgba(card.base, self._video(spec.background)), (tx, ty, Overlay.from_rgba(title)),
+                tuple((x, y, Overlay.from_rgba(a), d) for x, y, a, d in card.rest))
 
     @property
     def base(self) -> Frame:

@@ -23,7 +23,7 @@ from xiaonuan.canvas.draw import _draw_presenter_panel, _rgba, render_background
 from xiaonuan.canvas.presenter import PresenterLayer
 from xiaonuan.deck.layout import letterbox, page_boxes, presenter_spot
 from xiaonuan.errors import TemplateError
-from xiaonuan.fonts import load_font
+from xiaonuan.fonts import font_file, load_font
 from xiaonuan.templates import Template
 from xiaonuan.types import Frame
 
@@ -84,7 +84,8 @@ class DeckCompositor(Compositor):
         up to 200 pages): frames come in page order, so a page is drawn again only after prepare()."""
         layers = self._pages.get(i)
         if layers is None:
-            layers = self._pages[i] = self._draw_page(i)
+            with font_file(self.template.spec.font):  # a brand's or the template's own font for the page number
+                layers = self._pages[i] = self._draw_page(i)
             while len(self._pages) > KEEP_PAGES:
                 self._pages.popitem(last=False)
         else:

@@ -170,10 +170,24 @@ def _draw_presenter_panel(below: Image.Image, box: PresenterBox) -> None:
     below.alpha_composite(layer)
 
 
+def headline_label(hb: HeadlineBar, values: Mapping[str, str]) -> str:
+    """The strap's label for these values: `single_label` when the video has one story (and the template
+    gives one), else `label`; placeholders filled in."""
+    single = hb.single_label is not None and values.get("story_count", "1") == "1"
+    return (hb.single_label if single else hb.label).format_map(values)  # type: ignore[union-attr]
+
+
 def _draw_headline(layer: Image.Image, hb: HeadlineBar, text: str, label: str) -> None:
     d = ImageDraw.Draw(layer)
     x0, y0, x1, y1 = hb.x_px, hb.y_px, hb.x_px + hb.width_px, hb.y_px + hb.height_px
     cy = (y0 + y1) // 2
+    if hb.bleed:  # the colours run on to the canvas sides; the text stays in the box
+        left = hb.label_color if hb.label_width_px else hb.bar_color
+        if x0 > 0:
+            d.rectangle((0, y0, x0 - 1, y1 - 1), fill=_rgba(left))
+        d.rectangle((x1, y0, layer.width - 1, y1 - 1), fill=_rgba(hb.bar_color))
+        if hb.accent_color is not None and hb.accent_px:
+            d.rectangle((0, y0, layer.width - 1, y0 + hb.accent_px - 1), fill=_rgba(hb.accent_color))
     d.rectangle((x0, y0, x1 - 1, y1 - 1), fill=_rgba(hb.bar_color))
     text_x = x0
     if hb.label_width_px:

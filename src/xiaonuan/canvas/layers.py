@@ -22,6 +22,7 @@ LINE_SPACING = 1.3
 CAPTION_SCALE = 0.65  # image caption font, in bullet font sizes
 IMAGE_GAP = 0.6  # space between slide images, in bullet font sizes
 MIN_IMAGE_PX = 60  # a slide image cell smaller than this is not drawn
+LEAD_SCALE = 1.25  # a story's lead sentence (no bullets), in bullet font sizes
 
 
 # ---------------------------------------------------------------- ticker
@@ -53,6 +54,10 @@ def draw_ticker_static(layer: Image.Image, tk: Ticker, label: str) -> None:
     """The band and its label block (static)."""
     d = ImageDraw.Draw(layer)
     x0, y0, x1, y1 = tk.x_px, tk.y_px, tk.x_px + tk.width_px, tk.y_px + tk.height_px
+    if tk.bleed:  # the band runs on to the canvas's sides and bottom; label and text stay in the box
+        d.rectangle((0, y0, layer.width - 1, layer.height - 1), fill=_rgba(tk.bg_color))
+        if tk.label_width_px and x0 > 0:
+            d.rectangle((0, y0, x0 - 1, y1 - 1), fill=_rgba(tk.label_color))
     d.rectangle((x0, y0, x1 - 1, y1 - 1), fill=_rgba(tk.bg_color))
     if tk.label_width_px:
         lx1 = x0 + tk.label_width_px
@@ -150,6 +155,27 @@ def layout_slide_items(sp: SlidePanel, items_y_px: int, cues: Sequence[SlideCue]
     placed += _place_images(sp, images, x0, y, inner_w, bottom - y)
     placed.sort(key=lambda p: p.start_s)
     return placed
+
+
+def layout_lead(sp: SlidePanel, items_y_px: int, text: str, start_s: float) -> PlacedItem | None:
+    """A story without bullets or pictures: its first sentence as a pull quote (a bar in the accent colour,
+    the sentence a size between the bullets' and the title's), so the panel is never an empty card."""
+    if not text.strip():
+        return None
+    pad, bar = sp.padding_px, max(4, sp.bullet_font_size_px // 6)
+    inner_w, room_h = sp.width_px - 2 * pad, sp.y_px + sp.height_px - pad - items_y_px
+    size = round(sp.bullet_font_size_px * LEAD_SCALE)
+    font = load_font(size, "Bold")
+    line_h = int(size * LINE_SPACING)
+    lines = wrap_text(text, font, inner_w - bar - size // 2, max(1, room_h // line_h))
+    if room_h < line_h or not lines:
+        return None
+    img = Image.new("RGBA", (inner_w, line_h * len(lines)), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    d.rectangle((0, 0, bar - 1, img.height - 1), fill=_rgba(sp.accent_color))
+    for i, ln in enumerate(lines):
+        d.text((bar + size // 2, line_h * i + line_h // 2), ln, font=font, fill=_rgba(sp.title_color), anchor="lm")
+    return PlacedItem(start_s, "lead", sp.x_px + pad, items_y_px, np.asarray(img))
 
 
 def _place_images(sp: SlidePanel, images: Sequence[SlideCue], x0: int, y0: int, w: int, h: int) -> list[PlacedItem]:

@@ -5,13 +5,14 @@ by text), blended per frame at the template's subtitle position.
 from __future__ import annotations
 
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from xiaonuan.canvas.blend import Overlay
 from xiaonuan.canvas.draw import BLUR_MARGIN, MIN_FIT_FONT_PX, _rgba, fit_font, wrap_text
-from xiaonuan.fonts import load_font
+from xiaonuan.fonts import font_file, load_font
 from xiaonuan.template_spec import SubtitleStyle
 from xiaonuan.templates import subtitle_line_px
 from xiaonuan.types import RGBA, Frame
@@ -23,8 +24,9 @@ SHADOW_BLUR_PX = 2  # softening of the subtitle drop shadow
 class SubtitleLayer:
     """Subtitles of one template at one canvas size: prepared per distinct text (an LRU cache), drawn per frame."""
 
-    def __init__(self, style: SubtitleStyle, width_px: int, height_px: int) -> None:
+    def __init__(self, style: SubtitleStyle, width_px: int, height_px: int, font: Path | None = None) -> None:
         self.style = style
+        self.font = font  # a brand's or the template's own font file (fonts.font_file); None: the bundled one
         self.width_px, self.height_px = width_px, height_px
         self._cache: OrderedDict[tuple, Overlay] = OrderedDict()
 
@@ -34,7 +36,8 @@ class SubtitleLayer:
         ov = self._cache.get(key)
         if ov is None:
             max_w = subtitle_line_px(self.width_px, self.style)
-            ov = Overlay.from_rgba(render_subtitle(text, self.style, max_w, emphasis, translation))
+            with font_file(self.font):
+                ov = Overlay.from_rgba(render_subtitle(text, self.style, max_w, emphasis, translation))
             self._cache[key] = ov
             if len(self._cache) > SUBTITLE_CACHE_SIZE:
                 self._cache.popitem(last=False)

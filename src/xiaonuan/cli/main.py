@@ -41,6 +41,8 @@ def render(
     seed: int = typer.Option(0, min=0, help="seed for blinks and head motion"),
     height: Optional[int] = typer.Option(None, "--height", help="render smaller, e.g. 720 for 1280x720 "
                                          "(even, 240 up to the template's own height)"),
+    brand: Optional[Path] = typer.Option(None, "--brand", help="brand file (YAML): palette colours, logo and font "
+                                         "applied to the template (see docs/templates.md)"),
     allow_unconsented: bool = typer.Option(False, "--allow-unconsented",
                                            help="render an avatar pack without a consent record (labelled so)"),
     narration: Optional[Path] = typer.Option(None, "--script", help="a deck's narration: a script with one "
@@ -79,7 +81,7 @@ def render(
         request = RenderRequest(script if script is not None else "", out=out, template=template or (
                                 "deck" if deck else "news"), avatar=avatar, voice=voice,
                                 fields=_parse_fields(set_), seed=seed, allow_unconsented=allow_unconsented,
-                                height_px=height, narration=narration)
+                                height_px=height, narration=narration, brand=brand)
         result = do_render(request, on_progress=show)
     except XiaonuanError as e:
         if not quiet and live:
