@@ -26,6 +26,7 @@ from ..saferead import MAX_IMAGE_BYTES, open_image, read_bytes
 from ..store import DB_NAME, Store, data_dir
 from .batch import batch_status, batch_tab, start_batch  # noqa: F401 (the page's batch runs, re-exported)
 from .history import CANCELLED, history_status, history_tab  # noqa: F401 (re-exported)
+from .voiceover import recorded_voice, timing_note, voiceover_input
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 AUTH_ENV = "XIAONUAN_UI_AUTH"
@@ -416,11 +417,11 @@ def build_app(store: Store | None = None):
         return wanted if wanted in names else (fallback if fallback in names else (names[0] if names else None))
 
     async def run_render(kind, script, template, avatar, voice, speed, size, headline, name, title, extra,
-                         request: gr.Request, progress=gr.Progress()):
+                         recording, request: gr.Request, progress=gr.Progress()):
         from ..errors import XiaonuanError
 
-        if not (script or "").strip():
-            raise gr.Error("Type a script first. 请先输入稿件。")
+        if not (script or "").strip() and not recording:  # a voice-over alone is transcribed (#16)
+            raise gr.Error("Type a script or record a voice-over first. 请先输入稿件或录制配音。")
         known = shapes()
         if template not in known:  # the page offers names only: no folder paths on the server
             raise gr.Error(f"Unknown template {template!r}; pick one from the list. 请从列表中选择模板。")
@@ -429,13 +430,13 @@ def build_app(store: Store | None = None):
             fields = parse_fields(headline, name, title, extra)
             from ..script import parse_script
 
-            heading = fields.get("headline") or parse_script(script).title
-            request = RenderRequest(script, template=template, avatar=avatar,
-                                    voice=None if voice == AUTO_VOICE else voice, out=new_output(kind, heading),
+            heading = fields.get("headline") or (parse_script(script).title if (script or "").strip() else "")
+            request = RenderRequest(script, template=template, avatar=avatar, out=new_output(kind, heading),
+                                    voice=recorded_voice(recording) or (None if voice == AUTO_VOICE else voice),
                                     fields=fields, rate_wpm=rate_for(script, speed),
                                     height_px=session.size_height(size or session.SIZE_TEMPLATE, *known[template]))
-            if kind == "preview":  # the same request, made small: its first sentence, 360p, a fast preset
-                text = first_sentence_script(script)
+            if kind == "preview":  # the same request, made small: its first sentence (a voice-over's all), 360p
+                text = script if recording else first_sentence_script(script)
                 request = replace(request, script=text, rate_wpm=rate_for(text, speed),
                                   **render_options(kind, template))
         except XiaonuanError as e:
@@ -457,7 +458,7 @@ def build_app(store: Store | None = None):
         except XiaonuanError as e:
             raise gr.Error(str(e)) from None
         return result_view(result.mp4, result.srt, result.vtt, getattr(result, "cover", None), note_for(
-            kind, result.duration_s, elapsed, result.voice, rid, result.warnings))
+            kind, result.duration_s, elapsed, result.voice, rid, result.warnings, timing_note(result)))
 
     def result_view(mp4, srt, vtt, cover, note):
         # the subtitles are burned into the picture: a caption track as well showed them twice (#19); the
@@ -522,6 +523,7 @@ def build_app(store: Store | None = None):
                             voice = gr.Dropdown(voices, value=AUTO_VOICE, label="声音 Voice", elem_id="voice")
                             listen_btn = gr.Button("试听 Listen", elem_id="listen-btn", scale=0, min_width=110)
                             speed = gr.Slider(0.6, 1.6, value=1.0, step=0.05, label="语速 Speed", min_width=220)
+                        voiceover = voiceover_input(gr)
                         with gr.Accordion("模板字段 Template fields", open=False):
                             with gr.Row():
                                 f_headline = gr.Textbox(label="标题 headline", placeholder="(稿件标题 script title)",
@@ -567,7 +569,7 @@ def build_app(store: Store | None = None):
                 agal.select(pick, None, avatar, queue=False)
                 size.change(lambda choice, current: session.template_for_aspect(choice, current, shapes()),
                             [size, template], template, queue=False)
-                inputs = [script, template, avatar, voice, speed, size, f_headline, f_name, f_title, f_extra]
+                inputs = [script, template, avatar, voice, speed, size, f_headline, f_name, f_title, f_extra, voiceover]
                 rendering = render_btn.click(_bind(run_render, "render"), inputs, [video, files, note],
                                              concurrency_id="render", concurrency_limit=cpu,
                                              show_progress_on=[video])
@@ -623,11 +625,13 @@ def build_app(store: Store | None = None):
     return demo
 
 
-def note_for(kind: str, duration_s: float, elapsed_s: float, voice: str, rid: int | None, warnings) -> str:
-    """The line under the player after a render: how long, how fast, which voice, and its warnings."""
+def note_for(kind: str, duration_s: float, elapsed_s: float, voice: str, rid: int | None, warnings,
+             timing: str = "") -> str:
+    """The line under the player after a render: how long, how fast, which voice, a voice-over's alignment
+    (ui/voiceover.py: timing_note) and the warnings."""
     note = (f"**{'Preview' if kind == 'preview' else 'Rendered'}** {duration_s:.1f} s of video "
             f"in {elapsed_s:.1f} s · voice `{voice}`" + (f" · #{rid}" if rid is not None else ""))
-    return note + "".join(f"\n\n⚠ {w}" for w in warnings)
+    return note + (f"\n\n{timing}" if timing else "") + "".join(f"\n\n⚠ {w}" for w in warnings)
 
 
 def _pick_caption(evt: "Any") -> str:
@@ -643,10 +647,10 @@ def _bind(fn, kind):
     for; a coroutine, so that a cancelled event reaches it (run_until_cancelled)."""
     import gradio as gr
 
-    async def bound(script, template, avatar, voice, speed, size, headline, name, title, extra,
+    async def bound(script, template, avatar, voice, speed, size, headline, name, title, extra, recording,
                     request: gr.Request, progress=gr.Progress()):
-        return await fn(kind, script, template, avatar, voice, speed, size, headline, name, title, extra, request,
-                        progress)
+        return await fn(kind, script, template, avatar, voice, speed, size, headline, name, title, extra, recording,
+                        request, progress)
 
     return bound
 
