@@ -19,10 +19,10 @@ def _jaw(spans: list[tuple[int, int, Viseme]], n_ms: int, breaths: bool = False)
 
 
 def test_a_tongue_consonant_between_open_vowels_keeps_the_jaw_open_but_a_closure_shuts_it():
-    # "aka": k (the tongue's) gives way to the vowels around it, so the jaw stays open; "aba" must close
+    # "aka": the jaw is free during k (tongue), so it stays near the vowels' opening; "aba" must close
     aka = _jaw([(0, 200, V.D), (200, 280, V.B), (280, 480, V.D)], 600)
     aba = _jaw([(0, 200, V.D), (200, 280, V.A), (280, 480, V.D)], 600)
-    assert aka[24] > 0.5 and aba[24] < 0.05
+    assert aka[24] > 0.6 and aba[24] < 0.05
     assert aka[10] > 0.75  # the vowels reach their own target
 
 

@@ -50,7 +50,7 @@ SHAPES: dict[Viseme, tuple[float, float, float, float]] = {
 JAW_DOMINANCE: dict[Viseme, float] = {
     Viseme.A: 1.0, Viseme.G: 0.8,                                        # the lips close / touch the teeth
     Viseme.C: 0.6, Viseme.R: 0.6, Viseme.D: 0.6, Viseme.E: 0.6, Viseme.F: 0.6,   # vowels
-    Viseme.H: 0.5, Viseme.B: 0.5,                     # the tongue's consonants (and i): they give way a little
+    Viseme.H: 0.3, Viseme.B: 0.2,                     # the tongue's consonants (and i): the jaw is free
     Viseme.X: 3.0,                                    # a pause closes the lips firmly (at rest)
 }
 CURVES = ("jaw_open", "lip_width", "lip_round", "lip_press")
