@@ -74,6 +74,11 @@ reenact.py's measures, against the real clip's gap series measured once (the too
   The dominance blend keeps the jaw open through t, k, s, n between vowels, as hers does, so the Kokoro
   renders' avsync corr falls (demo_zh 0.79 → 0.74, lipsync_en 0.59 → 0.54; offset +1 on both) while their
   pauses close as well or better (silence_closed 0.92 → 0.96 on the demo, 0.96 → 0.94 on lipsync_en).
+  On the recorded avatars (the same packs, before → after, avsync corr / speech_open): en_sun 0.51 → 0.47 /
+  0.69 → 0.59, en_man 0.48 → 0.44 / 0.53 → 0.45, zh_man 0.63 → 0.56 / 0.52 → 0.53; silence_closed 0.98-1.0
+  throughout. Holding the tongue's consonants harder (dominance 0.5 instead of 0.2) gave part of that back
+  (en_sun 0.49 / 0.63, en_man 0.45 / 0.57) but cost presenter_young's gap_r (0.51 → 0.48) and the demo's
+  silence_closed (0.96 → 0.91): not kept.
 - Before this issue (eSpeak-DTW alignment, the rig's range) presenter_young measured gap_r 0.37,
   closed_agree 0.78, open_ratio 1.01 in the same set-up (its pack enrolled then: 83 px between the eyes)."""
 
