@@ -88,7 +88,7 @@ def test_the_page_renders_only_the_templates_it_lists(tmp_path, monkeypatch):
     render_fn = next(f.fn for f in fns if getattr(f.fn, "__name__", "") == "bound")
     with pytest.raises(gr.Error, match="Unknown template"):
         asyncio.run(_call(render_fn, "今天天气很好。", "/etc", "default", "auto", 1.0, SIZE,
-                                 "", "", "", "", None))
+                                 "", "", "", "", None, None))
 
 
 def _page_fn(demo, api_name: str):
@@ -127,7 +127,7 @@ def test_a_preview_is_not_recorded_in_the_history(tmp_path, monkeypatch):
     store = Store(tmp_path / "history.db")
     demo = ui.build_app(store)
     video, files, note = asyncio.run(_call(_page_fn(demo, "bound_1"), "# 快讯\n\n今天天气很好。我们出去玩吧。",
-                                           "news", "default", ui.AUTO_VOICE, 1.0, SIZE, "", "", "", "", None))
+                                           "news", "default", ui.AUTO_VOICE, 1.0, SIZE, "", "", "", "", None, None))
     assert note.startswith("**Preview**") and "#" not in note.split("·")[-1]
     assert Path(files[0]).is_file() and store.renders() == []
     old = store.start_render("# 快讯\n\n今天天气很好。", {"kind": "preview"})  # as earlier versions recorded it
@@ -146,7 +146,7 @@ def test_stop_ends_a_running_render_and_records_it_cancelled(tmp_path, monkeypat
 
     async def start_then_cancel():
         task = asyncio.create_task(_call(_page_fn(demo, "bound"), script, "news", "default", ui.AUTO_VOICE, 1.0, SIZE,
-                                         "", "", "", "", None))
+                                         "", "", "", "", None, None))
         while not any(renders.rglob(".*.part*")):  # the video writer started: frames are being made
             assert not task.done(), task
             await asyncio.sleep(0.05)

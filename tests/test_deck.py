@@ -294,7 +294,7 @@ def test_the_web_page_renders_an_uploaded_deck(tmp_path, monkeypatch):
     fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
     preview = next(f.fn for f in fns if f.api_name == "bound_1")
     video, files, note = asyncio.run(preview("## 第1页\n大家好。", "news", "default", FAKE, 1.0, "540p",
-                                             "", "", "", "", None, deck=str(tmp_path / "talk.pdf")))
+                                             "", "", "", "", None, None, deck=str(tmp_path / "talk.pdf")))
     srt = next(Path(f) for f in files if f.endswith(".srt"))
     assert [c.text for c in read_srt(srt)] == ["大家好"]  # the script box was the deck's narration
 

@@ -28,9 +28,10 @@ def _clip(open_gaps_eye: list[float], n_closed: int = 40) -> SimpleNamespace:
 
 
 def test_the_jaw_range_is_the_presenters_own():
-    narrow = track.own_jaw_gap_eye(_clip([0.05] * 60), animate.LIP_GAP_MAX)
-    wide = track.own_jaw_gap_eye(_clip([0.1] * 60), animate.LIP_GAP_MAX)
-    assert abs(narrow - 0.05 / track.TYPICAL_OPEN_JAW) < 1e-3 and abs(wide - 2 * narrow) < 1e-3
+    narrow = track.own_jaw_gap_eye(_clip([0.04] * 60), animate.LIP_GAP_MAX)
+    wide = track.own_jaw_gap_eye(_clip([0.08] * 60), animate.LIP_GAP_MAX)   # both under the rig's ceiling
+    assert abs(narrow - 0.04 / track.TYPICAL_OPEN_JAW) < 1e-3 and abs(wide - 2 * narrow) < 1e-3
+    assert track.own_jaw_gap_eye(_clip([0.2] * 60), animate.LIP_GAP_MAX) == animate.LIP_GAP_MAX
 
 
 def test_no_range_is_made_up_for_a_clip_that_does_not_talk():

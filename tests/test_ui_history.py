@@ -45,7 +45,7 @@ def test_rerender_then_delete_from_the_history(tmp_path, monkeypatch):
     store = Store(tmp_path / "history.db")
     demo = ui.build_app(store)
     render = _page_fn(demo, "bound")
-    asyncio.run(render(SCRIPT, "news", "default", "espeak:cmn", 1.0, "540p", "", "", "", "date=3月4日", None))
+    asyncio.run(render(SCRIPT, "news", "default", "espeak:cmn", 1.0, "540p", "", "", "", "date=3月4日", None, None))
     (first,) = store.renders()
     video, files, note = asyncio.run(_page_fn(demo, "again_fn")(first.id, None))
     assert note.startswith("**Rendered**")

@@ -272,10 +272,11 @@ evenly spaced from one frame before the word to one after it.
 ## How it works
 
 **Phonemes → visemes** (`src/xiaonuan/visemes.py`). Rhubarb's shape set (X rest, A closed p/b/m, B teeth,
-C open-mid, D wide, E round-open, F pucker, G f/v, H l) with one table per language over eSpeak NG's
-phoneme mnemonics, the pinyin in comments: Mandarin `p ph m` (b p m) → A, `f` → G, `l` → H, the
-dental/retroflex/palatal initials and `i` → B, `e ə ei ie` → C, `a ao ai ia ua` → D, `o ou uo ong iu` → E,
-`u ü w` → F; English likewise (`f v` → G, `u: U w` → F, `i: I` → B, `a aa aI aU` → D …). A symbol in no
+C open-mid, D wide, E round-open, F pucker, G f/v, H l) plus R, a reduced central vowel (schwa), with one
+table per language over eSpeak NG's phoneme mnemonics, the pinyin in comments: Mandarin `p ph m` (b p m) → A,
+`f` → G, `l` → H, the dental/retroflex/palatal initials and `i` → B, `ê ei ie` → C, `ə` (the e of 的, en,
+eng; er) → R, `a ao ai ia ua` → D, `o ou uo ong iu` → E, `u ü w` → F; English likewise (`f v` → G,
+`u: U w` → F, `i: I` → B, `E eI` → C, `@ V 3:` → R, `a aa aI aU` → D …). A symbol in no
 table raises (a test synthesises a pangram-like text in both voices and checks that every emitted phoneme
 is covered), so nothing falls through to a default silently.
 
@@ -286,7 +287,15 @@ gaps close the mouth (rhubarb's pause rules); then Gaussian smoothing (σ 22 ms;
 blends each shape into its neighbours — the mouth anticipates the next shape instead of snapping — and
 each video frame takes the mean over its own 40 ms (the press takes the max, so a closure is never
 averaged away). `i/ee` spreads (lip_width +), `u/o/ü/w` round and narrow, `f/v` raise the lower lip to the
-teeth with a half press.
+teeth with a half press. The opening (jaw_open) blends by *dominance* instead (Cohen & Massaro 1993):
+every sound pulls the jaw towards its own target with its own strength, falling off as exp(−(d/T)²) over
+T = 60 ms before it (anticipation) and 40 ms after it; the jaw is the dominance-weighted mean. p/b/m (1.0),
+f/v (0.8) and the vowels (0.6) hold their targets; the tongue's consonants t d n s k g h and i (0.2, l 0.3)
+leave the jaw to the vowels around them (in "aka" it stays open, in "aba" it shuts); a gap of 120 ms or
+more is a pause (target closed, held firmly: 3.0). The vowels' targets follow their lip opening, not only
+their height: a wide (0.8) > e (0.5) > o (0.45: rounding narrows the opening) > schwa (0.33) > u/w (0.25). A person's
+recorded voice-over (aligned) also breathes in before a phrase: in a pause of 300 ms or more, the lips part
+to 0.25 over its last 300 ms (a synthetic voice takes no breath; its pauses stay closed).
 
 **Audio-only driving** (`motion/audio.py`). A recorded voice-over (`--voice recorded:voice.wav`, WAV/MP3)
 has no phonemes, so the mouth comes from the audio: per frame, loudness above the recording's own floor

@@ -48,22 +48,40 @@ ALIGN_CASES = [
     ("sun.wav", "transcripts/eng.txt", False),
 ]
 # Measured by hand with the same renders and reenact.py (2026-12-07, 640 px), kept here so the table reads right.
-NOTES = """What the figures say (the ablations were measured by hand with the same commands):
+NOTES = """What the figures say. The steps below were measured by hand on presenter_young with the same render and
+reenact.py's measures, against the real clip's gap series measured once (the tool's own run above differs by
+0.01 at most); "track r" is the motion track's jaw against the real gap, no render:
 
+| step | track r | gap_r | closed_agree | open_ratio |
+|---|---|---|---|---|
+| before (Whisper alignment, rhubarb-style jaw, Gaussian coarticulation) | 0.429 | 0.324 | 0.833 | 1.071 |
+| jaw blended by dominance; o, u and schwa open less (motion/lips.py) | 0.578 | 0.487 | 0.839 | 0.910 |
+| + the lips part for a breath before a phrase (voice-overs only) | 0.596 | 0.470 | 0.868 | 0.913 |
+| + pauses held closed firmly, TYPICAL_OPEN_JAW 0.4 → 0.33 (as shipped) | 0.593 | 0.516 | 0.853 | 0.959 |
+
+- gap_r ≥ 0.6 is not reached. The render follows the track closely (rendered gap against the commanded one:
+  r 0.92-0.94 on every run, linear over the whole range, closures included), so the track is the limit, and
+  the render loses a further ~0.08: MediaPipe's scatter on the pasted mouth (sd 0.01-0.03 eye distances at a
+  fixed target; which sample is shown explains 12 % of it) and a little of the source frame's own lips.
+  A per-viseme opening table fitted to this very clip (not usable: it would be tuned to it) reaches track
+  r 0.52 with the old blending, a per-phoneme one 0.72: what is left is in the vowels' individual openings
+  and in what a person's mouth does besides speaking (in her pauses it is often parted: she breathes).
 - presenter_man's inner-lip gap follows his smiles and laughter more than his words: his own loudness
-  correlates 0.00 with it (the motion track from the recording's sound alone, every lag within ±1.5 s), and
-  so does any mouth driven from the sound, however it is timed. His gap_r and closed_agree measure that,
-  not the alignment; his open_ratio is what the calibration below is for.
-- The mouth's range (face.track.own_jaw_gap_eye: the presenter's median open gap from the clip's landmark
-  track, over the median jaw_open of a speech track's open frames) brings presenter_man's open_ratio from
-  1.52 (the rig's fixed range) to 1.12; on presenter_young, whose range is close to the rig's, it goes
-  1.08 → 0.99 but gap_r drops 0.39 → 0.30 (the mouth samples chosen for the narrower targets show less of
-  the motion; not solved here).
+  correlates 0.00 with it, and so does any mouth driven from the sound, however it is timed (track r -0.15
+  before, -0.06 now). His gap_r and closed_agree measure that, not the alignment; his open_ratio is what the
+  calibration (animate.own_jaw_gap_eye: the presenter's median open gap over TYPICAL_OPEN_JAW) is for.
+- A real mouth barely follows loudness: presenter_young's gap correlates 0.02-0.12 with it, at avsync's lags.
+  The dominance blend keeps the jaw open through t, k, s, n between vowels, as hers does, so the Kokoro
+  renders' avsync corr falls (demo_zh 0.79 → 0.74, lipsync_en 0.59 → 0.54; offset +1 on both) while their
+  pauses close as well or better (silence_closed 0.92 → 0.96 on the demo, 0.96 → 0.94 on lipsync_en).
+  On the recorded avatars (the same packs, before → after, avsync corr / speech_open): en_sun 0.51 → 0.47 /
+  0.69 → 0.59, en_man 0.48 → 0.44 / 0.53 → 0.45, zh_man 0.63 → 0.56 / 0.52 → 0.53; silence_closed 0.98-1.0
+  throughout. Holding the tongue's consonants harder (dominance 0.5 instead of 0.2) gave part of that back
+  (en_sun 0.49 / 0.63, en_man 0.45 / 0.57) but cost presenter_young's gap_r (0.51 → 0.48) and the demo's
+  silence_closed (0.96 → 0.91): not kept.
 - Before this issue (eSpeak-DTW alignment, the rig's range) presenter_young measured gap_r 0.37,
-  closed_agree 0.78, open_ratio 1.01 in the same set-up. At the motion-track level (jaw_open against the
-  real gap, no render) Whisper alignment gives r 0.43 at lag 0, eSpeak-DTW 0.40 at lag +3 frames.
-- Modulating the viseme jaw by loudness lowered that track-level r (0.43 → 0.38 at 30 % loudness), so an
-  aligned voice-over's mouth follows the script's phonemes only, at the presenter's own range."""
+  closed_agree 0.78, open_ratio 1.01 in the same set-up (its pack enrolled then: 83 px between the eyes)."""
+
 TEMPLATE = "vertical"  # the presenter fills most of the frame: the face mesh sees a mouth of a useful size
 TARGETS = {"gap_r": (0.6, None), "open_ratio": (0.75, 1.33), "closed_agree": (0.8, None)}
 

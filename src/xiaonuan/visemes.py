@@ -20,7 +20,8 @@ class Viseme(enum.Enum):
     X = "X"  # rest: lips together, relaxed (silence)
     A = "A"  # closed and pressed: p, b, m
     B = "B"  # teeth nearly together, lips slightly apart: most consonants, i
-    C = "C"  # open-mid: e, ə
+    C = "C"  # open-mid: e, ɛ
+    R = "R"  # reduced, central: ə ʌ ɜ (schwa), a smaller opening than e
     D = "D"  # wide open: a
     E = "E"  # open and rounded: o
     F = "F"  # puckered: u, ü, w
@@ -39,7 +40,8 @@ MANDARIN: dict[str, Viseme] = _table({
     Viseme.H: "l",                                        # l
     Viseme.B: "t th n k kh X ts tsh ts. ts.h z. s s. S S; tS; tS;h j i I2 i. i[ N N- ;",
     # d t n g k h z c zh ch r s sh x j q y, i and the apical i of zi/zhi, ng
-    Viseme.C: "@ @r e ei iE",                             # e er ei ie
+    Viseme.C: "e ei iE",                                  # ê ei ie
+    Viseme.R: "@ @r",                                     # e (of de, en, eng) er
     Viseme.D: "a A Au ai iA ua uai",                      # a ao ai ia ua uai
     Viseme.E: "o o- ou uo ong iou",                       # o ou uo ong iu
     Viseme.F: "u u: u@ uei y y& y@ yE w",                 # u wen wei ü üan ün üe w
@@ -51,7 +53,8 @@ ENGLISH: dict[str, Viseme] = _table({
     Viseme.G: "f v",
     Viseme.H: "l @L n-",
     Viseme.B: "t d t# t2 s z n N k g h j r r- T D tS dZ S Z ? ; i i: I I# I2 i@",  # t2: flapped t (water)
-    Viseme.C: "E e@ eI @ @2 @- 3 3: V a# i@3",                              # @-: the schwa of "-tion"
+    Viseme.C: "E e@ eI i@3",
+    Viseme.R: "@ @2 @- 3 3: V a#",                                          # @-: the schwa of "-tion"
     Viseme.D: "a aa A: A@ aI aI3 aI@ aU",                                   # aI3, aI@: fire, hire
     Viseme.E: "0 O: O@ O2 OI oU o@",                                        # O2: orange; o@: more, four
     Viseme.F: "u: U U@ w",
@@ -65,7 +68,8 @@ IPA: dict[str, Viseme] = _table({
     Viseme.H: "l ʎ",
     Viseme.B: "t d n k g ɡ s z c x h j q r ɕ ʂ ɻ ɹ ɾ ɽ ʦ ʣ ʨ ʥ ꭧ ʈ ɖ ʃ ʒ ʧ ʤ θ ð ŋ ɲ ɳ ɴ ç ʝ ɟ χ ʁ ɣ ʔ ɰ ʋ "
               "T S i ɨ ɪ ᵻ",
-    Viseme.C: "e ə ɛ ɜ ɤ ɚ ᵊ ʌ œ A",
+    Viseme.C: "e ɛ œ A",
+    Viseme.R: "ə ɜ ɤ ɚ ᵊ ʌ",
     Viseme.D: "a ɑ ɐ æ I W",
     Viseme.E: "o ɔ ʊ ɒ ø O Y Q",
     Viseme.F: "u w y ɥ ɯ ᵝ",

@@ -138,10 +138,11 @@ def write_npz(path: Path, **arrays: np.ndarray) -> None:
 
 # A talking clip's own range (issue #16): the inner-lip gap at jaw_open = 1 is the presenter's median open gap
 # (frames with a gap of at least OPEN_GAP_EYE) over TYPICAL_OPEN_JAW, the median jaw_open of a speech track's
-# open frames (0.37-0.44 on the shared Mandarin, English and Portuguese recordings, aligned): the rendered mouth
-# then opens as wide as the person's does, and the track's shapes and loudness vary it within that range.
+# open frames (jaw_open > 0.1: 0.33-0.34 on the shared Mandarin, English and Portuguese recordings, aligned, with
+# motion/lips.py's dominance blend; 0.37-0.44 before it): the rendered mouth then opens as wide as the person's
+# does, and the track's shapes vary it within that range.
 OPEN_GAP_EYE = 0.03
-TYPICAL_OPEN_JAW = 0.4
+TYPICAL_OPEN_JAW = 0.33
 MIN_OPEN_FRAMES = 25        # fewer open frames than this: the range is not measured (the rig's own is kept)
 
 

@@ -32,7 +32,8 @@ def plan_motion(speech: Speech, language: str, fps: int, seed: int = 0, *, expre
     n = n_frames_for(len(speech.samples), speech.rate_hz, fps)
     rng = np.random.default_rng(seed)
     if len(speech.phonemes):  # exact, or force-aligned to a voice-over (speech.timing says which)
-        lips = lip_curves(visemes_from_phonemes(speech.phonemes, language), n, fps)
+        lips = lip_curves(visemes_from_phonemes(speech.phonemes, language), n, fps,
+                          breaths=speech.timing == "aligned")  # a person's voice-over: breaths before phrases
     else:  # estimated timing (no trustworthy phonemes): the mouth follows the audio itself
         from .audio import audio_lip_curves
 

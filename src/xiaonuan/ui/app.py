@@ -28,6 +28,7 @@ from ..saferead import MAX_IMAGE_BYTES, open_image, read_bytes
 from ..store import DB_NAME, Store, data_dir
 from .batch import batch_status, batch_tab, start_batch  # noqa: F401 (the page's batch runs, re-exported)
 from .history import CANCELLED, history_status, history_tab, rerender_args  # noqa: F401 (re-exported)
+from .voiceover import recorded_voice, timing_note, voiceover_input
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 AUTH_ENV = "XIAONUAN_UI_AUTH"
@@ -334,11 +335,11 @@ def build_app(store: Store | None = None):
         return wanted if wanted in names else (fallback if fallback in names else (names[0] if names else None))
 
     async def run_render(kind, script, template, avatar, voice, speed, size, headline, name, title, extra,
-                         request: gr.Request, progress=gr.Progress(), deck=None):
+                         recording, request: gr.Request, progress=gr.Progress(), deck=None):
         from ..errors import XiaonuanError
 
-        if not (script or "").strip() and not deck:
-            raise gr.Error("Type a script first. 请先输入稿件。")
+        if not (script or "").strip() and not deck and not recording:  # a voice-over alone is transcribed (#16)
+            raise gr.Error("Type a script or record a voice-over first. 请先输入稿件或录制配音。")
         known = shapes()
         if template not in known:  # the page offers names only: no folder paths on the server
             raise gr.Error(f"Unknown template {template!r}; pick one from the list. 请从列表中选择模板。")
@@ -347,19 +348,20 @@ def build_app(store: Store | None = None):
             fields = parse_fields(headline, name, title, extra)
             from ..script import parse_script
 
-            heading = fields.get("headline") or (parse_script(script).title if not deck else Path(deck).stem)
+            heading = fields.get("headline") or (Path(deck).stem if deck else
+                                                 parse_script(script).title if (script or "").strip() else "")
             if deck and templates.load_template(template).spec.deck is None:  # a deck needs a template with a deck box
                 template = "deck"
             request = RenderRequest(Path(deck) if deck else script, template=template, avatar=avatar,
-                                    voice=None if voice == AUTO_VOICE else voice, out=new_output(kind, heading),
-                                    fields=fields, rate_wpm=rate_for(script, speed),
+                                    voice=recorded_voice(recording) or (None if voice == AUTO_VOICE else voice),
+                                    out=new_output(kind, heading), fields=fields, rate_wpm=rate_for(script, speed),
                                     height_px=session.size_height(size or session.SIZE_TEMPLATE, *known[template]))
             if deck and (script or "").strip():  # the script box, filled, is the deck's narration (## 第N页 sections)
                 request = replace(request, narration=write_atomic(request.out.with_suffix(".md"), script.encode()))
             if kind == "preview" and deck:
                 request = replace(request, **render_options(kind, template))
-            elif kind == "preview":  # the same request, made small: its first sentence, 360p, a fast preset
-                text = first_sentence_script(script)
+            elif kind == "preview":  # the same request, made small: its first sentence (a voice-over's all), 360p
+                text = script if recording else first_sentence_script(script)
                 request = replace(request, script=text, rate_wpm=rate_for(text, speed),
                                   **render_options(kind, template))
         except XiaonuanError as e:
@@ -381,14 +383,14 @@ def build_app(store: Store | None = None):
         except XiaonuanError as e:
             raise gr.Error(str(e)) from None
         return result_view(result.mp4, result.srt, result.vtt, getattr(result, "cover", None), note_for(
-            kind, result.duration_s, elapsed, result.voice, rid, result.warnings))
+            kind, result.duration_s, elapsed, result.voice, rid, result.warnings, timing_note(result)))
 
     async def rerender(rid, request, progress):
         """History's Re-render: the row's request again, as a new render (and a new row)."""
         r = store.render(rid)
         if r is None:
             raise gr.Error(f"#{rid} is no longer in the history. 该记录已不存在。")
-        return await run_render("render", *rerender_args(r, AUTO_VOICE, session.SIZE_TEMPLATE), request, progress)
+        return await run_render("render", *rerender_args(r, AUTO_VOICE, session.SIZE_TEMPLATE), None, request, progress)
 
     def result_view(mp4, srt, vtt, cover, note):
         # the subtitles are burned into the picture: a caption track as well showed them twice (#19); the
@@ -462,6 +464,7 @@ def build_app(store: Store | None = None):
                             speed = gr.Slider(0.6, 1.6, value=1.0, step=0.05, label="语速 Speed", min_width=220)
                         t_info = gr.Markdown(session.template_info(pick_default(first_templates, "news", "news"),
                                                                    first_catalogue), elem_id="template-info")
+                        voiceover = voiceover_input(gr)
                         with gr.Accordion("模板字段 Template fields", open=False):
                             with gr.Row():
                                 f_headline = gr.Textbox(label="标题 headline", placeholder="(稿件标题 script title)",
@@ -512,7 +515,8 @@ def build_app(store: Store | None = None):
                 agal.select(pick, None, avatar, queue=False)
                 size.change(lambda choice, current: session.template_for_aspect(choice, current, shapes()),
                             [size, template], template, queue=False)
-                inputs = [script, template, avatar, voice, speed, size, f_headline, f_name, f_title, f_extra, deck_file]
+                inputs = [script, template, avatar, voice, speed, size, f_headline, f_name, f_title, f_extra, voiceover,
+                          deck_file]
                 rendering = render_btn.click(_bind(run_render, "render"), inputs, [video, files, note],
                                              concurrency_id="render", concurrency_limit=cpu,
                                              show_progress_on=[video])
@@ -571,11 +575,13 @@ def build_app(store: Store | None = None):
     return demo
 
 
-def note_for(kind: str, duration_s: float, elapsed_s: float, voice: str, rid: int | None, warnings) -> str:
-    """The line under the player after a render: how long, how fast, which voice, and its warnings."""
+def note_for(kind: str, duration_s: float, elapsed_s: float, voice: str, rid: int | None, warnings,
+             timing: str = "") -> str:
+    """The line under the player after a render: how long, how fast, which voice, a voice-over's alignment
+    (ui/voiceover.py: timing_note) and the warnings."""
     note = (f"**{'Preview' if kind == 'preview' else 'Rendered'}** {duration_s:.1f} s of video "
             f"in {elapsed_s:.1f} s · voice `{voice}`" + (f" · #{rid}" if rid is not None else ""))
-    return note + "".join(f"\n\n⚠ {w}" for w in warnings)
+    return note + (f"\n\n{timing}" if timing else "") + "".join(f"\n\n⚠ {w}" for w in warnings)
 
 
 def _pick_caption(evt: "Any") -> str:
@@ -591,10 +597,10 @@ def _bind(fn, kind):
     for; a coroutine, so that a cancelled event reaches it (run_until_cancelled)."""
     import gradio as gr
 
-    async def bound(script, template, avatar, voice, speed, size, headline, name, title, extra,
+    async def bound(script, template, avatar, voice, speed, size, headline, name, title, extra, recording,
                     request: gr.Request, progress=gr.Progress(), deck=None):  # deck: Gradio's inputs fill it last
-        return await fn(kind, script, template, avatar, voice, speed, size, headline, name, title, extra, request,
-                        progress, deck=deck)
+        return await fn(kind, script, template, avatar, voice, speed, size, headline, name, title, extra, recording,
+                        request, progress, deck=deck)
 
     return bound
 
