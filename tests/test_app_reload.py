@@ -179,10 +179,11 @@ def test_stop_on_a_batch(server, browser, tmp_path):
     _open(page, url)
     page.get_by_role("tab", name="批量 Batch").click()
     page.locator("#batch-start").wait_for()
-    page.locator("input[type=file]").first.set_input_files(str(rundown))
-    page.wait_for_timeout(1500)  # the upload completes
+    page.locator("#batch-rundown input[type=file]").set_input_files(str(rundown))
+    # the upload has completed when the file's name shows (a fixed wait was too short on a loaded machine)
+    page.locator("#batch-rundown").get_by_text("rundown.yaml").wait_for(timeout=30_000)
     page.locator("#batch-start").click()
-    page.locator("#batch-msg").get_by_text("运行中").wait_for(timeout=30_000)
+    page.locator("#batch-msg").get_by_text("运行中").wait_for(timeout=60_000)
     page.locator("#batch-stop").click()
     page.locator("#batch-msg").get_by_text("已停止 Stopped").wait_for(timeout=120_000)
     statuses = [s for (s,) in _db(data, "SELECT status FROM renders WHERE source='batch'")]

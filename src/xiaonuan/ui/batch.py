@@ -103,7 +103,8 @@ def batch_tab(gr, store: Store, out_root: Path, cpu: int, demo) -> None:
                 "Upload a rundown (YAML or CSV, see docs/batch.md); uploaded rundowns give the script text inline "
                 "(`text:`); script files are read only by the command line.")
     with gr.Row():
-        rundown = gr.File(label="串联单 Rundown (.yaml / .csv)", file_types=[".yaml", ".yml", ".csv"])
+        rundown = gr.File(label="串联单 Rundown (.yaml / .csv)", file_types=[".yaml", ".yml", ".csv"],
+                          elem_id="batch-rundown")
         with gr.Column():
             jobs = gr.Slider(1, cpu, value=max(1, cpu // 2), step=1, label="并行数 Parallel renders")
             with gr.Row():
