@@ -163,3 +163,50 @@ def test_no_module_is_over_the_line_limit() -> None:
     assert {n: k for n, k in lines.items() if k > MAX_LINES and n not in KNOWN_LONG} == {}
     assert sorted(n for n in KNOWN_LONG if lines.get(n, 0) > MAX_LINES) == sorted(KNOWN_LONG), \
         "a module in KNOWN_LONG is back under the limit: take it off the list"
+
+
+def _unexplained_local_imports(path: Path) -> list[str]:
+    """Imports inside functions with no reason given. A run of imports is explained by a `# lazy: …` comment
+    on the line above it or on one of its lines, a `noqa` (imported for its side effect), or an
+    `except ImportError` around it (an optional dependency)."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    tree = ast.parse(text)
+    guarded: set[int] = set()  # line numbers of imports inside a try that catches ImportError
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any("ImportError" in ast.dump(h) for h in node.handlers):
+            guarded.update(n.lineno for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom)))
+    runs: list[list[ast.stmt]] = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for block in ast.walk(fn):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                run: list[ast.stmt] = []
+                stmts = getattr(block, field, None)
+                for stmt in stmts if isinstance(stmts, list) else []:
+                    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                        run.append(stmt)
+                        continue
+                    if run:
+                        runs.append(run)
+                    run = []
+                if run:
+                    runs.append(run)
+    found = []
+    for run in runs:
+        first, last = run[0], run[-1]
+        text_of_run = " ".join(lines[first.lineno - 1:last.end_lineno])
+        above = lines[first.lineno - 2].strip() if first.lineno > 1 else ""
+        if "lazy" in text_of_run or "noqa" in text_of_run or (above.startswith("#") and "lazy" in above):
+            continue
+        found += [f"{path.relative_to(SRC)}:{n.lineno}: {lines[n.lineno - 1].strip()}" for n in run
+                  if n.lineno not in guarded]
+    return sorted(set(found))
+
+
+def test_imports_are_at_the_top_unless_lazy_on_purpose() -> None:
+    """Issue 18: imports at module top; an import inside a function says why it is there (a heavy optional
+    dependency, the CLI's start-up, a backend loaded on first use)."""
+    found = [f for path in MODULES.values() for f in _unexplained_local_imports(path)]
+    assert found == [], "move these to the module top, or say why they are lazy (# lazy: …):\n" + "\n".join(found)

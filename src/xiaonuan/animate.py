@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw
 
 from xiaonuan.avatar.pack import Avatar
 from xiaonuan.face import mesh
@@ -40,6 +41,10 @@ from xiaonuan.face.track import own_jaw_gap_eye
 from xiaonuan.face.warp import CropBox, PiecewiseAffineWarper, WarpMesh, build_warp_mesh
 from xiaonuan.motion.track import MotionFrame, MotionTrack
 from xiaonuan.types import Frame, Landmarks
+from xiaonuan.avatar.loop import calmness_cost, plan_steps
+from xiaonuan.avatar.reader import ClipReader
+from xiaonuan.face.samples import choose_samples, mouth_shape, SampleMouth
+from xiaonuan.fonts import load_font
 
 # Strengths at parameter value 1, in eye distances (outer eye corners ≈ 9 cm on an adult).
 LIP_GAP_MAX = 0.28          # inner-lip gap at jaw_open = 1
@@ -490,9 +495,6 @@ def _clip_weights(mf: MotionFrame, blinks: bool = False, rest_jaw: float = 0.0) 
 
 
 def _animate_clip(avatar: Avatar, motion: MotionTrack, shape_log: MouthShapeLog | None = None) -> Iterator[Frame]:
-    from xiaonuan.avatar.reader import ClipReader
-    from xiaonuan.avatar.loop import calmness_cost, plan_steps
-
     clip = avatar.clip
     lips = _ClipLips(avatar, motion)
     lips.shape_log = shape_log
@@ -550,8 +552,6 @@ class _ClipLips:
         self.shape_log: MouthShapeLog | None = None
         bank = avatar.clip.mouth_bank() if avatar.clip.talking else None
         if bank is not None:
-            from xiaonuan.face.samples import SampleMouth, choose_samples, mouth_shape
-
             teeth = teeth_from_samples(bank.patches, bank.landmarks - bank.origins[:, None], rig.eye_px)
             if teeth is not None:     # the drawn interior shows the presenter's own teeth (#17)
                 self.rig = rig = dataclasses.replace(
@@ -680,10 +680,6 @@ def label_unconsented(frames: Iterator[Frame]) -> Iterator[Frame]:
 
 
 def _label_overlay(width: int, height: int):
-    from PIL import Image, ImageDraw
-
-    from xiaonuan.fonts import load_font
-
     size = max(12, int(LABEL_HEIGHT_SHARE * height))
     font = load_font(size, "Bold")
     box = font.getbbox(UNCONSENTED_LABEL)

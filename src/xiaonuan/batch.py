@@ -51,6 +51,15 @@ from .batch_workers import (  # noqa: F401 (re-exported)
 from .errors import InputError
 from .paths import avatars_dir, templates_dir
 from .saferead import load_yaml, read_text
+from . import __version__
+from .avatar.pack import avatar_folder
+from .brand import load_brand
+from .deck import companion_for, DECK_SUFFIXES
+from .deck.pdf import MAX_DECK_BYTES
+from .errors import TemplateError, XiaonuanError
+from .saferead import read_bytes
+from .script import parse_script
+from .templates import is_template_path, load_template, template_folder
 
 REPORT = "report.json"
 ITEM_KEYS = frozenset({"name", "output", "script", "text", "bulletin", "deck", "template", "avatar", "voice", "fields",
@@ -225,7 +234,6 @@ def _item(entry: Any, i: int, defaults: Mapping, base: Path, allow_files: bool) 
             raise ValueError
     except (TypeError, ValueError):
         raise InputError(f"rundown {where}: seed {merged.get('seed')!r} must be a whole number from 0 up") from None
-    from .templates import is_template_path
 
     deck = entry.get("deck") is not None  # a slide deck: the deck template unless the item names another
     template = str((entry if deck else merged).get("template") or ("deck" if deck else "news"))
@@ -288,9 +296,6 @@ def _script_text(entry: Mapping, base: Path, allow_files: bool, where: str) -> t
 def _deck_source(entry: Mapping, base: Path, allow_files: bool, where: str) -> tuple[str, str]:
     """(what the item's hash covers: the digest of the deck and of the companion script beside it, the deck's
     path): the worker renders the deck file itself (render() reads .pdf/.pptx decks)."""
-    from .deck import DECK_SUFFIXES, companion_for
-    from .deck.pdf import MAX_DECK_BYTES
-    from .saferead import read_bytes
 
     if {"script", "text", "bulletin"} & set(entry):
         raise InputError(f"{where}: a `deck` item takes its narration from the deck (speaker notes) or the script "
@@ -348,7 +353,6 @@ def _split_story(text: str) -> tuple[str, str]:
 
 def code_version() -> str:
     """xiaonuan's version plus a hash of its source files: a code change re-renders everything."""
-    from . import __version__
 
     pkg = Path(__file__).resolve().parent
     h = hashlib.sha256()
@@ -375,8 +379,6 @@ def folder_digest(folder: Path) -> str:
 
 def _template_folder(name: str) -> Path:
     """The item's template folder (a missing one hashes as empty: its render fails with the reason)."""
-    from .errors import TemplateError
-    from .templates import template_folder
 
     try:
         return template_folder(name)
@@ -387,7 +389,6 @@ def _template_folder(name: str) -> Path:
 def input_hash(item: Item, code: str, height_px: int | None = None) -> str:
     """The hash of everything that decides an item's output (the output height only when one is asked for,
     so outputs rendered at the template's size keep their hashes)."""
-    from .avatar.pack import avatar_folder
 
     payload = {"script": item.script, "template": item.template,
                "template_files": folder_digest(_template_folder(item.template)),
@@ -403,8 +404,6 @@ def input_hash(item: Item, code: str, height_px: int | None = None) -> str:
 def _brand_digest(brand: str) -> str:
     """A hash of a brand file and the logo and font it names (an unreadable one hashes by its name: its render
     fails with the reason)."""
-    from .brand import load_brand
-    from .errors import XiaonuanError
 
     try:
         b = load_brand(brand)
@@ -562,11 +561,7 @@ def _render_fields(item: Item) -> dict[str, str]:
     """The item's fields for its render. A text with no headline of its own (no `# title`, title line or
     `headline` field) shows the template's headline: its first sentence, shortened, sat on the strap right
     above the same sentence as a subtitle (issue 19)."""
-    from .errors import XiaonuanError
-    from .script import parse_script
-    from .templates import load_template
 
-    from .deck import DECK_SUFFIXES
 
     fields = dict(item.fields)
     deck = Path(item.source).suffix.lower() in DECK_SUFFIXES  # its script is the deck's digest, not text

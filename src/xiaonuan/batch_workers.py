@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
+import multiprocessing as mp
 
 from .deck import DECK_SUFFIXES
 from .errors import InputError, XiaonuanError
@@ -177,7 +178,6 @@ def _run_local(todo, out: Path, jobs: int, emit, started, finished, stop: thread
 def _run_pool(todo, out: Path, jobs: int, emit, started, finished, attempts: dict[str, int],
               stop: threading.Event | None = None) -> list:
     """One pool over `todo`; returns the items to run again because the pool broke before they began."""
-    import multiprocessing as mp
 
     ctx = mp.get_context("spawn")  # a clean interpreter per worker: no inherited threads or locks
     q = ctx.Queue()
@@ -235,7 +235,9 @@ def _run_ray(todo, out: Path, jobs: int, emit, started, finished) -> None:
     """
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage reporting
     try:
+        # lazy: Ray is optional (xiaonuan[scale])
         import ray
+        # lazy: Ray is optional (xiaonuan[scale])
         from ray.util.queue import Queue
     except ImportError:
         raise InputError("--engine ray needs Ray: pip install 'xiaonuan[scale]'") from None

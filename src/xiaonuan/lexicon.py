@@ -25,13 +25,17 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Mapping
+import itertools
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+import yaml
 
 from .errors import InputError
 from .normalize import Normalized, _Builder, normalize
 from .saferead import MAX_YAML_BYTES, compose_yaml, load_yaml_with_nodes, read_text
 from .yamlnodes import line_of
+from .fileio import write_atomic
+from .paths import project_root
 
 LEXICON_FILE = "lexicon.yaml"
 LANGUAGES = ("zh", "en")
@@ -174,7 +178,6 @@ def parse_lexicon(data: Any, source: str = "lexicon", node=None) -> Lexicon:
 
 def load_lexicon(path: str | Path) -> Lexicon:
     """Read one lexicon file; LexiconError names the file, line and entry of any problem."""
-    import yaml
 
     p = Path(path)
     text = read_text(p, "lexicon", LexiconError, MAX_YAML_BYTES)
@@ -190,7 +193,6 @@ def load_lexicon(path: str | Path) -> Lexicon:
 def front_matter_lexicon(data: Any, front_matter: str, source: str) -> Lexicon:
     """The `lexicon:` block of a script's front matter (`data`, already parsed from the YAML text
     `front_matter`, which starts on the file's first line); errors name the file and line."""
-    import yaml
 
     if data is None:
         return EMPTY
@@ -220,7 +222,6 @@ def layered(*paths: str | Path | None) -> Lexicon:
 
 def project_lexicon() -> Lexicon:
     """The project's `lexicon.yaml` at the project root, or an empty lexicon."""
-    from .paths import project_root
 
     return layered(project_root() / LEXICON_FILE)
 
@@ -228,7 +229,6 @@ def project_lexicon() -> Lexicon:
 def project_lexicon_path() -> Path:
     """The project's lexicon file (`lexicon.yaml` at the project root): what render() and `xiaonuan say` read
     first, and where the web page saves a reading."""
-    from .paths import project_root
 
     return project_root() / LEXICON_FILE
 
@@ -240,9 +240,7 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 def reading_choices(word: str, limit: int = MAX_READINGS) -> list[str]:
     """The pinyin readings (tone digits, 'yin2 hang2') a Chinese word can have: the one it gets in context
     first, then its polyphones' (多音字) other readings, at most `limit`; [] unless the word is all Han."""
-    import itertools
-
-    # lazily: pypinyin loads its phrase dictionaries on import (~0.3 s); only the page's polyphone tool asks
+    # lazy: pypinyin loads its phrase dictionaries on import (~0.3 s); only the page's polyphone tool asks
     from pypinyin import Style, pinyin
 
     word = word.strip()
@@ -265,9 +263,7 @@ def save_reading(word: str, reading: str, path: Path | None = None) -> Lexicon:
     (default: the project's), replacing the word's entry if it has one; the file's other lines and comments
     stay, and it is written whole or not at all. Returns the file's lexicon; LexiconError when the reading
     is not pinyin or the file is not a lexicon."""
-    import yaml
 
-    from .fileio import write_atomic
 
     path = Path(path) if path is not None else project_lexicon_path()
     word, reading = word.strip(), " ".join(reading.lower().split())
@@ -290,7 +286,6 @@ def save_reading(word: str, reading: str, path: Path | None = None) -> Lexicon:
 def _with_entry(text: str, word: str, line: str) -> str:
     """`text` (a lexicon's YAML) with `line` as the zh: section's entry for `word`: in place of the entry it
     has, else the section's first entry, else a new section at the end."""
-    import yaml
 
     lines = text.splitlines()
     root = compose_yaml(text) if text.strip() else None

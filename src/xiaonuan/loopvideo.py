@@ -25,6 +25,7 @@ import numpy as np
 
 from xiaonuan.errors import EncodeError, TemplateError
 from xiaonuan.types import Frame
+from xiaonuan.encode import probe, quiet_frame_size_note, read_frames
 
 SKIP_AHEAD_FRAMES = 50  # a forward jump up to this far is decoded through rather than seeked
 MIN_LOOP_FRAMES = 4  # frames left between two cross-fades, at least
@@ -50,8 +51,6 @@ class LoopingVideo:
     valid until the next call). `close()` stops the decoders (also done by the context manager)."""
 
     def __init__(self, path: Path, size: tuple[int, int], fps: int, fade_s: float) -> None:
-        from xiaonuan.encode import probe, quiet_frame_size_note
-
         self.path, self.size, self.fps = Path(path), size, fps
         quiet_frame_size_note()  # ffmpeg scales the clip to the canvas on purpose
         try:
@@ -132,7 +131,6 @@ class LoopingVideo:
             dec.close()
         if clip_index != 0:
             self.seeks += 1
-        from xiaonuan.encode import read_frames
 
         start = round(clip_index * self.clip_fps / self.fps)
         return _Decoder(read_frames(self.path, self.size, start=start, fps=self.clip_fps,

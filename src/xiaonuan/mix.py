@@ -15,6 +15,8 @@ import numpy as np
 
 from .template_spec import Music
 from .types import Samples
+from .encode import ffmpeg_exe
+from .errors import TemplateError
 
 CHORDS_HZ = (  # C major I–vi–IV–V voiced low and soft (Hz)
     (130.81, 164.81, 196.00, 261.63),
@@ -58,8 +60,6 @@ def pad(n_samples: int, rate_hz: int, seed: int = 0) -> Samples:
 
 def load_music(path: Path, n_samples: int, rate_hz: int) -> Samples:
     """Decode an audio asset to mono float32 at rate_hz (with the bundled ffmpeg), looped to n_samples."""
-    from .encode import ffmpeg_exe
-    from .errors import TemplateError
 
     cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate_hz),
            "-f", "f32le", "-"]

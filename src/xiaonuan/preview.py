@@ -4,6 +4,7 @@ slide items, ticker), written as templates/<name>/preview.png; and a contact she
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -14,6 +15,13 @@ from .program import Program, SlideCue, StoryTiming
 from .saferead import open_image
 from .subtitles import Cue
 from .types import Frame
+from .avatar.pack import load_avatar
+from .brand import load_brand
+from .canvas import Compositor, DeckCompositor
+from .canvas.layout import draw_guides
+from .deck import Page
+from .face.matte import still_matte
+from .templates import load_template
 
 PREVIEW_T_S = 4.0  # program time of the preview frame: lower third and the first items are in
 PREVIEW_WIDTH_PX = 960  # previews are stored at this width (small PNGs)
@@ -26,25 +34,18 @@ def preview_frame(template: str, avatar: str = "default", root: Path | None = No
                   guides: bool = False) -> Frame:
     """The composed frame a template shows a few seconds into a sample story (full size), in a brand's colours,
     logo and font when given; with `guides` the safe areas (and a vertical canvas's app zones) drawn over it."""
-    from .avatar.pack import load_avatar
-    from .brand import load_brand
-    from .canvas import Compositor
-    from .canvas.layout import draw_guides
-    from .templates import load_template
 
     tpl = load_template(template, root, brand=load_brand(brand) if brand is not None else None)
     face = load_avatar(avatar).image
     cues = tuple(SlideCue("bullet", 1.0 + 1.2 * i, text) for i, text in enumerate(SAMPLE_BULLETS))
     prog = Program(0.0, 60.0, 0.0, (StoryTiming(0.0, 60.0, "", {}, cues),))
     if tpl.spec.deck is not None:  # a deck template: a sample page, the presenter in its free corner
-        from .canvas import DeckCompositor
 
         comp = DeckCompositor(tpl, _SampleDeck(), presenter_size=(face.shape[1], face.shape[0]), program=prog)
     else:
         comp = Compositor(tpl, presenter_size=(face.shape[1], face.shape[0]), program=prog)
     matte = None
     if tpl.spec.presenter.style == "matte":  # cut out as a render does, not the soft oval fallback
-        from .face.matte import still_matte
 
         matte = still_matte(face)
     text = SAMPLE_SUBTITLE  # on two lines where the template's lines are shorter, as a render would cut it
@@ -62,10 +63,6 @@ class _SampleDeck:
     SIZE_PX = (960, 540)
 
     def __init__(self) -> None:
-        from types import SimpleNamespace
-
-        from .deck import Page
-
         w, h = self.SIZE_PX
         self._page = Image.new("RGB", (w, h), (246, 248, 252))
         d = ImageDraw.Draw(self._page)
@@ -88,7 +85,6 @@ class _SampleDeck:
 def write_preview(template: str, out: Path | None = None, avatar: str = "default",
                   root: Path | None = None, *, brand: Path | None = None, guides: bool = False) -> Path:
     """Write templates/<name>/preview.png (or `out`), PREVIEW_WIDTH_PX wide (see preview_frame)."""
-    from .templates import load_template
 
     path = writable_output(out if out is not None else load_template(template, root).root / "preview.png",
                            "preview", (".png",))  # checked before the frame is composed

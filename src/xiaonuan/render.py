@@ -107,6 +107,7 @@ def render(request: RenderRequest | Script | Path | str, *, on_progress: Progres
 
 
 def _is_deck(script) -> bool:
+    # lazy: package import (docs/architecture.md)
     from .deck import is_deck
 
     return is_deck(script)
@@ -115,6 +116,7 @@ def _is_deck(script) -> bool:
 def _render_deck(req: RenderRequest, on_progress: ProgressSink | None) -> RenderResult:
     """A slide deck rendered through the same chain: its narration is the script, its pages the scenes
     (canvas/deck.py). The deck is read, and a PPTX converted, before anything is written."""
+    # lazy: package import (docs/architecture.md)
     from . import deck as decks, templates
 
     spec = templates.load_template(req.template).spec
@@ -127,6 +129,7 @@ def _render_deck(req: RenderRequest, on_progress: ProgressSink | None) -> Render
 
 def _render(req: RenderRequest, on_progress: ProgressSink | None, deck=None) -> RenderResult:
     """The chain: script → speech → motion → presenter frames → composed frames → MP4, SRT, VTT, cover."""
+    # lazy: package import (docs/architecture.md)
     from . import canvas as compose, cover, encode, subtitles
 
     script, template, avatar, voice, out = req.script, req.template, req.avatar, req.voice, req.out
@@ -220,6 +223,7 @@ class _Plan:
 def _prepare(script, template: str, avatar: str, voice: str | None, out, fields, allow_unconsented: bool,
              height_px: int | None, brand_file: Path | None = None) -> _Job:
     """Parse the script and resolve voice, template, avatar and output path (InputError on any problem)."""
+    # lazy: package import (docs/architecture.md)
     from .avatar import pack as avatars, framing
     from . import speech, templates
     from .brand import load_brand
@@ -286,6 +290,7 @@ def placeholder_warnings(values: Mapping[str, str]) -> list[str]:
 
 def _pack_voice(av, language: str) -> str | None:
     """The avatar pack's own default voice, where it speaks the script's language."""
+    # lazy: package import (docs/architecture.md)
     from . import speech
 
     if not av.default_voice:
@@ -303,6 +308,7 @@ def check_rate(rate_wpm: int | None) -> None:
 def _voice_warnings(parsed: Script, voice_name: str, language: str) -> list[str]:
     """What the voice will not do as the script asks: Chinese characters for an English voice (it says
     "Chinese letter" for each), [pause] markers for a voice-over (its own pauses are the timing)."""
+    # lazy: package import (docs/architecture.md)
     from .script import PARAGRAPH_PAUSE_MS, SENTENCE_PAUSE_MS, chinese_characters
 
     out = []
@@ -329,6 +335,7 @@ def _speak(job: _Job, rate_wpm: int | None):
 
 def _plan(job: _Job, spoken, seed: int) -> _Plan:
     """Motion, running order (intro card, stories, outro card) and subtitle cues on the program clock."""
+    # lazy: package import (docs/architecture.md)
     from . import cover, motion, program, subtitles
 
     parsed, tpl, fps = job.script, job.template, job.template.fps
@@ -348,6 +355,7 @@ def _plan(job: _Job, spoken, seed: int) -> _Plan:
 
 def _soundtrack(job: _Job, spoken, plan: _Plan, seed: int):
     """The speech placed after the intro card, with the template's music ducked under it, as long as the video."""
+    # lazy: package import (docs/architecture.md)
     from . import mix
 
     rate, fps = spoken.rate_hz, job.template.fps
@@ -358,6 +366,7 @@ def _soundtrack(job: _Job, spoken, plan: _Plan, seed: int):
 def _presenter(job: _Job, track, seed: int):
     """(PresenterFrames, the MP4's metadata, the mouth's shape log): the avatar animated, labelled when
     unconsented, cut out for matte templates, each frame with the head pose the compositor applies."""
+    # lazy: package import (docs/architecture.md)
     from . import animate
     from .face.mouth_ratio import MouthShapeLog
 
@@ -374,6 +383,7 @@ def _presenter(job: _Job, track, seed: int):
         job.warnings.append(f"avatar {av.name!r} has no consent record; the video is labelled "
                             f"{animate.UNCONSENTED_LABEL}")
     if tpl.spec.presenter.style == "matte":    # the person cut out over the template's own background
+        # lazy: package import (docs/architecture.md)
         from .face import matte
 
         pairs = matte.with_matte(faces, still=None if av.is_clip else av.image,  # moved with its frame by `poses`
@@ -435,8 +445,10 @@ def _shown_size(av, box):
     """A still portrait scaled down to the size its presenter box shows it at (never up), so the face
     is warped, filled and blended on the pixels that reach the video: at 720p about half of them, at a
     360p preview an eighth (issue #7). A recorded clip is left as it is."""
+    # lazy: package import (docs/architecture.md)
     import dataclasses
 
+    # lazy: package import (docs/architecture.md)
     import cv2
     import numpy as np
 
@@ -459,6 +471,7 @@ def _one_blas_thread():
     a frame; OpenBLAS's threads spin-wait against ffmpeg for 2 cores and made that 26 ms a frame
     instead of 0.2 ms (issue #7, bench/results.md)."""
     try:
+        # lazy: package import (docs/architecture.md)
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - a dependency; without it only speed suffers
         return contextlib.nullcontext()
@@ -469,6 +482,7 @@ def _one_blas_thread():
 def _one_cv2_thread():
     """OpenCV on one thread while frames are made: its pool woke a second thread for every warp and
     resize, on the core ffmpeg keeps busy, for about 0.5 ms of extra CPU a frame at 1080p (issue #7)."""
+    # lazy: package import (docs/architecture.md)
     import cv2
 
     before = cv2.getNumThreads()
@@ -482,6 +496,7 @@ def _one_cv2_thread():
 def _lexicon(avatar: str, parsed: Script):
     """Pronunciations: the project's lexicon.yaml < the avatar pack's lexicon.yaml < the script's
     front-matter `lexicon:` block (later wins)."""
+    # lazy: package import (docs/architecture.md)
     from .avatar.pack import avatar_folder
     from .lexicon import LEXICON_FILE, layered
     from .paths import project_root
@@ -511,6 +526,7 @@ def _inputs(script, parsed: Script, voice_name: str) -> list[Path]:
 
 def _sentence_timings(parsed: Script, spoken):
     """Sentence texts with their spoken spans and word timings, for subtitle cues."""
+    # lazy: package import (docs/architecture.md)
     from .subtitles import SentenceTiming, WordTiming
 
     rate = spoken.rate_hz

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from PIL import Image
 
 from .errors import InputError, XiaonuanError
+from .errors import VoiceError
 
 MAX_TEXT_BYTES = 4 * 1024 * 1024    # a script or rundown: ~1.3 M Chinese characters, hours of speech
 MAX_YAML_BYTES = 1024 * 1024        # any YAML document (template, pack, lexicon, rundown, front matter)
@@ -197,7 +199,6 @@ def image_problem(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> str |
 
 def _decoded(p: Path, max_pixels: int):
     """PIL (imported here: every caller pays for it already) opens the header, the size is checked, then decoded."""
-    from PIL import Image
 
     try:
         with warnings.catch_warnings():
@@ -233,7 +234,6 @@ def voiceover_limit_s(n_units: int) -> float:
 
 def check_voiceover_length(duration_s: float, limit_s: float, name: str) -> None:
     """VoiceError when a voice-over (decoded up to `limit_s`) reached the limit: it is far longer than its script."""
-    from .errors import VoiceError
 
     if duration_s >= limit_s:
         raise VoiceError(f"the voice-over {name} lasts {limit_s:.0f} s or more, far longer than its script can be "

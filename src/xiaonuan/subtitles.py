@@ -20,10 +20,15 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
+import logging
+import sqlite3
+import warnings
+from dataclasses import replace
 
 import numpy as np
 
 from .fileio import publish, temp_beside, write_atomic
+from .paths import cache_root
 
 MAX_LINES = 2  # lines per cue
 WIDE_COLUMNS = 2  # display columns of a CJK / full-width character
@@ -240,11 +245,9 @@ def han_segmenter():
     global _SEGMENTER
     with _SEGMENTER_LOCK:
         if _SEGMENTER is None:
-            import logging
-            import warnings
-
             with warnings.catch_warnings():  # jieba may import pkg_resources (deprecated) and has old regexes
                 warnings.simplefilter("ignore")
+                # lazy: jieba builds its dictionary on import (~0.1 s + 1 s on first cut); only Chinese text needs it
                 import jieba
             logging.getLogger("jieba").setLevel(logging.WARNING)
             tk = jieba.Tokenizer()
@@ -269,8 +272,6 @@ class _StoredFreq:
         self._seen: dict[str, int | None] = {}
 
     def _open(self) -> None:
-        import sqlite3
-
         self._db = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -303,9 +304,7 @@ def _prefix_dict(tk, version: str):
     version), built on first use from jieba's text dictionary (0.8 s once); without a usable cache, the
     dictionary parsed into memory (0.5 s and ~70 MB a process). A cache that cannot be read or written is
     only slower, never an error."""
-    import sqlite3
 
-    from .paths import cache_root
 
     root = cache_root()
     path = None if root is None else root / f"jieba-{version}.sqlite"
@@ -328,7 +327,6 @@ def _prefix_dict(tk, version: str):
 def _write_prefix_db(path: Path, freq: dict, total: int) -> None:
     """The prefix dictionary as an SQLite file, written beside `path` and moved into place when complete
     (batch workers may build it at the same time)."""
-    import sqlite3
 
     tmp = temp_beside(path)
     try:
@@ -678,6 +676,5 @@ def cue_at(cues: Sequence[Cue], t_s: float) -> Cue | None:
 
 def shifted(cues: Sequence[Cue], offset_s: float) -> list[Cue]:
     """The cues moved by offset_s (e.g. onto the program clock after an intro card)."""
-    from dataclasses import replace
 
     return [replace(c, start_s=c.start_s + offset_s, end_s=c.end_s + offset_s) for c in cues]

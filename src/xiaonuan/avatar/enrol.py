@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+import imageio_ffmpeg
+from PIL import Image, ImageOps
 
 from xiaonuan.avatar.notes import QualityIssue, drawn_face_issues, frown_issues
 from xiaonuan.avatar.pack import MANIFEST, ConsentRecord, avatar_folder, available_avatars
@@ -41,6 +43,10 @@ from xiaonuan.fileio import output_lock, pid_alive
 from xiaonuan.paths import avatars_dir
 from xiaonuan.saferead import open_image, regular_file
 from xiaonuan.types import Frame
+from xiaonuan.avatar.loop import calmness_cost, MAX_SEAM_PIXEL_RATIO, plan_on_pixels
+from xiaonuan.avatar.pack import MOUTH_MOVES_EYE, MOUTHS_FILE, read_manifest, smooth_track
+from xiaonuan.face.mouth_ratio import track_open_ratio
+from xiaonuan.face.samples import build_bank, MID_GAP, mouth_moves, mouth_shape, save_bank
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".m4v")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -260,9 +266,6 @@ def remove_avatar(name: str, root: Path | None = None) -> Path:
 # --------------------------------------------------------------------------- clip
 
 def _enrol_clip(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]:
-    from xiaonuan.avatar.pack import smooth_track
-    from xiaonuan.avatar.loop import plan_on_pixels
-
     t = time.perf_counter()
     size, fps, n_source = normalise_video(src, out / "source.mp4")
     probe_frame = int(min(n_source, MAX_CLIP_S * fps)) // 2      # the middle frame (n_source is from the duration)
@@ -362,7 +365,6 @@ def _edge_issues(m: Measurement, size: tuple[int, int]) -> list[QualityIssue]:
 
 def _seam_issues(plan) -> list[QualityIssue]:
     """What the loop seam will look like, measured on rendered pixels (loop.plan_on_pixels)."""
-    from xiaonuan.avatar.loop import MAX_SEAM_PIXEL_RATIO
 
     ratio = plan.seam_pixel_ratio
     if ratio is None or ratio <= MAX_SEAM_PIXEL_RATIO:
@@ -388,9 +390,6 @@ def _length_issues(n_frames: int, fps: int) -> list[QualityIssue]:
 
 def _mouth_samples(out: Path, m: Measurement, fps: int, neutral: int) -> dict:
     """Does the presenter talk in the clip? If so, cut its mouth samples (face/samples.py) into the pack."""
-    from xiaonuan.avatar.pack import MOUTH_MOVES_EYE, MOUTHS_FILE
-    from xiaonuan.face.mouth_ratio import track_open_ratio
-    from xiaonuan.face.samples import MID_GAP, build_bank, mouth_moves, mouth_shape, save_bank
 
     gap = mouth_shape(m.landmarks[m.found])[:, MID_GAP]
     p5, p95 = (float(v) for v in np.percentile(gap, [5, 95]))
@@ -419,7 +418,6 @@ def normalise_video(src: Path, dst: Path, turn_deg: int = 0, region: tuple[int, 
     """Re-encode `src` to `dst`: TARGET_FPS, rotation applied, longer side ≤ MAX_SIDE_PX (even sizes), ≤ MAX_CLIP_S.
     `turn_deg` (90, 180 or 270, clockwise) turns a picture that was filmed on its side upright; `region`
     (x, y, w, h in upright source px) crops the source there first (the head and shoulders, _head_region)."""
-    import imageio_ffmpeg
 
     meta = probe_video(src)
     w, h = _upright_size(src, turn_deg)
@@ -446,8 +444,8 @@ def normalise_video(src: Path, dst: Path, turn_deg: int = 0, region: tuple[int, 
 # --------------------------------------------------------------------------- image
 
 def _enrol_image(src: Path, out: Path, timings: dict) -> tuple[EnrolReport, dict]:
+    # lazy: mediapipe takes ~0.7 s to import and loads TFLite; only face measurement needs it
     import mediapipe as mp
-    from PIL import Image, ImageOps
 
     t = time.perf_counter()
     with open_image(src, "the photo", AvatarError) as im:  # pixel cap: a decompression bomb is refused
@@ -523,8 +521,6 @@ def quality_issues(m: Measurement, fps: int) -> list[QualityIssue]:
     if np.isfinite(sharp) and sharp < MIN_SHARPNESS:
         issues.append(QualityIssue("blurred", "warning", f"The face is blurred (sharpness {sharp:.1f}; at least "
                                    f"{MIN_SHARPNESS:.0f} is needed) — focus on the face and avoid motion blur."))
-    from xiaonuan.avatar.pack import MOUTH_MOVES_EYE
-    from xiaonuan.face.samples import mouth_moves
 
     lm = m.landmarks[m.found]
     gap = np.linalg.norm(lm[:, mesh.INNER_LIP_TOP] - lm[:, mesh.INNER_LIP_BOTTOM], axis=1) / _eyes(lm)
@@ -559,6 +555,7 @@ def upright_turn_deg(image: Frame) -> int:
     whose face detection (MediaPipe's full-range detector, which does see turned faces, but less surely) scores
     best, by UPRIGHT_MARGIN over the picture as it is; 0 when no face is found at all. The face mesh cannot
     be asked: on an upside-down face it fits an upright one, eyes on the eyes and chin on the forehead."""
+    # lazy: mediapipe takes ~0.7 s to import and loads TFLite; only face measurement needs it
     import mediapipe as mp
 
     scores = {}
@@ -600,7 +597,6 @@ def _spans(mask: np.ndarray, fps: int, limit: int = 4) -> str:
 
 def _neutral_frame(lm: np.ndarray, found: np.ndarray) -> int:
     """The calmest closed-mouth frame near the face's median position."""
-    from xiaonuan.avatar.loop import calmness_cost
 
     cost = calmness_cost(lm, found)
     centre = np.nanmedian(lm[found].mean(axis=1), axis=0)
@@ -627,8 +623,6 @@ def _read_frame(video: Path, index: int, size: tuple[int, int]) -> Frame:
 
 
 def _write_png(path: Path, image: Frame) -> None:
-    from PIL import Image
-
     Image.fromarray(image).save(path, format="PNG", optimize=False)
 
 
@@ -650,7 +644,6 @@ def _media_kind(src: Path) -> str:
     if suffix in IMAGE_SUFFIXES:
         return "image"
     if suffix == ".gif":                             # a still GIF is a photo, an animated one a clip
-        from PIL import Image
 
         try:
             with Image.open(src) as im:
@@ -672,7 +665,6 @@ def _check_name(name: str) -> None:
 
 def _cached_result(dest: Path, digest: str, consent: ConsentRecord | None, name: str) -> EnrolReport | None:
     """The stored report when `dest` already holds this very source with this consent (enrolment is cached)."""
-    from xiaonuan.avatar.pack import read_manifest
 
     path = dest / MANIFEST
     if not path.is_file():

@@ -23,6 +23,7 @@ import numpy as np
 
 from xiaonuan.face import mesh
 from xiaonuan.face.seam import compensated_fade, face_difference
+from xiaonuan.avatar.reader import ClipReader
 
 CROSSFADE_FRAMES = 4          # frames after a seam blended with the frames that would have followed
 MIN_LOOP_SHARE = 0.5          # the looped segment spans at least this share of the usable clip...
@@ -257,7 +258,6 @@ def plan_on_pixels(video: Path, size: tuple[int, int], fps: int, lm: np.ndarray,
     (motion-compensated cross-fade) and the one whose face changes least across it is kept; ping-pong
     when none is under MAX_SEAM_PIXEL_RATIO. The plan carries its measured seam_pixel_ratio. lm: the
     smoothed landmarks that plan seams; raw: the measured ones that fit the pixels (default lm)."""
-    from xiaonuan.avatar.reader import ClipReader
 
     med = median_motion(lm, found)
     px = lm if raw is None else np.where(found[:, None, None], raw, lm)

@@ -41,6 +41,11 @@ from xiaonuan.paths import avatar_roots
 from xiaonuan.saferead import MAX_YAML_BYTES, load_yaml_with_nodes, open_image, read_text
 from xiaonuan.types import Frame, Landmarks
 from xiaonuan.yamlnodes import describe_validation
+from xiaonuan.avatar.loop import LoopPlan, plan_loop
+from xiaonuan.face.mesh import detect_landmarks, N_LANDMARKS
+from xiaonuan.face.mouth_ratio import track_open_ratio
+from xiaonuan.face.samples import build_bank, load_bank, mouth_moves, save_bank
+from xiaonuan.face.track import measure_video, save_track
 
 MANIFEST = "avatar.yaml"
 DEFAULT_LANDMARKS_FILE = "landmarks.npz"
@@ -114,7 +119,6 @@ class ClipTrack:
     def mouth_bank(self):
         """The clip's mouth samples (face.samples.MouthBank), built from the video and cached in the pack
         when the file is missing (packs enrolled before samples existed); None if not a talking clip."""
-        from xiaonuan.face.samples import build_bank, load_bank, save_bank
 
         if not self.talking or self.mouths is None:
             return None
@@ -276,8 +280,6 @@ def _read_portrait(path: Path, manifest_path: Path) -> Frame:
 
 
 def _load_clip(folder: Path, manifest: _Manifest, manifest_path: Path):
-    from xiaonuan.avatar.loop import LoopPlan, plan_loop
-
     if not manifest.video or not pack_file(folder, manifest.video, "video", manifest_path).is_file():
         raise AvatarError(f"{manifest_path}: kind is clip but its video {manifest.video!r} is missing; re-enrol it "
                           "with `xiaonuan avatar add`.")
@@ -293,7 +295,6 @@ def _load_clip(folder: Path, manifest: _Manifest, manifest_path: Path):
         except Exception:  # noqa: BLE001 — truncated or damaged: BadZipFile, EOFError, zlib.error, OSError …
             raw = None
     if raw is None:                                       # missing or unreadable cache: measure again
-        from xiaonuan.face.track import measure_video, save_track
 
         m = measure_video(video)
         raw, found = m.landmarks, m.found
@@ -301,8 +302,6 @@ def _load_clip(folder: Path, manifest: _Manifest, manifest_path: Path):
             save_track(cache, m)
         except OSError:
             pass
-    from xiaonuan.face.mouth_ratio import track_open_ratio
-    from xiaonuan.face.samples import mouth_moves
 
     mouth = manifest.mouth or {}
     talking = bool(mouth["moves"]) if "moves" in mouth else mouth_moves(raw, found, MOUTH_MOVES_EYE)
@@ -344,7 +343,6 @@ def smooth_track(raw: np.ndarray, found: np.ndarray, sigma: float = SMOOTH_SIGMA
 
 def _cached_landmarks(cache: Path, portrait: Path, image: Frame) -> Landmarks:
     """Landmarks from the cache when it matches the portrait's hash, else measured and written back."""
-    from xiaonuan.face.mesh import N_LANDMARKS, detect_landmarks
 
     digest = hashlib.sha256(portrait.read_bytes()).hexdigest()
     if cache.is_file():

@@ -17,6 +17,7 @@ import numpy as np
 
 from xiaonuan.errors import AvatarError
 from xiaonuan.types import Frame
+from xiaonuan.encode import read_frames
 
 CHUNK_FRAMES = 12        # frames decoded ahead of a backward jump
 SKIP_AHEAD_FRAMES = 50   # a forward jump up to this far is decoded through rather than seeked
@@ -65,8 +66,6 @@ class ClipReader:
             self._cache.popitem(last=False)
 
     def _open(self, start: int) -> None:
-        from xiaonuan.encode import read_frames
-
         self.close()
         self._gen = read_frames(self.video, self.size, start=start, fps=self.fps)
         self._pos = start

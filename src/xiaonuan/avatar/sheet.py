@@ -6,18 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from xiaonuan.avatar.pack import Avatar
+from xiaonuan.avatar.reader import ClipReader
+from xiaonuan.fonts import load_font
 
 COLUMNS, ROWS = 4, 3
 THUMB_W = 240
 
 
 def contact_sheet(av: Avatar, out: Path) -> Path:
-    from PIL import Image, ImageDraw
-
-    from xiaonuan.fonts import load_font
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     w, h = av.size
@@ -47,7 +46,6 @@ def contact_sheet(av: Avatar, out: Path) -> Path:
 def _picks(av: Avatar):
     if not av.is_clip:
         return [(0, "portrait", av.image, av.landmarks)]
-    from xiaonuan.avatar.reader import ClipReader
 
     clip, plan = av.clip, av.loop
     n = clip.n_frames

@@ -38,11 +38,11 @@ from xiaonuan.fonts import font_file
 from xiaonuan.program import single_story
 from xiaonuan.subtitles import cue_at
 from xiaonuan.template_spec import Background
+from xiaonuan.loopvideo import LoopingVideo
 from xiaonuan.templates import Template
 from xiaonuan.types import Frame, PresenterFrame
 
 if TYPE_CHECKING:
-    from xiaonuan.loopvideo import LoopingVideo
     from xiaonuan.program import Program
 
 
@@ -237,8 +237,6 @@ class Compositor:
             return None
         reader = self._videos.get(bg.video)
         if reader is None:
-            from xiaonuan.loopvideo import LoopingVideo
-
             reader = LoopingVideo(bg.video, (self.width_px, self.height_px), self.fps, bg.video_loop_fade_s)
             self._videos[bg.video] = reader
         return reader

@@ -32,6 +32,7 @@ def add(
     replace: bool = typer.Option(False, "--replace", help="replace an existing avatar of that name"),
 ) -> None:
     """Enrol a recorded presenter or a portrait: normalise it, measure landmarks, check it, plan its loop."""
+    # lazy: CLI start-up (docs/architecture.md)
     from ..avatar.enrol import enrol, parse_consent_by
 
     try:
@@ -63,6 +64,7 @@ def add(
 @app.command("list")
 def list_avatars(root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP)) -> None:
     """List the avatars: yours and the built-in ones (marked so when your folder is elsewhere)."""
+    # lazy: CLI start-up (docs/architecture.md)
     from ..avatar.pack import avatar_folder, available_avatars
     from ..paths import avatar_roots
 
@@ -80,6 +82,7 @@ def show(
     root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP),
 ) -> None:
     """Write a contact sheet PNG of the avatar (frames, face box, loop seam, report) and print its record."""
+    # lazy: CLI start-up (docs/architecture.md)
     from ..avatar.pack import load_avatar
     from ..avatar.sheet import contact_sheet
 
@@ -101,6 +104,7 @@ def show(
 def remove(name: str = typer.Argument(...),
            root: Optional[Path] = typer.Option(None, "--avatars-dir", help=ROOT_HELP)) -> None:
     """Delete one of your avatar packs (a built-in one is kept when your folder is elsewhere)."""
+    # lazy: CLI start-up (docs/architecture.md)
     from ..avatar.enrol import remove_avatar
 
     try:

@@ -25,10 +25,12 @@ def batch(
     Exit code 0 only if every item succeeded (or was up to date); 1 if any failed; 2 for an unusable rundown;
     130 when interrupted (finished items are kept; run the same command again to resume).
     """
+    # lazy: CLI start-up (docs/architecture.md)
     from rich.console import Console
     from rich.markup import escape  # names and messages may hold [brackets] ([pause 30s]): text, not markup
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+    # lazy: CLI start-up (docs/architecture.md)
     from ..batch import EXIT_INTERRUPTED, load_rundown, run_batch
     from ..errors import InputError
     from ..store import Store
@@ -77,6 +79,7 @@ def batch(
 
 
 def _summary(console, report) -> None:
+    # lazy: CLI start-up (docs/architecture.md)
     from rich.markup import escape
     from rich.table import Table
 

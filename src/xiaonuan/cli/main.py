@@ -16,6 +16,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 
 def _parse_fields(items: list[str]) -> dict[str, str]:
+    # lazy: CLI start-up (docs/architecture.md)
     from ..templates import field_assignment
 
     fields = {}
@@ -51,6 +52,7 @@ def render(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="no progress output"),
 ) -> None:
     """Render SCRIPT to an MP4 with speech, lip-sync, subtitles and the template's layout."""
+    # lazy: CLI start-up (docs/architecture.md)
     from ..render import RenderRequest, render as do_render
     from ..progress import Progress
 
@@ -71,6 +73,7 @@ def render(
             sys.stderr.write(f"[{p.fraction * 100:5.1f}%] {p.stage}: {p.message}\n")
         sys.stderr.flush()
 
+    # lazy: CLI start-up (docs/architecture.md)
     from ..deck import is_deck
 
     deck = is_deck(script)
@@ -119,6 +122,7 @@ app.command("say")(_say_command)
 
 
 def main() -> None:
+    # lazy: CLI start-up (docs/architecture.md)
     from ..fileio import Terminated, raise_on_termination
 
     raise_on_termination()  # SIGTERM/SIGHUP unwind like Ctrl-C: temporary files are removed on the way out

@@ -56,6 +56,7 @@ def speak_line(text: str, voice: str | None, rate: int | None, pitch: int | None
                lexicon: Path | None):
     """(Speech, what the voice reads) for a line read as a script reads it, with the project's lexicon (and
     `lexicon` on top): `xiaonuan say` and the web page's Listen button."""
+    # lazy: CLI start-up (docs/architecture.md)
     from ..lexicon import LEXICON_FILE, layered
     from ..paths import project_root
     from ..render import DEFAULT_VOICES
@@ -78,8 +79,10 @@ def speak_line(text: str, voice: str | None, rate: int | None, pitch: int | None
 
 def write_wav(samples, rate_hz: int, path: Path) -> None:
     """16-bit mono WAV, written beside and moved into place; OutputError when it cannot be written there."""
+    # lazy: CLI start-up (docs/architecture.md)
     import numpy as np
 
+    # lazy: CLI start-up (docs/architecture.md)
     from ..fileio import publish, temp_beside
 
     try:
@@ -103,6 +106,7 @@ def write_wav(samples, rate_hz: int, path: Path) -> None:
 
 def _play(samples, rate_hz: int) -> None:
     try:
+        # lazy: CLI start-up (docs/architecture.md)
         import sounddevice
     except (ImportError, OSError):
         typer.echo("cannot play here: the sounddevice package (or its PortAudio library) is missing; "

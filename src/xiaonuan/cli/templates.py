@@ -10,6 +10,7 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("list")
 def list_templates() -> None:
     """List the templates: name, canvas size and frame rate, and what each is for."""
+    # lazy: CLI start-up (docs/architecture.md)
     from ..errors import XiaonuanError
     from ..templates import available_templates, load_template
 
@@ -28,8 +29,10 @@ def check(names: list[str] = typer.Argument(None, help="template names or folder
           ) -> None:
     """Check templates at every offered size (1080p, 720p, 540p, 360p): text layers that overlap, text outside
     the title-safe area, and (vertical) text where Douyin/TikTok draw their own captions and buttons."""
+    # lazy: CLI start-up (docs/architecture.md)
     from pathlib import Path
 
+    # lazy: CLI start-up (docs/architecture.md)
     from ..brand import load_brand
     from ..canvas.layout import layout_problems, supported_sizes
     from ..errors import XiaonuanError
@@ -66,8 +69,10 @@ def preview(name: str = typer.Argument(..., help="template name, or the path to 
             brand: str = typer.Option("", "--brand", help="brand file (YAML): palette, logo and font")) -> None:
     """Render a sample frame of a template (lower third, subtitle and slides) to out/NAME-preview.png; the
     template's own preview.png is replaced only with --in-place."""
+    # lazy: CLI start-up (docs/architecture.md)
     from pathlib import Path
 
+    # lazy: CLI start-up (docs/architecture.md)
     from ..errors import XiaonuanError
     from ..preview import write_preview
 
@@ -86,8 +91,10 @@ def sheet(names: list[str] = typer.Argument(None, help="templates to show (defau
           guides: bool = typer.Option(False, "--guides", help="draw the safe areas (see templates preview --guides)")
           ) -> None:
     """Render a contact sheet of the templates' previews."""
+    # lazy: CLI start-up (docs/architecture.md)
     from pathlib import Path
 
+    # lazy: CLI start-up (docs/architecture.md)
     from ..errors import XiaonuanError
     from ..preview import contact_sheet
     from ..templates import available_templates

@@ -14,6 +14,7 @@ def ui(
 ) -> None:
     """Start the web UI: create, enrol presenters, run batches, browse the render history."""
     try:
+        # lazy: CLI start-up (docs/architecture.md)
         from ..ui.app import launch
     except ImportError as e:
         typer.echo(f"error: the web UI needs Gradio ({e.name}): pip install 'xiaonuan[ui]'", err=True)

@@ -19,6 +19,7 @@ def voices(ctx: typer.Context,
     """List the voices (audition one with: xiaonuan say --voice NAME "你好"). `voices add FILE` adds Kokoro voices."""
     if ctx.invoked_subcommand is not None:
         return
+    # lazy: CLI start-up (docs/architecture.md)
     from ..speech import available_voices, describe_voice
 
     for v in available_voices(include_test=all_):
@@ -31,7 +32,7 @@ def add(file: Path = typer.Argument(..., help="a Kokoro voices file: .npy (one v
                                                "upstream voices-v1.0.bin with zf_xiaobei, zm_yunxi …)"),
         name: Optional[str] = typer.Option(None, help="the name for a file of one voice (default: the file's name)")) -> None:
     """Add the Kokoro voices in FILE; each is then kokoro:NAME (stored in $XIAONUAN_VOICES or ~/.local/share)."""
-    from ..speech.kokoro import add_voice_file  # onnxruntime and the model's packages: only when adding
+    from ..speech.kokoro import add_voice_file  # lazy: onnxruntime and the model's packages, only when adding
 
     try:
         added = add_voice_file(file, name)

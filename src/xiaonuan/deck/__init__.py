@@ -70,6 +70,7 @@ class Deck:
 def open_deck(path: Path, *, hold_s: float, narration: Path | None = None) -> Deck:
     """Read the deck at `path` and its narration (`narration`, else deck.md beside it, else the notes, else the
     pages' text). InputError for a deck that cannot be used; nothing is written outside a temporary folder."""
+    # lazy: a backend's module loads on first use (registry)
     from . import pptx
 
     path = Path(path)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pypdfium2 as pdfium
 
 from ..errors import InputError
 from ..saferead import regular_file
@@ -39,8 +40,6 @@ class PdfDeck:
     """An open PDF: `pages` read at open; `image(i, w, h)` renders page i (from 0) to fit w x h."""
 
     def __init__(self, path: Path, source: str | None = None) -> None:
-        import pypdfium2 as pdfium  # lazily: only decks need PDFium
-
         self.path = path
         self.source = source or str(path)
         regular_file(path, "deck", InputError, MAX_DECK_BYTES)

@@ -14,6 +14,8 @@ import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from pptx import Presentation
+from pptx.exc import PackageNotFoundError
 
 from ..errors import DependencyError, InputError, RenderError
 from ..saferead import regular_file
@@ -33,8 +35,6 @@ class Slide:
 
 def read_slides(path: Path, source: str) -> tuple[tuple[Slide, ...], str]:
     """(the visible slides, the deck's title from its properties or "") of a PPTX file."""
-    from pptx import Presentation  # lazily: only PPTX decks need python-pptx
-    from pptx.exc import PackageNotFoundError
 
     regular_file(path, "deck", InputError, MAX_DECK_BYTES)
     try:

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from xiaonuan.types import Frame
+from xiaonuan.face.mesh import quiet
 
 Alpha = np.ndarray  # (H, W) uint8, 0 background … 255 person, in the presenter frame's geometry
 
@@ -59,10 +60,10 @@ class Matter:
     """
 
     def __init__(self, settings: MatteSettings = MatteSettings()) -> None:
+        # lazy: mediapipe takes ~0.7 s to import and loads TFLite; only face measurement needs it
         import mediapipe as mp
 
         self.settings = settings
-        from xiaonuan.face.mesh import quiet
 
         self._seg = quiet(lambda: mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=MODEL_GENERAL))
         self._shape: tuple[int, int] | None = None

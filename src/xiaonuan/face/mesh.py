@@ -14,10 +14,13 @@ import itertools
 import os
 import sys
 from collections import Counter, defaultdict
+import importlib.util
 
 import numpy as np
+import cv2
 
 from xiaonuan.types import Frame, Landmarks
+from xiaonuan.paths import builtin_avatars_dir
 
 N_LANDMARKS = 478        # 468 face-mesh points + 10 iris points (refine_landmarks=True)
 N_MESH_POINTS = 468      # points that belong to the tessellation (iris points do not)
@@ -95,9 +98,7 @@ def quiet(make_graph):
 @functools.lru_cache(maxsize=1)
 def _warm_up_picture() -> np.ndarray:
     """A small, not square crop of the built-in portrait (a face); blank if the pack is not there."""
-    import cv2
 
-    from xiaonuan.paths import builtin_avatars_dir
 
     img = cv2.imread(str(builtin_avatars_dir() / "default" / "portrait.png"))
     if img is None:
@@ -111,6 +112,7 @@ def detect_landmarks(image_rgb: Frame, static: bool = True) -> Landmarks | None:
 
     `static=True` runs full detection (enrolment, tests); it is slow (~30 ms) but needs no history.
     """
+    # lazy: mediapipe takes ~0.7 s to import and loads TFLite; only face measurement needs it
     import mediapipe as mp
 
     h, w = image_rgb.shape[:2]
@@ -131,7 +133,6 @@ def eye_distance_px(landmarks: Landmarks) -> float:
 @functools.lru_cache(maxsize=1)
 def mesh_edges() -> np.ndarray:
     """(E, 2) int32 undirected edges of MediaPipe's face tessellation (468 points)."""
-    import importlib.util
 
     # that module is plain constants: read it without importing the mediapipe package (~0.6 s of CPU
     # at every render, for a table; issue #7), unless mediapipe is loaded anyway

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from xiaonuan.face import mesh
+from xiaonuan.face.track import measure_video
 
 OPEN_GAP_EYE = 0.10          # inner-lip gap (eye distances) from which a mouth counts as open
 MIN_OPEN_FRAMES = 10         # fewer open frames than this: no ratio (too few to say)
@@ -103,7 +104,6 @@ class MouthShapeLog:
 def video_open_ratio(video) -> tuple[float | None, int]:
     """open_ratio of a rendered MP4 as MediaPipe's face mesh sees it (every frame; slow: ~30 ms a frame).
     The tool (tools/mouth_shape.py) and the tests use it; renders check their own lips (MouthShapeLog)."""
-    from xiaonuan.face.track import measure_video
 
     m = measure_video(video)
     return track_open_ratio(m.landmarks, m.found)

@@ -22,6 +22,8 @@ import numpy as np
 from xiaonuan.face import mesh
 from xiaonuan.face.warp import HOLE_STRIPS
 from xiaonuan.types import Frame, Landmarks
+from xiaonuan.encode import read_frames
+from xiaonuan.face.track import write_npz
 
 MAX_SAMPLES = 64             # patches kept in a pack (~2-3 MB for a 110 px eye distance)
 MIN_SPACING = 0.012          # samples closer than this in shape space (weighted, eye distances) are redundant
@@ -110,7 +112,6 @@ def region_points(lm: Landmarks) -> np.ndarray:
 
 def build_bank(video: Path, fps: int, lm: np.ndarray, found: np.ndarray, neutral: int) -> MouthBank:
     """Cut the mouth patches of the chosen frames out of the clip (one streaming pass over it)."""
-    from xiaonuan.encode import read_frames
 
     frames = select_frames(lm, found, neutral)
     region = region_points(lm[neutral])
@@ -140,7 +141,6 @@ def build_bank(video: Path, fps: int, lm: np.ndarray, found: np.ndarray, neutral
 
 def save_bank(path: Path, bank: MouthBank) -> None:
     """Write the bank into a pack, byte-for-byte reproducibly (the pack's npz writer)."""
-    from xiaonuan.face.track import write_npz
 
     write_npz(path, patches=bank.patches, origins=bank.origins, landmarks=bank.landmarks, frames=bank.frames,
               shapes=bank.shapes)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import cv2
+import imageio_ffmpeg
 
 from xiaonuan.encode import quiet_frame_size_note, read_frames
 from xiaonuan.errors import AvatarError
@@ -38,7 +40,6 @@ class Measurement:
 
 def probe_video(src: Path) -> dict:
     """ffmpeg's metadata of the first video stream; AvatarError when there is none or the file is not media."""
-    import imageio_ffmpeg
 
     quiet_frame_size_note()  # a rotation tag: ffmpeg turns the picture on purpose
     try:
@@ -61,6 +62,7 @@ def probe_video(src: Path) -> dict:
 
 def measure_video(video: Path) -> Measurement:
     """Landmarks of the presenter (the face nearest the previous one) in every frame, and face counts."""
+    # lazy: mediapipe takes ~0.7 s to import and loads TFLite; only face measurement needs it
     import mediapipe as mp
 
     meta = probe_video(video)
@@ -107,7 +109,6 @@ def _pick(faces: list[np.ndarray], prev: np.ndarray | None) -> np.ndarray:
 
 def _face_light(frame: Frame, lm: np.ndarray) -> tuple[float, float]:
     """Median luma of the face and Laplacian variance of the face scaled to SHARPNESS_EYE_PX between the eyes."""
-    import cv2
 
     h, w = frame.shape[:2]
     x0, y0 = np.maximum(np.floor(lm.min(0)).astype(int), 0)

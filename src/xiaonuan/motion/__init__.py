@@ -35,6 +35,7 @@ def plan_motion(speech: Speech, language: str, fps: int, seed: int = 0, *, expre
         lips = lip_curves(visemes_from_phonemes(speech.phonemes, language), n, fps,
                           breaths=speech.timing == "aligned")  # a person's voice-over: breaths before phrases
     else:  # estimated timing (no trustworthy phonemes): the mouth follows the audio itself
+        # lazy: a backend's module loads on first use (registry)
         from .audio import audio_lip_curves
 
         lips = audio_lip_curves(speech.samples, speech.rate_hz, n, fps)

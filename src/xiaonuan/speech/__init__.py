@@ -95,48 +95,56 @@ class _Backend:
 
 
 def _espeak(voice: str) -> SpeechEngine:
+    # lazy: a backend's module loads on first use (registry)
     from .espeak import EspeakEngine
 
     return EspeakEngine(voice)
 
 
 def _espeak_voices() -> list[str]:
+    # lazy: a backend's module loads on first use (registry)
     from .espeak import VOICES
 
     return sorted(VOICES)
 
 
 def _kokoro(voice: str) -> SpeechEngine:
+    # lazy: a backend's module loads on first use (registry)
     from .kokoro import KokoroEngine
 
     return KokoroEngine(voice)
 
 
 def _kokoro_voices() -> list[str]:
+    # lazy: a backend's module loads on first use (registry)
     from .kokoro import voice_names
 
     return voice_names()
 
 
 def _fake(voice: str) -> SpeechEngine:
+    # lazy: a backend's module loads on first use (registry)
     from .fake import FakeEngine
 
     return FakeEngine(voice)
 
 
 def _fake_voices() -> list[str]:
+    # lazy: a backend's module loads on first use (registry)
     from .fake import VOICES
 
     return sorted(VOICES)
 
 
 def _coqui(voice: str) -> SpeechEngine:
+    # lazy: a backend's module loads on first use (registry)
     from .coqui import CoquiEngine
 
     return CoquiEngine(voice)
 
 
 def _recorded(voice: str) -> SpeechEngine:
+    # lazy: a backend's module loads on first use (registry)
     from .recorded import RecordedEngine
 
     return RecordedEngine(voice)
@@ -161,6 +169,7 @@ def describe_voice(voice: str) -> str:
     """A short plain description of a listed voice, for `xiaonuan voices` and the UI."""
     engine, _, name = voice.partition(":")
     if engine == "kokoro":
+        # lazy: a backend's module loads on first use (registry)
         from .kokoro import DESCRIPTIONS
 
         return DESCRIPTIONS.get(name, "Kokoro, added voice file")
@@ -182,6 +191,7 @@ def get_engine(voice: str) -> SpeechEngine:
 
 def cached(engine: SpeechEngine) -> SpeechEngine:
     """`engine` behind the content-hash speech cache (see speech/cache.py)."""
+    # lazy: a backend's module loads on first use (registry)
     from .cache import cached as _cached
 
     return _cached(engine)

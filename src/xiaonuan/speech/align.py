@@ -29,6 +29,7 @@ import numpy as np
 from ..timeline import Timed, Timeline
 from . import Phoneme, Speech, Word
 from .levels import frame_db, voiced_mask
+from .espeak import EspeakEngine, VOICE_FOR
 
 HOP_S = 0.01               # one feature frame every 10 ms
 WINDOW_S = 0.023           # analysed over 23 ms (a 512-point FFT at 22.05 kHz)
@@ -87,7 +88,6 @@ def force_align(samples: np.ndarray, rate_hz: int, sentences: Sequence[str], lan
     `spans`: known [start, end) samples of each sentence in `samples` (each is then aligned alone);
     without them the whole recording is aligned in one pass.
     """
-    from .espeak import VOICE_FOR, EspeakEngine
 
     ref = EspeakEngine(VOICE_FOR.get(language, "en-us")).synthesize(
         list(sentences), [REFERENCE_PAUSE_MS] * len(sentences), lead_ms=int(LEAD_S * 1000), lexicon=lexicon)

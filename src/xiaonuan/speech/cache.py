@@ -19,6 +19,7 @@ import numpy as np
 from ..paths import cache_root
 from ..timeline import Timed, Timeline
 from . import Phoneme, Speech, SpeechEngine, Word
+from ..fileio import publish, temp_beside
 
 FORMAT = 2  # bump when the .npz layout changes (2: timing and warnings)
 
@@ -81,7 +82,6 @@ def cached(engine: SpeechEngine) -> SpeechEngine:
 
 def save_speech(speech: Speech, path: Path) -> None:
     """Write `speech` to `path` (.npz) atomically."""
-    from ..fileio import publish, temp_beside
 
     path.parent.mkdir(parents=True, exist_ok=True)
     ph = speech.phonemes.items

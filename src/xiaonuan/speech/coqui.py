@@ -28,6 +28,7 @@ import threading
 import types
 from pathlib import Path
 from typing import Any, Sequence
+import json
 
 import numpy as np
 
@@ -36,6 +37,8 @@ from ..lexicon import Lexicon, prepare
 from ..script import detect_language
 from ..timeline import Timed, Timeline
 from . import Phoneme, Speech, Word, concat
+from .espeak import EspeakEngine, VOICE_FOR
+from .recorded import timed_recording
 
 CHECKPOINT_NAMES = ("model.pth", "best_model.pth", "model_file.pth", "checkpoint.pth")
 _DEFAULT_RATE_WPM = {"zh": 170, "en": 165}
@@ -53,6 +56,7 @@ def _import_torch_and_tts():
     rest of the process.
     """
     try:
+        # lazy: torch is optional (Coqui backend)
         import torch
     except ImportError as e:
         raise SpeechEngineError("Coqui voices need the neural extra: pip install -e '.[neural]'") from e
@@ -129,6 +133,7 @@ def _model_files(ref: str) -> tuple[Path, Path]:
     """(config.json, checkpoint) for a model folder, or for a Coqui model name after download."""
     p = Path(ref).expanduser()
     if not p.exists() and ref.startswith("tts_models/"):
+        # lazy: Coqui TTS is optional
         from TTS.utils.manage import ModelManager
 
         try:
@@ -165,7 +170,9 @@ def load_model(ref: str):
         config_path, ckpt = _model_files(ref)
         if not config_path.is_file():
             raise VoiceError(f"Coqui model {ref!r} has no config.json beside {ckpt.name}")
+        # lazy: Coqui TTS is optional
         from TTS.config import load_config
+        # lazy: Coqui TTS is optional
         from TTS.tts.models import setup_model
 
         try:
@@ -229,7 +236,6 @@ class CoquiEngine:
             offset += n + len(silence)
         samples = concat(parts)
         if not exact:  # no durations: align the text to the audio, sentence by sentence
-            from .recorded import timed_recording
 
             return timed_recording(samples, rate, sentences, self.name,
                                    language=self.language or detect_language(" ".join(sentences)), lexicon=lexicon,
@@ -248,8 +254,6 @@ def _get(config, *keys, default: Any = None) -> Any:
 
 
 def _language_of(config_path: Path) -> str:
-    import json
-
     try:
         data = json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -310,7 +314,6 @@ def _word_spans(model, prepared, frame_ends: np.ndarray, n_samples: int, si: int
 def _reference_phonemes(text: str, lang: str, lexicon, words: list[Timed[Word]], first_word: int,
                         offset: int) -> list[Timed[Phoneme]]:
     """eSpeak's phonemes for the sentence, each eSpeak word's phonemes stretched over the model's span of it."""
-    from .espeak import VOICE_FOR, EspeakEngine
 
     ref = EspeakEngine(VOICE_FOR.get(lang, "en-us")).synthesize([text], [0], lead_ms=0, lexicon=lexicon)
     out: list[Timed[Phoneme]] = []

@@ -64,6 +64,7 @@ class _Library:
     _create_lock = threading.Lock()
 
     def __init__(self) -> None:
+        # lazy: eSpeak's library loads only when eSpeak speaks
         import espeakng_loader
 
         self.lock = threading.Lock()

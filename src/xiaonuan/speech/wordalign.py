@@ -29,6 +29,8 @@ from ..timeline import Timed, Timeline
 from . import Phoneme, Word, pinyin
 from .align import snap
 from .whisper import Transcript
+from ..normalize import normalize
+from .espeak import EspeakEngine
 
 MIN_CONFIDENCE = 0.5       # share of script tokens matched in runs; below it the recording does not read the script
 MIN_RUN = 2                # matches in shorter runs are not counted for the confidence (chance matches)
@@ -94,7 +96,6 @@ def script_units(sentences: Sequence[str], language: str, lexicon=None) -> list[
 def heard_tokens(transcript: Transcript, language: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Whisper's words as tokens like the script's, each with its [start, end) seconds (a word's span shared
     among its tokens by length)."""
-    from ..normalize import normalize
 
     tokens, starts, ends = [], [], []
     for w in transcript.words:
@@ -206,7 +207,6 @@ def _unit_phonemes(units: Sequence[Unit], sentences: Sequence[str], language: st
 
 def _espeak_phonemes(units, which: list[int], sentences: Sequence[str], out):
     """eSpeak (en-us) says each of these units alone; its phonemes and their durations are the unit's."""
-    from .espeak import EspeakEngine
 
     texts = [sentences[units[i].sentence][units[i].char_start:units[i].char_end] or " ".join(units[i].tokens)
              for i in which]

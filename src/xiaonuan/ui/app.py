@@ -17,6 +17,8 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from PIL import Image
+import hashlib
 
 from . import session
 from .avatars import avatar_thumbnail, enrol_avatar, enrol_steps  # noqa: F401 (re-exported: tests, tools)
@@ -29,6 +31,16 @@ from ..store import DB_NAME, Store, data_dir
 from .batch import batch_status, batch_tab, start_batch  # noqa: F401 (the page's batch runs, re-exported)
 from .history import CANCELLED, history_status, history_tab, rerender_args  # noqa: F401 (re-exported)
 from .voiceover import recorded_voice, timing_note, voiceover_input
+from .. import canvas as compose, render, speech, templates
+from ..avatar import pack as avatars
+from ..avatar.enrol import MEDIA_SUFFIXES
+from ..avatar.pack import load_avatar
+from ..cli.speech import speak_line, write_wav
+from ..errors import InputError, XiaonuanError
+from ..preview import preview_frame
+from ..script import detect_language, parse_script
+from ..speech import kokoro
+from ..templates import field_assignment, load_template, template_folder
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 AUTH_ENV = "XIAONUAN_UI_AUTH"
@@ -57,8 +69,6 @@ footer {display: none !important}
 
 def estimate(text: str) -> str:
     """A live line under the editor: characters, sentences and the expected duration."""
-    from ..errors import XiaonuanError
-    from ..script import parse_script
 
     if not text.strip():
         return "0 字 chars"
@@ -79,8 +89,6 @@ def estimate(text: str) -> str:
 
 def parse_fields(headline: str, name: str, title: str, extra: str) -> dict[str, str]:
     """Template fields from the form: the three common boxes plus `key=value` lines."""
-    from ..errors import InputError
-    from ..templates import field_assignment
 
     fields = {k: v.strip() for k, v in zip(COMMON_FIELDS, (headline, name, title)) if v and v.strip()}
     for line in (extra or "").splitlines():
@@ -95,7 +103,6 @@ def parse_fields(headline: str, name: str, title: str, extra: str) -> dict[str, 
 
 def first_sentence_script(text: str) -> str:
     """The script cut to its title (if any) and first sentence: what Preview renders."""
-    from ..script import parse_script
 
     s = parse_script(text)
     head = f"# {s.title}\n\n" if s.title else ""
@@ -107,7 +114,6 @@ def render_options(kind: str, template: str) -> dict[str, Any]:
     on the canvas's short side) and uses PREVIEW_PRESET; a full render keeps the template's size and preset."""
     if kind != "preview":
         return {}
-    from ..templates import load_template
 
     tpl = load_template(template)
     height = tpl.height_px * PREVIEW_SHORT_SIDE_PX / min(tpl.width_px, tpl.height_px)
@@ -120,7 +126,6 @@ def warm_up() -> None:
     quick as later ones (#7). Runs in a background thread; failures are left for render() to report."""
     try:
         from .. import animate, canvas as compose, encode, mix, motion, program, render, speech, subtitles  # noqa: F401
-        from ..speech import kokoro
 
         subtitles.han_segmenter()
         kokoro.Model.get()  # the default Mandarin voice: built from its wheels once (~3 s), loaded (~1 s)
@@ -130,7 +135,6 @@ def warm_up() -> None:
 
 def rate_for(text: str, speed: float) -> int | None:
     """Words per minute for eSpeak from a speed factor (1.0 = the voice's default)."""
-    from ..script import detect_language
 
     if abs(speed - 1.0) < 0.01:
         return None
@@ -142,8 +146,6 @@ AUDITION_TEXT = {"zh": "大家好，我是小暖。欢迎收看今天的节目�
 
 def audition(voice: str | None, script: str, speed: float) -> Path:
     """A WAV of the voice saying the script's first sentence (or a greeting): the Listen button."""
-    from ..cli.speech import speak_line, write_wav
-    from ..script import detect_language, parse_script
 
     text = AUDITION_TEXT[detect_language(script or "")] if not (script or "").strip() else \
         parse_script(script).sentences[0].text
@@ -180,9 +182,7 @@ def new_output(kind: str, title: str = "") -> Path:
 
 def template_thumbnail(name: str) -> Path | None:
     """The template's preview.png, or a still composed once with the default presenter (cached)."""
-    import hashlib
 
-    from ..templates import template_folder
 
     folder = app_dir() / "thumbs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -194,7 +194,6 @@ def template_thumbnail(name: str) -> Path | None:
         out = folder / f"template-{hashlib.sha256(src_bytes).hexdigest()[:12]}.jpg"
         if out.is_file():
             return out
-        from PIL import Image
 
         if own.is_file():
             im = open_image(own, "the template's preview").convert("RGB")  # pixel cap: no decompression bomb
@@ -209,14 +208,9 @@ def template_thumbnail(name: str) -> Path | None:
 
 def _compose_still(name: str):
     try:
-        from ..preview import preview_frame
-
         return preview_frame(name)
     except ImportError:
         pass
-    from .. import canvas as compose
-    from ..avatar.pack import load_avatar
-    from ..templates import load_template
 
     tpl = load_template(name)
     av = load_avatar("default")
@@ -240,7 +234,6 @@ def render_job(store: Store, kind: str, request: RenderRequest, settings: dict[s
     360p check of the first sentence, and a history row stands for a video made from the script it shows.
     Once `stop` is set the next progress report raises RenderCancelled and nothing is left behind.
     """
-    from .. import render
 
     started = time.perf_counter()
     rid = store.start_render(request.script, settings, source="ui", user=user) if kind != "preview" else None
@@ -264,8 +257,6 @@ def render_job(store: Store, kind: str, request: RenderRequest, settings: dict[s
             raise RenderCancelled()
     except BaseException as e:
         if rid is not None:
-            from ..errors import XiaonuanError
-
             if isinstance(e, RenderCancelled):
                 store.cancel_render(rid, CANCELLED, elapsed_s=time.perf_counter() - started)
             else:
@@ -300,11 +291,9 @@ async def run_until_cancelled(fn, stop: threading.Event, wait_s: float = CANCEL_
 def build_app(store: Store | None = None):
     """The Gradio Blocks of the app (not launched). Template, presenter and size lists are read again each
     time the page loads (presenters enrolled since appear after a reload); the draft is kept in the browser."""
+    # lazy: gradio takes ~3 s to import; only the web UI needs it
     import gradio as gr
 
-    from ..avatar import pack as avatars
-    from .. import speech, templates
-    from ..avatar.enrol import MEDIA_SUFFIXES
 
     store = store or Store()
     threading.Thread(target=warm_up, name="xiaonuan-warm-up", daemon=True).start()
@@ -336,8 +325,6 @@ def build_app(store: Store | None = None):
 
     async def run_render(kind, script, template, avatar, voice, speed, size, headline, name, title, extra,
                          recording, request: gr.Request, progress=gr.Progress(), deck=None):
-        from ..errors import XiaonuanError
-
         if not (script or "").strip() and not deck and not recording:  # a voice-over alone is transcribed (#16)
             raise gr.Error("Type a script or record a voice-over first. 请先输入稿件或录制配音。")
         known = shapes()
@@ -346,7 +333,6 @@ def build_app(store: Store | None = None):
         user = getattr(request, "username", None) or ""
         try:
             fields = parse_fields(headline, name, title, extra)
-            from ..script import parse_script
 
             heading = fields.get("headline") or (Path(deck).stem if deck else
                                                  parse_script(script).title if (script or "").strip() else "")
@@ -527,8 +513,6 @@ def build_app(store: Store | None = None):
                 watcher.tick(watch, watched, [video, files, note, watcher], show_progress="hidden")
 
                 def listen(voice_name, text, rate):
-                    from ..errors import XiaonuanError
-
                     try:
                         return str(audition(voice_name, text, rate))
                     except XiaonuanError as e:
@@ -595,6 +579,7 @@ def _pick_caption(evt: "Any") -> str:
 def _bind(fn, kind):
     """Coroutine fn with its first argument fixed, keeping the gr.Request/gr.Progress parameters Gradio looks
     for; a coroutine, so that a cancelled event reaches it (run_until_cancelled)."""
+    # lazy: gradio takes ~3 s to import; only the web UI needs it
     import gradio as gr
 
     async def bound(script, template, avatar, voice, speed, size, headline, name, title, extra, recording,
@@ -610,6 +595,7 @@ def launch(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, auth: str | None 
     """Start the app: queue sized to the CPUs, optional login, only the app's folder served."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("GRADIO_TEMP_DIR", str(app_dir() / "uploads"))
+    # lazy: gradio takes ~3 s to import; only the web UI needs it
     import gradio as gr
 
     app_dir().mkdir(parents=True, exist_ok=True)

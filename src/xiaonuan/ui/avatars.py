@@ -18,6 +18,10 @@ from ..errors import InputError, XiaonuanError
 from ..fileio import image_bytes, write_atomic
 from ..saferead import MAX_IMAGE_BYTES, open_image, read_bytes
 from .session import app_dir
+from ..avatar import enrol as enrolment
+from ..avatar.enrol import VIDEO_SUFFIXES
+from ..avatar.pack import avatar_folder, load_avatar, MANIFEST, pack_file, read_manifest
+from ..avatar.sheet import contact_sheet
 
 THUMB_PX = 240        # the square thumbnail's side
 FACE_SPAN = 2.4       # the crop's side in face-box sizes: the head, hair and a little of the shoulders
@@ -44,7 +48,6 @@ def thumbnail_box(width_px: int, height_px: int, face: tuple[float, float, float
 def pack_face_box(folder: Path) -> tuple[float, float, float, float] | None:
     """The face box of a pack's portrait (its neutral frame for a clip): the manifest's face_box, else the box
     of the cached landmarks; None when neither is there (nothing is measured for a thumbnail)."""
-    from ..avatar.pack import MANIFEST, pack_file, read_manifest
 
     try:
         manifest = read_manifest(folder / MANIFEST)
@@ -67,7 +70,6 @@ def pack_face_box(folder: Path) -> tuple[float, float, float, float] | None:
 
 def avatar_thumbnail(name: str) -> Path | None:
     """A small square of the pack's portrait (or reference frame) framed on the face, in the app folder."""
-    from ..avatar.pack import MANIFEST, avatar_folder, pack_file, read_manifest
 
     folder = avatar_folder(name)  # the user's pack, else the built-in one (default)
     if folder is None:
@@ -98,13 +100,8 @@ def avatar_thumbnail(name: str) -> Path | None:
 def enrol_avatar(path: str, name: str, consent_by: str) -> tuple[str, str | None]:
     """Enrol an uploaded clip or photo; returns (report as Markdown, contact sheet or portrait image path).
 
-    The one place the UI touches enrolment: if the enrolment module is missing it says so.
+    The one place the UI touches enrolment.
     """
-    try:
-        from ..avatar import enrol as enrolment
-    except ImportError:
-        return "Enrolment is not available yet in this version (no `xiaonuan.avatar.enrol`).", None
-
     if not path:
         return "Upload a clip (MP4/MOV/WebM) or a photo (PNG/JPG) first.", None
     if not consent_by.strip():
@@ -129,9 +126,6 @@ def enrol_avatar(path: str, name: str, consent_by: str) -> tuple[str, str | None
             sheet = _copy_into_app(result.folder / candidate, "avatar")
             break
     try:
-        from ..avatar.pack import load_avatar
-        from ..avatar.sheet import contact_sheet
-
         out = app_dir() / "thumbs" / f"sheet-{uuid.uuid4().hex[:8]}.png"
         out.parent.mkdir(parents=True, exist_ok=True)
         sheet = str(contact_sheet(load_avatar(result.name, root=result.folder.parent), out))
@@ -155,7 +149,6 @@ def enrol_steps(path: str, name: str, consent_by: str, poll_s: float = ENROL_POL
         except BaseException as e:  # re-raised below, in the page's thread
             out["error"] = e
 
-    from ..avatar.enrol import VIDEO_SUFFIXES
 
     started = time.monotonic()
     worker = threading.Thread(target=work, name="xiaonuan-enrol", daemon=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..store import Store
+from ..batch import load_rundown, run_batch
+from ..errors import XiaonuanError
 
 RUNNING = "⏳ 运行中 Running…"
 
@@ -32,8 +34,6 @@ _BATCH_LOCK = threading.Lock()
 
 def start_batch(upload: str | None, jobs: int, store: Store, out_root: Path, user: str = "") -> tuple[str, str]:
     """Start a batch from an uploaded rundown in a background thread; returns (batch key, message)."""
-    from ..batch import load_rundown
-    from ..errors import XiaonuanError
 
     if not upload:
         return "", "请先上传串联单 Upload a rundown (.yaml or .csv) first."
@@ -68,8 +68,6 @@ def latest_batch(user: str = "") -> str:
 
 
 def _batch_thread(run: _BatchRun, rundown, jobs: int, store: Store) -> None:
-    from ..batch import run_batch
-
     def on_event(e) -> None:
         with _BATCH_LOCK:
             run.items[e.name] = [e.status, round(100 * e.fraction), e.message]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import data_dir
+from ..errors import InputError
 
 DRAFT_KEY = "xiaonuan-draft"
 EMPTY_DRAFT = {"script": "", "headline": "", "template": "", "avatar": ""}
@@ -81,7 +82,6 @@ def size_height(choice: str, width_px: int, height_px: int) -> int | None:
     """The render's height_px for a size choice on a template of width_px x height_px (None: its own size).
     A height choice sets the short side (720p of a 1080x1920 template is 720x1280); an aspect choice is
     the template's own size once the template has that aspect (InputError otherwise)."""
-    from ..errors import InputError
 
     if choice in ASPECTS:
         w, h = ASPECTS[choice]
