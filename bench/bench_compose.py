@@ -1,4 +1,4 @@
-"""Compositor speed per frame (moved out of tests/test_compose.py: speed is measured here, not asserted
+"""Compositor speed per frame (moved out of tests/canvas/test_compose.py: speed is measured here, not asserted
 in a test that fails when a CI machine is busy).
 
     .venv/bin/python bench/bench_compose.py          # ms per 1080p frame, news and every template

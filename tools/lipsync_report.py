@@ -316,7 +316,7 @@ next marker or story) changes it per sentence. The first preset eases in over th
 eases (smoothstep) inside the pause before the sentence that asks for it, over up to 0.5 s and complete on
 its first word, so the face never changes mid-word (a marker after a sentence's first word waits for the
 next sentence). Rendered with the fake voice, MediaPipe reads the closed-mouth corners 0.015 eye
-distances higher in a warm pause than in a neutral one (`tests/test_motion_expression.py`).
+distances higher in a warm pause than in a neutral one (`tests/motion/test_motion_expression.py`).
 
 **Framing** (`src/xiaonuan/avatar/framing.py`). A template's presenter box has `face_px` (default 160): when the
 avatar's face would come out smaller than that between the outer eye corners (sun.mp4 in the news box:

@@ -37,7 +37,7 @@ MIN_RUN = 2                # matches in shorter runs are not counted for the con
 MIN_TOKEN_S = 0.04         # no token is squeezed below this when spread between matched neighbours
 MAX_TOKEN_S = 1.2          # a matched token longer than this (Whisper stretched a word over a pause) is trimmed
 WHISPER_LEAD_S = 0.05      # Whisper base's word times come early: starts by 56 ms, ends by 85 ms (median, 25 words
-                           # of another eSpeak voice against its own events; tests/test_speech_align.py); undone here
+                           # of another eSpeak voice against its own events; tests/speech/test_speech_align.py); undone here
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+(?:'[^\W_]+)*")
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from test_app_browser import CHROMIUM, CHROMIUM_FLAGS as FLAGS, serve
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "# 花展开幕\n\n滨江公园的春季花展今天开幕。"
 
 

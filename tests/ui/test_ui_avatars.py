@@ -11,7 +11,7 @@ from PIL import Image
 
 from xiaonuan.ui import avatars
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_face_off_centre_in_a_wide_frame_stays_in_the_thumbnail():

@@ -20,7 +20,7 @@ from xiaonuan.errors import TemplateError
 from xiaonuan.program import Program, StoryTiming
 from xiaonuan.templates import available_templates, load_template, templates_dir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", available_templates())

@@ -12,7 +12,7 @@ from xiaonuan.avatar.pack import available_avatars, load_avatar
 from xiaonuan.errors import AvatarError
 from xiaonuan.paths import avatars_dir
 
-BUILTIN = Path(__file__).resolve().parents[1] / "assets" / "avatar"     # the avatars shipped with the project
+BUILTIN = Path(__file__).resolve().parents[2] / "assets" / "avatar"     # the avatars shipped with the project
 
 
 def test_default_avatar_loads():

@@ -326,7 +326,7 @@ def test_slide_items_that_do_not_fit_the_panel_are_reported() -> None:
 
     from xiaonuan.program import Program, SlideCue, StoryTiming
 
-    picture = Path(__file__).parents[1] / "examples" / "bins.png"
+    picture = Path(__file__).parents[2] / "examples" / "bins.png"
     cues = (SlideCue("image", 0.2, "分类桶", picture),
             *(SlideCue("bullet", 0.5 + i, f"第{i + 1}点很重要。") for i in range(8)))
     prog = Program(0.0, 10.0, 0.0, (StoryTiming(0.0, 10.0, "要点", {}, cues),))

@@ -13,7 +13,7 @@ from xiaonuan.errors import InputError
 from xiaonuan.store import Store
 from xiaonuan.ui.session import SIZE_TEMPLATE as SIZE
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_estimate_counts_characters_sentences_and_seconds():
@@ -71,7 +71,7 @@ def test_enrol_from_the_page_shows_report_and_sheet(tmp_path, monkeypatch):
 
     monkeypatch.setenv("XIAONUAN_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("XIAONUAN_AVATARS", str(tmp_path / "avatars"))
-    portrait = Path(__file__).resolve().parents[1] / "assets" / "avatar" / "default" / "portrait.png"
+    portrait = Path(__file__).resolve().parents[2] / "assets" / "avatar" / "default" / "portrait.png"
     text, image = ui.enrol_avatar(str(portrait), "probe", "孙丽, 2025-01-31")
     assert text.startswith("**Enrolled `probe`**") and "eye distance" in text
     assert image and Path(image).is_file() and Path(image).is_relative_to(tmp_path / "data" / "ui")
