@@ -49,8 +49,9 @@ ALIGN_CASES = [
 ]
 # Measured by hand with the same renders and reenact.py (2026-12-07, 640 px), kept here so the table reads right.
 NOTES = """What the figures say. The steps below were measured by hand on presenter_young with the same render and
-reenact.py's measures, against the real clip's gap series measured once (the tool's own run above differs by
-0.01 at most); "track r" is the motion track's jaw against the real gap, no render:
+reenact.py's measures, against the real clip's gap series measured once, before issue 17's mouth widening
+was merged (the tool's run above, made after it, gives gap_r 0.485 against the last step's 0.51, width_r 0.30
+against 0.20); "track r" is the motion track's jaw against the real gap, no render:
 
 | step | track r | gap_r | closed_agree | open_ratio |
 |---|---|---|---|---|
