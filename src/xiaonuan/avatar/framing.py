@@ -31,6 +31,10 @@ MARGIN_TOP_EYE = 0.55        # hair above the forehead landmarks
 MARGIN_BOTTOM_EYE = 1.1      # chin, neck and a bit of the shoulders
 EYE_LINE_SHARE = 0.40        # the eye line sits this far down the crop (classic head-and-shoulders headroom)
 MIN_GAIN = 1.02              # below this the crop would hardly change anything: leave the box as it is
+# framing lifts the face's margin to touch an overlay's edge exactly (the default portrait's, under news' lower
+# third at 1080p: 640 against 640); the render's resized avatar may land within a pixel of it, and warned
+# that the lower third covers the chin: touching is not covering
+TOUCH_PX = 1.0
 FACE_CLEAR_EYE = 0.2         # the face oval plus this margin (eye distances) must be clear of overlays
 BOX_SHRINK_MIN = 0.7         # the presenter box is made at most this much smaller to clear the face
 ZOOM_STEPS = 12              # zoom levels tried between the face-size zoom and the box's own `cover`
@@ -99,14 +103,15 @@ def face_on_canvas(box: PresenterBox, avatar: Avatar, crop: tuple[float, float, 
     return x0, y0, x1, y1
 
 
-def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float], tol_px: float = 0.0) -> bool:
+    """Whether the boxes share more than `tol_px` in both directions."""
+    return a[0] < b[2] - tol_px and b[0] < a[2] - tol_px and a[1] < b[3] - tol_px and b[1] < a[3] - tol_px
 
 
 def covered_by(template: Template, avatar: Avatar, crop=None) -> list[str]:
     """The overlays of the template that would cover part of the presenter's face."""
     face = face_on_canvas(template.spec.presenter, avatar, crop)
-    return [what for what, r in overlay_rects(template) if overlaps(face, r)]
+    return [what for what, r in overlay_rects(template) if overlaps(face, r, TOUCH_PX)]
 
 
 def face_crop(box: PresenterBox, avatar: Avatar, template: Template | None = None
