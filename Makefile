@@ -35,9 +35,11 @@ browser:
 libreoffice:
 	tools/setup_libreoffice.sh
 
+# The suite runs on every core (pytest-xdist), each test file on one worker so that a file's shared renders
+# (module fixtures) are made once: 7 min 15 s instead of 9 min on 2 cores.
 test: setup-test browser libreoffice
 	$(BIN)/ruff check --select F,E9 src tests tools bench app.py
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: setup-test
 	$(BIN)/python bench/bench_speech.py

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 import yaml
 from test_app_browser import CHROMIUM, CHROMIUM_FLAGS as FLAGS, serve
 
@@ -179,9 +180,15 @@ def test_stop_on_a_batch(server, browser, tmp_path):
     _open(page, url)
     page.get_by_role("tab", name="批量 Batch").click()
     page.locator("#batch-start").wait_for()
-    page.locator("#batch-rundown input[type=file]").set_input_files(str(rundown))
-    # the upload has completed when the file's name shows (a fixed wait was too short on a loaded machine)
-    page.locator("#batch-rundown").get_by_text("rundown.yaml").wait_for(timeout=30_000)
+    # the upload has completed when the file's name shows (a fixed wait was too short on a loaded machine); on a
+    # busy machine the first try can come before the page's upload handler is ready, so it is made again
+    for attempt in range(3):
+        page.locator("#batch-rundown input[type=file]").set_input_files(str(rundown))
+        try:
+            page.locator("#batch-rundown").get_by_text("rundown.yaml").wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            assert attempt < 2, "the rundown's upload never showed its name"
     page.locator("#batch-start").click()
     page.locator("#batch-msg").get_by_text("运行中").wait_for(timeout=60_000)
     page.locator("#batch-stop").click()
