@@ -36,7 +36,7 @@ libreoffice:
 	tools/setup_libreoffice.sh
 
 # The suite runs on every core (pytest-xdist), each test file on one worker so that a file's shared renders
-# (module fixtures) are made once: 7 min 15 s instead of 9 min on 2 cores.
+# (module fixtures) are made once: about 6–7 min instead of 9 on 2 cores.
 test: setup-test browser libreoffice
 	$(BIN)/ruff check --select F,E9 src tests tools bench app.py
 	$(BIN)/python -m pytest -n auto --dist loadfile
