@@ -60,9 +60,10 @@ class RenderRequest:
 
     `script` is a parsed Script, a Path to a text/Markdown file, a Path to a slide deck (.pdf, .pptx: each page a
     scene, its narration from `narration` (a companion script), deck.md beside it, its speaker notes or, as a
-    fallback, its own text; needs a template with a `deck:` box, e.g. "deck"), or the script text itself. `voice` defaults to
-    the script language's eSpeak voice. `height_px` renders the template's layout smaller (e.g. 720 → 1280x720
-    from a 1920x1080 template; even, ≥ 240); `preset` is the x264 preset (default encode.PRESET).
+    fallback, its own text; needs a template with a `deck:` box, e.g. "deck"), or the script text itself.
+    `voice` defaults to the script language's voice in DEFAULT_VOICES (Kokoro). `height_px` renders the
+    template's layout smaller (e.g. 720 → 1280x720 from a 1920x1080 template; even, ≥ 240); `preset` is the
+    x264 preset (default encode.PRESET).
     """
 
     script: Script | Path | str
