@@ -48,16 +48,14 @@ import yaml
 from .batch_workers import (  # noqa: F401 (re-exported)
     EXIT_INTERRUPTED, STATE_DIR, ItemEvent, ItemOutcome, _run_local, _run_ray, render_item, state_path,
     write_json_atomic)
-from .errors import InputError
-from .paths import avatars_dir, templates_dir
-from .saferead import load_yaml, read_text
 from . import __version__
 from .avatar.pack import avatar_folder
 from .brand import load_brand
-from .deck import companion_for, DECK_SUFFIXES
+from .deck import DECK_SUFFIXES, companion_for
 from .deck.pdf import MAX_DECK_BYTES
-from .errors import TemplateError, XiaonuanError
-from .saferead import read_bytes
+from .errors import InputError, TemplateError, XiaonuanError
+from .paths import avatars_dir, templates_dir
+from .saferead import load_yaml, read_bytes, read_text
 from .script import parse_script
 from .templates import is_template_path, load_template, template_folder
 
@@ -296,7 +294,6 @@ def _script_text(entry: Mapping, base: Path, allow_files: bool, where: str) -> t
 def _deck_source(entry: Mapping, base: Path, allow_files: bool, where: str) -> tuple[str, str]:
     """(what the item's hash covers: the digest of the deck and of the companion script beside it, the deck's
     path): the worker renders the deck file itself (render() reads .pdf/.pptx decks)."""
-
     if {"script", "text", "bulletin"} & set(entry):
         raise InputError(f"{where}: a `deck` item takes its narration from the deck (speaker notes) or the script "
                          "beside it (deck.md): remove `script`, `text` or `bulletin`")
@@ -353,7 +350,6 @@ def _split_story(text: str) -> tuple[str, str]:
 
 def code_version() -> str:
     """xiaonuan's version plus a hash of its source files: a code change re-renders everything."""
-
     pkg = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for f in sorted(pkg.rglob("*.py")):
@@ -379,7 +375,6 @@ def folder_digest(folder: Path) -> str:
 
 def _template_folder(name: str) -> Path:
     """The item's template folder (a missing one hashes as empty: its render fails with the reason)."""
-
     try:
         return template_folder(name)
     except TemplateError:
@@ -389,7 +384,6 @@ def _template_folder(name: str) -> Path:
 def input_hash(item: Item, code: str, height_px: int | None = None) -> str:
     """The hash of everything that decides an item's output (the output height only when one is asked for,
     so outputs rendered at the template's size keep their hashes)."""
-
     payload = {"script": item.script, "template": item.template,
                "template_files": folder_digest(_template_folder(item.template)),
                "avatar": item.avatar, "avatar_files": folder_digest(avatar_folder(item.avatar) or avatars_dir() / item.avatar),
@@ -404,7 +398,6 @@ def input_hash(item: Item, code: str, height_px: int | None = None) -> str:
 def _brand_digest(brand: str) -> str:
     """A hash of a brand file and the logo and font it names (an unreadable one hashes by its name: its render
     fails with the reason)."""
-
     try:
         b = load_brand(brand)
     except XiaonuanError:
@@ -561,8 +554,6 @@ def _render_fields(item: Item) -> dict[str, str]:
     """The item's fields for its render. A text with no headline of its own (no `# title`, title line or
     `headline` field) shows the template's headline: its first sentence, shortened, sat on the strap right
     above the same sentence as a subtitle (issue 19)."""
-
-
     fields = dict(item.fields)
     deck = Path(item.source).suffix.lower() in DECK_SUFFIXES  # its script is the deck's digest, not text
     if "headline" in fields or item.source == "bulletin" or deck or not item.script:

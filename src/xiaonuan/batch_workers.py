@@ -178,7 +178,6 @@ def _run_local(todo, out: Path, jobs: int, emit, started, finished, stop: thread
 def _run_pool(todo, out: Path, jobs: int, emit, started, finished, attempts: dict[str, int],
               stop: threading.Event | None = None) -> list:
     """One pool over `todo`; returns the items to run again because the pool broke before they began."""
-
     ctx = mp.get_context("spawn")  # a clean interpreter per worker: no inherited threads or locks
     q = ctx.Queue()
     halt = ctx.Event()  # the workers' view of `stop`

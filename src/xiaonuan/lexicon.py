@@ -178,7 +178,6 @@ def parse_lexicon(data: Any, source: str = "lexicon", node=None) -> Lexicon:
 
 def load_lexicon(path: str | Path) -> Lexicon:
     """Read one lexicon file; LexiconError names the file, line and entry of any problem."""
-
     p = Path(path)
     text = read_text(p, "lexicon", LexiconError, MAX_YAML_BYTES)
     try:
@@ -193,7 +192,6 @@ def load_lexicon(path: str | Path) -> Lexicon:
 def front_matter_lexicon(data: Any, front_matter: str, source: str) -> Lexicon:
     """The `lexicon:` block of a script's front matter (`data`, already parsed from the YAML text
     `front_matter`, which starts on the file's first line); errors name the file and line."""
-
     if data is None:
         return EMPTY
     block = None
@@ -222,14 +220,12 @@ def layered(*paths: str | Path | None) -> Lexicon:
 
 def project_lexicon() -> Lexicon:
     """The project's `lexicon.yaml` at the project root, or an empty lexicon."""
-
     return layered(project_root() / LEXICON_FILE)
 
 
 def project_lexicon_path() -> Path:
     """The project's lexicon file (`lexicon.yaml` at the project root): what render() and `xiaonuan say` read
     first, and where the web page saves a reading."""
-
     return project_root() / LEXICON_FILE
 
 
@@ -263,8 +259,6 @@ def save_reading(word: str, reading: str, path: Path | None = None) -> Lexicon:
     (default: the project's), replacing the word's entry if it has one; the file's other lines and comments
     stay, and it is written whole or not at all. Returns the file's lexicon; LexiconError when the reading
     is not pinyin or the file is not a lexicon."""
-
-
     path = Path(path) if path is not None else project_lexicon_path()
     word, reading = word.strip(), " ".join(reading.lower().split())
     entry = _entry(word, reading, "zh", f"{path}: {word}")
@@ -286,7 +280,6 @@ def save_reading(word: str, reading: str, path: Path | None = None) -> Lexicon:
 def _with_entry(text: str, word: str, line: str) -> str:
     """`text` (a lexicon's YAML) with `line` as the zh: section's entry for `word`: in place of the entry it
     has, else the section's first entry, else a new section at the end."""
-
     lines = text.splitlines()
     root = compose_yaml(text) if text.strip() else None
     zh = None

@@ -60,7 +60,6 @@ def pad(n_samples: int, rate_hz: int, seed: int = 0) -> Samples:
 
 def load_music(path: Path, n_samples: int, rate_hz: int) -> Samples:
     """Decode an audio asset to mono float32 at rate_hz (with the bundled ffmpeg), looped to n_samples."""
-
     cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate_hz),
            "-f", "f32le", "-"]
     proc = subprocess.run(cmd, capture_output=True)

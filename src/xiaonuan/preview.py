@@ -34,7 +34,6 @@ def preview_frame(template: str, avatar: str = "default", root: Path | None = No
                   guides: bool = False) -> Frame:
     """The composed frame a template shows a few seconds into a sample story (full size), in a brand's colours,
     logo and font when given; with `guides` the safe areas (and a vertical canvas's app zones) drawn over it."""
-
     tpl = load_template(template, root, brand=load_brand(brand) if brand is not None else None)
     face = load_avatar(avatar).image
     cues = tuple(SlideCue("bullet", 1.0 + 1.2 * i, text) for i, text in enumerate(SAMPLE_BULLETS))
@@ -85,7 +84,6 @@ class _SampleDeck:
 def write_preview(template: str, out: Path | None = None, avatar: str = "default",
                   root: Path | None = None, *, brand: Path | None = None, guides: bool = False) -> Path:
     """Write templates/<name>/preview.png (or `out`), PREVIEW_WIDTH_PX wide (see preview_frame)."""
-
     path = writable_output(out if out is not None else load_template(template, root).root / "preview.png",
                            "preview", (".png",))  # checked before the frame is composed
     frame = preview_frame(template, avatar, root, brand=brand, guides=guides)

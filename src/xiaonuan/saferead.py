@@ -23,8 +23,7 @@ from typing import Any
 import yaml
 from PIL import Image
 
-from .errors import InputError, XiaonuanError
-from .errors import VoiceError
+from .errors import InputError, VoiceError, XiaonuanError
 
 MAX_TEXT_BYTES = 4 * 1024 * 1024    # a script or rundown: ~1.3 M Chinese characters, hours of speech
 MAX_YAML_BYTES = 1024 * 1024        # any YAML document (template, pack, lexicon, rundown, front matter)
@@ -199,7 +198,6 @@ def image_problem(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> str |
 
 def _decoded(p: Path, max_pixels: int):
     """PIL (imported here: every caller pays for it already) opens the header, the size is checked, then decoded."""
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -234,7 +232,6 @@ def voiceover_limit_s(n_units: int) -> float:
 
 def check_voiceover_length(duration_s: float, limit_s: float, name: str) -> None:
     """VoiceError when a voice-over (decoded up to `limit_s`) reached the limit: it is far longer than its script."""
-
     if duration_s >= limit_s:
         raise VoiceError(f"the voice-over {name} lasts {limit_s:.0f} s or more, far longer than its script can be "
                          f"read in (at most {limit_s:.0f} s is allowed for this script): trim the recording to the "

@@ -340,7 +340,6 @@ def _front_matter(text: str, source: str) -> tuple[dict, str, str]:
 def _front_matter_lexicon(data, front: str, source: str) -> "Lexicon | None":
     """The front matter's `lexicon:` block (same format as lexicon.yaml), checked; errors give the line
     (`front`: the front matter's YAML text, which starts on the file's first line)."""
-
     return None if data is None else front_matter_lexicon(data, front, source)
 
 
@@ -478,7 +477,6 @@ def _story_heading(heading: str, source: str) -> tuple[str, dict]:
 
 def _check_expression(name: object, what: str, example: str) -> None:
     """ScriptError naming `what` when `name` is not an expression preset."""
-
     if not isinstance(name, str) or name not in EXPRESSIONS:  # a list or a mapping is not hashable
         raise ScriptError(f"{what}: {name!r} is not an expression; use one of {', '.join(EXPRESSIONS)}, "
                           f"e.g. {example}")

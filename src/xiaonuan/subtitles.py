@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import bisect
 import os
+import logging
 import re
+import sqlite3
 import threading
 import unicodedata
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
-import logging
-import sqlite3
-import warnings
-from dataclasses import replace
 
 import numpy as np
 
@@ -304,8 +303,6 @@ def _prefix_dict(tk, version: str):
     version), built on first use from jieba's text dictionary (0.8 s once); without a usable cache, the
     dictionary parsed into memory (0.5 s and ~70 MB a process). A cache that cannot be read or written is
     only slower, never an error."""
-
-
     root = cache_root()
     path = None if root is None else root / f"jieba-{version}.sqlite"
     if path is not None and path.is_file():
@@ -327,7 +324,6 @@ def _prefix_dict(tk, version: str):
 def _write_prefix_db(path: Path, freq: dict, total: int) -> None:
     """The prefix dictionary as an SQLite file, written beside `path` and moved into place when complete
     (batch workers may build it at the same time)."""
-
     tmp = temp_beside(path)
     try:
         db = sqlite3.connect(tmp)
@@ -676,5 +672,4 @@ def cue_at(cues: Sequence[Cue], t_s: float) -> Cue | None:
 
 def shifted(cues: Sequence[Cue], offset_s: float) -> list[Cue]:
     """The cues moved by offset_s (e.g. onto the program clock after an intro card)."""
-
     return [replace(c, start_s=c.start_s + offset_s, end_s=c.end_s + offset_s) for c in cues]

@@ -135,7 +135,6 @@ def _replace(obj: Any, **changes: Any) -> Any:
 def _scale_node(node: Any, factor: float) -> Any:
     """A spec dataclass with its pixel fields scaled: names ending in _px (or with _px_, a speed),
     and polygon points; nested layers and shapes too."""
-
     if dataclasses.is_dataclass(node):
         changes = {}
         for f in dataclasses.fields(node):

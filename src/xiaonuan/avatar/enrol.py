@@ -31,11 +31,14 @@ import yaml
 import imageio_ffmpeg
 from PIL import Image, ImageOps
 
+from xiaonuan.avatar.loop import MAX_SEAM_PIXEL_RATIO, calmness_cost, plan_on_pixels
 from xiaonuan.avatar.notes import QualityIssue, drawn_face_issues, frown_issues
-from xiaonuan.avatar.pack import MANIFEST, ConsentRecord, avatar_folder, available_avatars
+from xiaonuan.avatar.pack import (MANIFEST, MOUTH_MOVES_EYE, MOUTHS_FILE, ConsentRecord, available_avatars,
+                                  avatar_folder, read_manifest, smooth_track)
 from xiaonuan.encode import read_frames
 from xiaonuan.errors import AvatarError, OutputError
 from xiaonuan.face import mesh
+from xiaonuan.face.mouth_ratio import track_open_ratio
 # measurement lives in face/track.py (avatar.py re-measures a pack with it); its names stay importable here
 from xiaonuan.face.track import (FIXED_ZIP_TIME, QUALITY_EVERY, SHARPNESS_EYE_PX, TARGET_FPS,  # noqa: F401
                                  Measurement, _face_light, _faces, measure_video, probe_video, save_track, write_npz)
@@ -43,9 +46,6 @@ from xiaonuan.fileio import output_lock, pid_alive
 from xiaonuan.paths import avatars_dir
 from xiaonuan.saferead import open_image, regular_file
 from xiaonuan.types import Frame
-from xiaonuan.avatar.loop import calmness_cost, MAX_SEAM_PIXEL_RATIO, plan_on_pixels
-from xiaonuan.avatar.pack import MOUTH_MOVES_EYE, MOUTHS_FILE, read_manifest, smooth_track
-from xiaonuan.face.mouth_ratio import track_open_ratio
 from xiaonuan.face.samples import build_bank, MID_GAP, mouth_moves, mouth_shape, save_bank
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".m4v")
@@ -365,7 +365,6 @@ def _edge_issues(m: Measurement, size: tuple[int, int]) -> list[QualityIssue]:
 
 def _seam_issues(plan) -> list[QualityIssue]:
     """What the loop seam will look like, measured on rendered pixels (loop.plan_on_pixels)."""
-
     ratio = plan.seam_pixel_ratio
     if ratio is None or ratio <= MAX_SEAM_PIXEL_RATIO:
         return []
@@ -390,7 +389,6 @@ def _length_issues(n_frames: int, fps: int) -> list[QualityIssue]:
 
 def _mouth_samples(out: Path, m: Measurement, fps: int, neutral: int) -> dict:
     """Does the presenter talk in the clip? If so, cut its mouth samples (face/samples.py) into the pack."""
-
     gap = mouth_shape(m.landmarks[m.found])[:, MID_GAP]
     p5, p95 = (float(v) for v in np.percentile(gap, [5, 95]))
     moves = mouth_moves(m.landmarks, m.found, MOUTH_MOVES_EYE)
@@ -418,7 +416,6 @@ def normalise_video(src: Path, dst: Path, turn_deg: int = 0, region: tuple[int, 
     """Re-encode `src` to `dst`: TARGET_FPS, rotation applied, longer side ≤ MAX_SIDE_PX (even sizes), ≤ MAX_CLIP_S.
     `turn_deg` (90, 180 or 270, clockwise) turns a picture that was filmed on its side upright; `region`
     (x, y, w, h in upright source px) crops the source there first (the head and shoulders, _head_region)."""
-
     meta = probe_video(src)
     w, h = _upright_size(src, turn_deg)
     crop = ""
@@ -597,7 +594,6 @@ def _spans(mask: np.ndarray, fps: int, limit: int = 4) -> str:
 
 def _neutral_frame(lm: np.ndarray, found: np.ndarray) -> int:
     """The calmest closed-mouth frame near the face's median position."""
-
     cost = calmness_cost(lm, found)
     centre = np.nanmedian(lm[found].mean(axis=1), axis=0)
     dist = np.linalg.norm(lm.mean(axis=1) - centre, axis=1) / np.nanmedian(_eyes(lm[found]))
@@ -665,7 +661,6 @@ def _check_name(name: str) -> None:
 
 def _cached_result(dest: Path, digest: str, consent: ConsentRecord | None, name: str) -> EnrolReport | None:
     """The stored report when `dest` already holds this very source with this consent (enrolment is cached)."""
-
     path = dest / MANIFEST
     if not path.is_file():
         return None

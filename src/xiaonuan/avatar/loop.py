@@ -258,7 +258,6 @@ def plan_on_pixels(video: Path, size: tuple[int, int], fps: int, lm: np.ndarray,
     (motion-compensated cross-fade) and the one whose face changes least across it is kept; ping-pong
     when none is under MAX_SEAM_PIXEL_RATIO. The plan carries its measured seam_pixel_ratio. lm: the
     smoothed landmarks that plan seams; raw: the measured ones that fit the pixels (default lm)."""
-
     med = median_motion(lm, found)
     px = lm if raw is None else np.where(found[:, None, None], raw, lm)
     reader = ClipReader(video, size, fps)

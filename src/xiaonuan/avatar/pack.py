@@ -119,7 +119,6 @@ class ClipTrack:
     def mouth_bank(self):
         """The clip's mouth samples (face.samples.MouthBank), built from the video and cached in the pack
         when the file is missing (packs enrolled before samples existed); None if not a talking clip."""
-
         if not self.talking or self.mouths is None:
             return None
         if self.mouths.is_file():
@@ -343,7 +342,6 @@ def smooth_track(raw: np.ndarray, found: np.ndarray, sigma: float = SMOOTH_SIGMA
 
 def _cached_landmarks(cache: Path, portrait: Path, image: Frame) -> Landmarks:
     """Landmarks from the cache when it matches the portrait's hash, else measured and written back."""
-
     digest = hashlib.sha256(portrait.read_bytes()).hexdigest()
     if cache.is_file():
         try:

@@ -19,18 +19,16 @@ import itertools
 from typing import Mapping
 
 import numpy as np
-from PIL import Image
-from PIL import ImageDraw
+from PIL import Image, ImageDraw
 
 from xiaonuan.canvas.draw import _draw_ai_label, _draw_date, _draw_headline, _draw_logo, _draw_shape, \
     headline_label, render_lower_third
 from xiaonuan.canvas.subtitle import render_subtitle
 from xiaonuan.errors import TemplateError
-from xiaonuan.fonts import font_file
+from xiaonuan.fonts import font_file, load_font
 from xiaonuan.template_spec import TextShape
-from xiaonuan.templates import MIN_HEIGHT_PX, TITLE_SAFE_SHARE, Template, safe_margins_px, subtitle_line_px
-from xiaonuan.fonts import load_font
-from xiaonuan.templates import ACTION_SAFE_SHARE
+from xiaonuan.templates import (ACTION_SAFE_SHARE, MIN_HEIGHT_PX, TITLE_SAFE_SHARE, Template, safe_margins_px,
+                                subtitle_line_px)
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (x1, y1 exclusive)
 # the sizes a template must lay out well at: the web page's 1080p/720p/540p menu (ui/session.py SIZES) and
@@ -183,8 +181,6 @@ GUIDE_COLORS = {"title": (255, 214, 0), "action": (0, 220, 255), "zone": (255, 6
 def draw_guides(frame: np.ndarray) -> np.ndarray:
     """A copy of `frame` with the title-safe (yellow) and action-safe (cyan) rectangles, labelled, and on a
     vertical canvas the apps' caption and button zones (red, shaded): what `templates preview --guides` shows."""
-
-
     H, W = frame.shape[:2]
     img = Image.fromarray(frame).convert("RGBA")
     over = Image.new("RGBA", img.size, (0, 0, 0, 0))

@@ -35,7 +35,6 @@ class Slide:
 
 def read_slides(path: Path, source: str) -> tuple[tuple[Slide, ...], str]:
     """(the visible slides, the deck's title from its properties or "") of a PPTX file."""
-
     regular_file(path, "deck", InputError, MAX_DECK_BYTES)
     try:
         prs = Presentation(str(path))

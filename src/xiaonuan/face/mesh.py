@@ -98,8 +98,6 @@ def quiet(make_graph):
 @functools.lru_cache(maxsize=1)
 def _warm_up_picture() -> np.ndarray:
     """A small, not square crop of the built-in portrait (a face); blank if the pack is not there."""
-
-
     img = cv2.imread(str(builtin_avatars_dir() / "default" / "portrait.png"))
     if img is None:
         return np.zeros((96, 64, 3), np.uint8)

@@ -104,7 +104,6 @@ class MouthShapeLog:
 def video_open_ratio(video) -> tuple[float | None, int]:
     """open_ratio of a rendered MP4 as MediaPipe's face mesh sees it (every frame; slow: ~30 ms a frame).
     The tool (tools/mouth_shape.py) and the tests use it; renders check their own lips (MouthShapeLog)."""
-
     m = measure_video(video)
     return track_open_ratio(m.landmarks, m.found)
 

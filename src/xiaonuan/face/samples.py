@@ -112,7 +112,6 @@ def region_points(lm: Landmarks) -> np.ndarray:
 
 def build_bank(video: Path, fps: int, lm: np.ndarray, found: np.ndarray, neutral: int) -> MouthBank:
     """Cut the mouth patches of the chosen frames out of the clip (one streaming pass over it)."""
-
     frames = select_frames(lm, found, neutral)
     region = region_points(lm[neutral])
     lo = np.floor(lm[frames][:, region].min(axis=1)).astype(int) - PATCH_MARGIN_PX
@@ -141,7 +140,6 @@ def build_bank(video: Path, fps: int, lm: np.ndarray, found: np.ndarray, neutral
 
 def save_bank(path: Path, bank: MouthBank) -> None:
     """Write the bank into a pack, byte-for-byte reproducibly (the pack's npz writer)."""
-
     write_npz(path, patches=bank.patches, origins=bank.origins, landmarks=bank.landmarks, frames=bank.frames,
               shapes=bank.shapes)
 

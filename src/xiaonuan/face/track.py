@@ -40,7 +40,6 @@ class Measurement:
 
 def probe_video(src: Path) -> dict:
     """ffmpeg's metadata of the first video stream; AvatarError when there is none or the file is not media."""
-
     quiet_frame_size_note()  # a rotation tag: ffmpeg turns the picture on purpose
     try:
         reader = imageio_ffmpeg.read_frames(str(src))
@@ -109,7 +108,6 @@ def _pick(faces: list[np.ndarray], prev: np.ndarray | None) -> np.ndarray:
 
 def _face_light(frame: Frame, lm: np.ndarray) -> tuple[float, float]:
     """Median luma of the face and Laplacian variance of the face scaled to SHARPNESS_EYE_PX between the eyes."""
-
     h, w = frame.shape[:2]
     x0, y0 = np.maximum(np.floor(lm.min(0)).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(lm.max(0)).astype(int), [w, h])

@@ -88,7 +88,6 @@ def force_align(samples: np.ndarray, rate_hz: int, sentences: Sequence[str], lan
     `spans`: known [start, end) samples of each sentence in `samples` (each is then aligned alone);
     without them the whole recording is aligned in one pass.
     """
-
     ref = EspeakEngine(VOICE_FOR.get(language, "en-us")).synthesize(
         list(sentences), [REFERENCE_PAUSE_MS] * len(sentences), lead_ms=int(LEAD_S * 1000), lexicon=lexicon)
     tail = np.zeros(int(LEAD_S * ref.rate_hz), np.float32)

@@ -82,7 +82,6 @@ def cached(engine: SpeechEngine) -> SpeechEngine:
 
 def save_speech(speech: Speech, path: Path) -> None:
     """Write `speech` to `path` (.npz) atomically."""
-
     path.parent.mkdir(parents=True, exist_ok=True)
     ph = speech.phonemes.items
     wd = speech.words.items

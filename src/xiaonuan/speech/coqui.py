@@ -314,7 +314,6 @@ def _word_spans(model, prepared, frame_ends: np.ndarray, n_samples: int, si: int
 def _reference_phonemes(text: str, lang: str, lexicon, words: list[Timed[Word]], first_word: int,
                         offset: int) -> list[Timed[Phoneme]]:
     """eSpeak's phonemes for the sentence, each eSpeak word's phonemes stretched over the model's span of it."""
-
     ref = EspeakEngine(VOICE_FOR.get(lang, "en-us")).synthesize([text], [0], lead_ms=0, lexicon=lexicon)
     out: list[Timed[Phoneme]] = []
     for k, ew in enumerate(ref.words):

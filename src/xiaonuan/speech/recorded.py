@@ -32,8 +32,7 @@ from .align import MIN_CONFIDENCE, force_align
 from .levels import HOP_S, frame_db, voiced_mask
 from ..script import detect_language
 from .whisper import transcribe
-from .wordalign import MIN_CONFIDENCE as WORDS_MIN_CONFIDENCE
-from .wordalign import align_words, fold_chinese, heard_tokens
+from .wordalign import MIN_CONFIDENCE as WORDS_MIN_CONFIDENCE, align_words, fold_chinese, heard_tokens
 
 RATE_HZ = 22050
 MIN_PAUSE_S = 0.12           # a quieter stretch at least this long may end a sentence
@@ -75,7 +74,6 @@ class RecordedEngine:
     def transcribe(self) -> str:
         """What the recording says, as script text: Chinese in simplified characters, punctuation from its
         pauses (Whisper base writes little of its own in Chinese). VoiceError when nothing is heard."""
-
         samples = read_audio(self.path, RATE_HZ, max_s=MAX_VOICEOVER_S + 1)
         check_level(samples, self.path)
         heard = transcribe(samples, RATE_HZ, None)
@@ -110,7 +108,6 @@ def check_level(samples: np.ndarray, path: Path) -> tuple[str, ...]:
 
 def read_audio(path: Path, rate_hz: int, max_s: float | None = None) -> np.ndarray:
     """Mono float32 at `rate_hz`, decoded by the ffmpeg binary from imageio-ffmpeg; at most `max_s` seconds."""
-
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-vn", "-ac", "1",
            "-ar", str(rate_hz), *(["-t", f"{max_s:.3f}"] if max_s is not None else []), "-f", "f32le", "-"]
     proc = subprocess.run(cmd, capture_output=True)
@@ -265,7 +262,6 @@ def transcript_text(heard, samples: np.ndarray, rate_hz: int) -> str:
     """Whisper's words as script text. Chinese: simplified characters, a sentence end (。) where the voice
     pauses SENTENCE_PAUSE_S, a comma (，) at a shorter pause or where Whisper ended a segment. Other
     languages keep Whisper's own punctuation, with a full stop added at a LONG_PAUSE_S pause."""
-
     words = [w for w in heard.words if w.text.strip()]
     if not words:
         return ""

@@ -96,7 +96,6 @@ def script_units(sentences: Sequence[str], language: str, lexicon=None) -> list[
 def heard_tokens(transcript: Transcript, language: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Whisper's words as tokens like the script's, each with its [start, end) seconds (a word's span shared
     among its tokens by length)."""
-
     tokens, starts, ends = [], [], []
     for w in transcript.words:
         text = fold_chinese(w.text) if language == "zh" else unicodedata.normalize("NFKC", w.text)
@@ -207,7 +206,6 @@ def _unit_phonemes(units: Sequence[Unit], sentences: Sequence[str], language: st
 
 def _espeak_phonemes(units, which: list[int], sentences: Sequence[str], out):
     """eSpeak (en-us) says each of these units alone; its phonemes and their durations are the unit's."""
-
     texts = [sentences[units[i].sentence][units[i].char_start:units[i].char_end] or " ".join(units[i].tokens)
              for i in which]
     ref = EspeakEngine("en-us").synthesize(texts, [0] * len(texts), lead_ms=0)

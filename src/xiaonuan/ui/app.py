@@ -69,7 +69,6 @@ footer {display: none !important}
 
 def estimate(text: str) -> str:
     """A live line under the editor: characters, sentences and the expected duration."""
-
     if not text.strip():
         return "0 字 chars"
     try:
@@ -89,7 +88,6 @@ def estimate(text: str) -> str:
 
 def parse_fields(headline: str, name: str, title: str, extra: str) -> dict[str, str]:
     """Template fields from the form: the three common boxes plus `key=value` lines."""
-
     fields = {k: v.strip() for k, v in zip(COMMON_FIELDS, (headline, name, title)) if v and v.strip()}
     for line in (extra or "").splitlines():
         if not line.strip():
@@ -103,7 +101,6 @@ def parse_fields(headline: str, name: str, title: str, extra: str) -> dict[str, 
 
 def first_sentence_script(text: str) -> str:
     """The script cut to its title (if any) and first sentence: what Preview renders."""
-
     s = parse_script(text)
     head = f"# {s.title}\n\n" if s.title else ""
     return head + s.sentences[0].text
@@ -135,7 +132,6 @@ def warm_up() -> None:
 
 def rate_for(text: str, speed: float) -> int | None:
     """Words per minute for eSpeak from a speed factor (1.0 = the voice's default)."""
-
     if abs(speed - 1.0) < 0.01:
         return None
     return round({"zh": 170, "en": 165}.get(detect_language(text), 170) * speed)
@@ -146,7 +142,6 @@ AUDITION_TEXT = {"zh": "大家好，我是小暖。欢迎收看今天的节目�
 
 def audition(voice: str | None, script: str, speed: float) -> Path:
     """A WAV of the voice saying the script's first sentence (or a greeting): the Listen button."""
-
     text = AUDITION_TEXT[detect_language(script or "")] if not (script or "").strip() else \
         parse_script(script).sentences[0].text
     speech, _ = speak_line(text, None if voice == AUTO_VOICE else voice, rate_for(text, speed), None, False, None)
@@ -182,8 +177,6 @@ def new_output(kind: str, title: str = "") -> Path:
 
 def template_thumbnail(name: str) -> Path | None:
     """The template's preview.png, or a still composed once with the default presenter (cached)."""
-
-
     folder = app_dir() / "thumbs"
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -234,7 +227,6 @@ def render_job(store: Store, kind: str, request: RenderRequest, settings: dict[s
     360p check of the first sentence, and a history row stands for a video made from the script it shows.
     Once `stop` is set the next progress report raises RenderCancelled and nothing is left behind.
     """
-
     started = time.perf_counter()
     rid = store.start_render(request.script, settings, source="ui", user=user) if kind != "preview" else None
     if rid is not None:
@@ -293,7 +285,6 @@ def build_app(store: Store | None = None):
     time the page loads (presenters enrolled since appear after a reload); the draft is kept in the browser."""
     # lazy: gradio takes ~3 s to import; only the web UI needs it
     import gradio as gr
-
 
     store = store or Store()
     threading.Thread(target=warm_up, name="xiaonuan-warm-up", daemon=True).start()

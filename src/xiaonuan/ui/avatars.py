@@ -48,7 +48,6 @@ def thumbnail_box(width_px: int, height_px: int, face: tuple[float, float, float
 def pack_face_box(folder: Path) -> tuple[float, float, float, float] | None:
     """The face box of a pack's portrait (its neutral frame for a clip): the manifest's face_box, else the box
     of the cached landmarks; None when neither is there (nothing is measured for a thumbnail)."""
-
     try:
         manifest = read_manifest(folder / MANIFEST)
         if manifest.face_box and len(manifest.face_box) == 4:
@@ -70,7 +69,6 @@ def pack_face_box(folder: Path) -> tuple[float, float, float, float] | None:
 
 def avatar_thumbnail(name: str) -> Path | None:
     """A small square of the pack's portrait (or reference frame) framed on the face, in the app folder."""
-
     folder = avatar_folder(name)  # the user's pack, else the built-in one (default)
     if folder is None:
         return None
@@ -148,7 +146,6 @@ def enrol_steps(path: str, name: str, consent_by: str, poll_s: float = ENROL_POL
             out["result"] = enrol_avatar(path, name, consent_by)
         except BaseException as e:  # re-raised below, in the page's thread
             out["error"] = e
-
 
     started = time.monotonic()
     worker = threading.Thread(target=work, name="xiaonuan-enrol", daemon=True)

@@ -34,7 +34,6 @@ _BATCH_LOCK = threading.Lock()
 
 def start_batch(upload: str | None, jobs: int, store: Store, out_root: Path, user: str = "") -> tuple[str, str]:
     """Start a batch from an uploaded rundown in a background thread; returns (batch key, message)."""
-
     if not upload:
         return "", "请先上传串联单 Upload a rundown (.yaml or .csv) first."
     try:

@@ -82,7 +82,6 @@ def size_height(choice: str, width_px: int, height_px: int) -> int | None:
     """The render's height_px for a size choice on a template of width_px x height_px (None: its own size).
     A height choice sets the short side (720p of a 1080x1920 template is 720x1280); an aspect choice is
     the template's own size once the template has that aspect (InputError otherwise)."""
-
     if choice in ASPECTS:
         w, h = ASPECTS[choice]
         if width_px * h != height_px * w:
