@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -152,15 +151,12 @@ def test_stop_ends_a_running_render_and_records_it_cancelled(tmp_path, monkeypat
             assert not task.done(), task
             await asyncio.sleep(0.05)
         task.cancel()
-        started = time.perf_counter()
         with pytest.raises(asyncio.CancelledError):
             await task
-        return time.perf_counter() - started
 
-    waited = asyncio.run(start_then_cancel())
+    asyncio.run(start_then_cancel())
     (row,) = store.renders()  # read as the cancel returns: the render thread has already recorded its end
     assert row.status == "cancelled" and row.error == ui.CANCELLED and row.finished_at is not None
-    print(f"cancel took {waited:.2f} s")  # how soon is a speed figure, not asserted (issue 18: no wall-clock tests)
     assert _page_fn(demo, "history_rows")()[0][2] == "cancelled"
     assert [p for p in renders.rglob("*") if p.is_file()] == []  # no video, no temporary files
 
