@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import struct
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from xiaonuan.encode import VideoWriter, probe, read_frames
+from xiaonuan.encode import YUV_MATRIX, VideoWriter, ffmpeg_exe, probe, read_frames
 from xiaonuan.errors import EncodeError
 
 W, H, FPS, RATE_HZ = 320, 240, 25, 22050
@@ -61,7 +63,7 @@ def test_encodes_h264_aac_with_matching_durations(tmp_path: Path, audio_s: float
     assert os.listdir(tmp_path) == ["clip.mp4"]  # no temp files left
     frames = list(read_frames(out))
     assert len(frames) == N_FRAMES and frames[0].shape == (H, W, 3)
-    assert np.abs(frames[30].astype(int) - _frame(30)).mean() < 4  # colours survive (BT.709 both ways)
+    assert np.abs(frames[30].astype(int) - _frame(30)).mean() < 4  # colours survive (BT.601 both ways)
 
 
 def test_video_only(tmp_path: Path) -> None:
@@ -74,6 +76,25 @@ def test_video_only(tmp_path: Path) -> None:
     atoms = _top_level_atoms(out)
     assert atoms.index("moov") < atoms.index("mdat")
     assert os.listdir(tmp_path) == ["silent.mp4"]
+
+
+def test_stream_names_its_colour_matrix_and_brand_colours_survive(tmp_path: Path) -> None:
+    """The writer converts to YUV itself (BT.601); the stream must say so, or players would decode it with
+    another matrix and shift a brand's colours (a red 200,16,46 read as BT.709 comes back 215,33,44)."""
+    colours = [(200, 16, 46), (0, 90, 200), (250, 200, 0), (20, 140, 60)]
+    frame = np.zeros((H, W, 3), np.uint8)
+    for k, c in enumerate(colours):
+        frame[:, k * W // 4:(k + 1) * W // 4] = c
+    out = tmp_path / "brand.mp4"
+    with VideoWriter(out, (W, H), FPS, None, RATE_HZ) as w:
+        for _ in range(5):
+            w.write(frame)
+    info = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(out)], capture_output=True, text=True).stderr
+    assert re.search(rf"yuv420p\(tv, {YUV_MATRIX}/bt709/bt709", info), info
+    decoded = next(read_frames(out))  # ffmpeg's scaler takes the matrix from the stream
+    for k, c in enumerate(colours):
+        got = decoded[H // 2, k * W // 4 + W // 8].astype(int)
+        assert np.abs(got - c).max() <= 3, (c, got)
 
 
 def test_exception_in_block_leaves_nothing(tmp_path: Path) -> None:

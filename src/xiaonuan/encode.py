@@ -1,9 +1,9 @@
 """Streaming MP4 writer (H.264 + AAC through imageio-ffmpeg's ffmpeg), probe and frame reader.
 
-Frames go through a BOUNDED queue to a writer thread that feeds ffmpeg's stdin, so memory does
-not grow with the video's length. Pass 1 encodes the video; on close the audio is padded or
-trimmed to exactly the frame count and pass 2 muxes it as AAC (video copied) with faststart and
-metadata. Everything is written to temp files beside the destination and os.replace()d into
+Frames go through a BOUNDED queue to a writer thread that turns each into YUV 4:2:0 and feeds
+ffmpeg's stdin, so memory does not grow with the video's length. Pass 1 encodes the video; on
+close the audio is padded or trimmed to exactly the frame count and pass 2 muxes it as AAC (video
+copied) with faststart and metadata. Everything is written to temp files beside the destination and os.replace()d into
 place only on success; on failure nothing is left behind.
 """
 
@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Iterator, Mapping
 
+import cv2
 import imageio_ffmpeg
 import numpy as np
 
@@ -38,6 +39,13 @@ QUEUE_FRAMES = 8  # frame buffers between the caller and ffmpeg, allocated once 
 # the face clean at 1080p (the quality floor: CRF ≤ 23 on veryfast). Previews use ultrafast.
 PRESET = "veryfast"
 CRF = 20
+# The writer thread converts RGB to YUV 4:2:0 itself (OpenCV: BT.601 limited range, 0.8 ms a 1080p frame)
+# rather than ffmpeg's scaler (BT.709: 4.2 ms), and sends half the bytes through the pipe: ffmpeg's CPU
+# per second of 1080p clip render fell 0.77 → 0.62 (bench/results.md, "clip avatar" notes, #17). The
+# stream says which matrix it uses (BT.601, with sRGB's BT.709 primaries and transfer), so players decode
+# it exactly: Chromium shows (200, 16, 46) drawn as (200, 16, 46); ffmpeg's own decode is within 1.2 of
+# the frame on average (tests/test_encode.py).
+YUV_MATRIX = "smpte170m"
 PIPE_BYTES = 1 << 20  # ffmpeg's stdin pipe buffer (Linux F_SETPIPE_SZ; default 64 KiB): fewer wake-ups a frame
 STDERR_TAIL_LINES = 40  # lines of ffmpeg's stderr kept for error messages
 AAC_RATE_HZ = 48_000  # AAC frames of 1024 samples last 21 ms at 48 kHz (46 ms at 22.05 kHz)
@@ -297,12 +305,11 @@ class VideoWriter:
 
     def _video_cmd(self, out: Path, final: bool) -> list[str]:
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "warning", "-y",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width_px}x{self.height_px}",
+               "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{self.width_px}x{self.height_px}",
                "-framerate", str(self.fps), "-i", "pipe:0",
-               "-vf", ("scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
-                      "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"),
+               "-vf", f"setparams=colorspace={YUV_MATRIX}:color_primaries=bt709:color_trc=bt709:range=tv",
                "-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf),
-               "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+               "-colorspace", YUV_MATRIX, "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
                "-an"]
         if final:
             cmd += self._final_args()
@@ -330,16 +337,19 @@ class VideoWriter:
             self._stderr.append(line.decode("utf-8", "replace").rstrip())
 
     def _feed(self) -> None:
-        """Writer thread: queue → ffmpeg stdin. After a failure it keeps draining so write() never hangs."""
+        """Writer thread: queue → YUV 4:2:0 → ffmpeg stdin. After a failure it keeps draining so write()
+        never hangs."""
         assert self._proc is not None and self._proc.stdin is not None
         stdin = self._proc.stdin
+        yuv = np.empty((self.height_px * 3 // 2, self.width_px), np.uint8)
         while True:
             item = self._queue.get()
             if item is None:
                 break
             if self._error is None:
                 try:
-                    stdin.write(item.data)
+                    cv2.cvtColor(item, cv2.COLOR_RGB2YUV_I420, dst=yuv)
+                    stdin.write(yuv.data)
                 except (BrokenPipeError, OSError, ValueError) as e:
                     self._error = e
             self._free.put(item)
