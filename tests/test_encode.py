@@ -97,6 +97,34 @@ def test_stream_names_its_colour_matrix_and_brand_colours_survive(tmp_path: Path
         assert np.abs(got - c).max() <= 3, (c, got)
 
 
+def test_audio_given_after_the_frames(tmp_path: Path) -> None:
+    """A render whose speech is made beside its frames gives the soundtrack at the end (#17)."""
+    out = tmp_path / "later.mp4"
+    with VideoWriter(out, (W, H), FPS, None, RATE_HZ, audio_later=True) as w:
+        for i in range(N_FRAMES):
+            w.write(_frame(i))
+        w.set_audio(_tone(1.6))
+    info = probe(out)
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac")
+    assert abs(info.audio_duration_s - info.video_duration_s) <= 0.040
+    assert os.listdir(tmp_path) == ["later.mp4"]
+
+
+def test_audio_promised_and_never_given_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "nothing.mp4"
+    with pytest.raises(EncodeError, match="set_audio"):
+        with VideoWriter(out, (W, H), FPS, None, RATE_HZ, audio_later=True) as w:
+            w.write(_frame(0))
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(EncodeError, match="audio_later"):
+        VideoWriter(out, (W, H), FPS, _tone(1.0), RATE_HZ, audio_later=True)
+    with pytest.raises(EncodeError, match="set_audio"):
+        with VideoWriter(out, (W, H), FPS, _tone(1.0), RATE_HZ) as w:
+            w.write(_frame(0))
+            w.set_audio(_tone(1.0))  # it already has its audio
+    assert os.listdir(tmp_path) == []
+
+
 def test_exception_in_block_leaves_nothing(tmp_path: Path) -> None:
     out = tmp_path / "broken.mp4"
     with pytest.raises(RuntimeError, match="boom"):

@@ -173,7 +173,7 @@ class VideoWriter:
 
     def __init__(self, path: Path | str, size: tuple[int, int], fps: int | float | Fraction,
                  audio: Samples | None, rate_hz: int, *, crf: int = CRF, preset: str = PRESET,
-                 metadata: Mapping[str, str] = {}) -> None:
+                 metadata: Mapping[str, str] = {}, audio_later: bool = False) -> None:
         self.path = Path(path)
         self.width_px, self.height_px = int(size[0]), int(size[1])
         if self.width_px % 2 or self.height_px % 2 or self.width_px < 2 or self.height_px < 2:
@@ -182,14 +182,15 @@ class VideoWriter:
         self.fps = Fraction(fps).limit_denominator(1001 * 1000)
         if self.fps <= 0:
             raise EncodeError(f"fps must be positive, got {fps}")
+        if audio is not None and audio_later:
+            raise EncodeError("audio given both now and later; fix: pass audio=None with audio_later=True")
         if audio is not None:
-            audio = np.asarray(audio, dtype=np.float32)
-            if audio.ndim != 1:
-                raise EncodeError(f"audio must be mono (N,) samples, got shape {audio.shape}; fix: mix it down")
-            if rate_hz <= 0:
-                raise EncodeError(f"audio rate must be positive, got {rate_hz} Hz")
+            audio = _mono(audio)
+        if (audio is not None or audio_later) and rate_hz <= 0:
+            raise EncodeError(f"audio rate must be positive, got {rate_hz} Hz")
         self.audio, self.rate_hz = audio, rate_hz
-        self._has_audio = audio is not None
+        self._has_audio = audio is not None or audio_later
+        self._wav: Path | None = None
         self.crf, self.preset = crf, preset
         self.metadata = dict(metadata)
         self.n_frames = 0
@@ -251,6 +252,18 @@ class VideoWriter:
                 self._abort()
                 raise
         return None
+
+    def set_audio(self, audio: Samples) -> None:
+        """The soundtrack of a writer made with `audio_later=True`, given once its frames are written (the
+        speech made beside the frame loop, #17); before the `with` block ends."""
+        if self._proc is None or not self._has_audio or self._wav is not None:
+            raise EncodeError("VideoWriter.set_audio needs a writer opened with audio_later=True, "
+                              "called once, inside its `with` block")
+        try:
+            self._wav = self._temp(".wav")
+            _write_wav(self._wav, _mono(audio), self.rate_hz)
+        except OSError as e:
+            raise EncodeError(f"could not write the audio of {self.path.name}: {_os_cause(e)}") from e
 
     def write(self, frame: Frame) -> None:
         """Queue one RGB uint8 frame of the writer's size (copied; blocks while the queue is full).
@@ -393,6 +406,9 @@ class VideoWriter:
             raise self._encode_error("ffmpeg hung while finishing the video") from None
         if self._error is not None or code != 0:
             raise self._encode_error("ffmpeg could not encode the video")
+        if self._has_audio and self._wav is None:
+            raise EncodeError(f"{self.path.name} was opened for audio given later, and none was given; "
+                              "fix: call set_audio() before the `with` block ends")
         try:
             result = self._mux() if self._has_audio else self._video_tmp
             publish(result, self.path)
@@ -435,6 +451,13 @@ class VideoWriter:
         for p in self._temps:
             p.unlink(missing_ok=True)
         self._temps.clear()
+
+
+def _mono(audio: Samples) -> np.ndarray:
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim != 1:
+        raise EncodeError(f"audio must be mono (N,) samples, got shape {audio.shape}; fix: mix it down")
+    return audio
 
 
 def _write_wav(path: Path, samples: np.ndarray, rate_hz: int) -> None:

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import itertools
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,11 +149,14 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None, deck=None) -> 
         job.warnings[:0] = deck.narration.warnings  # the narration's fallbacks first
     watch.lap("script")
     report(Progress("speech", 0, 1, 0.02, f"synthesising {len(job.script.sentences)} sentences with {job.voice}"))
-    spoken = _speak(job, rate_wpm)
+    later = _speak(job, rate_wpm)
+    spoken = later.speech
     watch.lap("speech")
     report(Progress("motion", 0, 1, 0.08, "planning lip-sync and expressions"))
     plan = _plan(job, spoken, seed)
-    audio = _soundtrack(job, spoken, plan, seed)
+    # a voice whose timing comes before its sound (Kokoro) makes the sound beside the frame loop (#17)
+    sound = _Sound(later) if later.pending else None
+    audio = None if sound else _soundtrack(job, spoken, plan, seed)
     rate_hz, timing, confidence = spoken.rate_hz, spoken.timing, spoken.confidence
     spoken = None  # so no full-length array stays in memory while frames are made (#7)
     watch.lap("motion")
@@ -160,26 +164,35 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None, deck=None) -> 
     tpl, n = job.template, plan.n_frames
     faces, metadata, mouth_log = _presenter(job, plan.track, seed)
     faces = watch.timed(faces, "face")
-    with _one_blas_thread(), _one_cv2_thread(), encode.VideoWriter(
-            job.out, size=(tpl.width_px, tpl.height_px), fps=tpl.fps, audio=audio, rate_hz=rate_hz,
-            metadata=metadata, preset=preset or encode.PRESET) as writer:
-        # the soundtrack is in the writer's WAV now: let it go before the compositor draws its static layers,
-        # so a long script's samples (52 MB for 10 minutes) and the layers are never in memory together (#7)
-        audio = None
-        watch.lap("encode")  # starting ffmpeg, the soundtrack written to its WAV
-        comp = compose.Compositor(tpl, fields=job.values, presenter_size=job.avatar.size, program=plan.program) \
-            if deck is None else compose.DeckCompositor(tpl, deck, fields=job.values, presenter_size=job.avatar.size,
-                                                        program=plan.program)
-        job.warnings.extend(comp.prepare())
-        watch.lap("compose")  # the compositor's setup: static layers drawn once
-        kept: list[Frame] = []  # the cover: the frame at plan.cover_frame without its subtitle
-        frames = comp.stream(faces, plan.cues, keep=plan.cover_frame, buffers=writer.buffer, on_keep=kept.append)
-        for i, frame in enumerate(watch.timed(frames, "compose")):
-            with watch.adding("encode"):
-                writer.write(frame)
-            if i % PROGRESS_EVERY_FRAMES == 0 or i == n - 1:
-                report(Progress("video", i + 1, n, 0.1 + 0.88 * (i + 1) / n, f"frame {i + 1} of {n}"))
-        watch.restart()
+    try:
+        with _one_blas_thread(), _one_cv2_thread(), encode.VideoWriter(
+                job.out, size=(tpl.width_px, tpl.height_px), fps=tpl.fps, audio=audio, rate_hz=rate_hz,
+                metadata=metadata, preset=preset or encode.PRESET, audio_later=sound is not None) as writer:
+            # the soundtrack is in the writer's WAV now (or comes after the frames, made beside them): let it go
+            # before the compositor draws its static layers, so a long script's samples (52 MB for 10 minutes)
+            # and the layers are never in memory together (#7)
+            audio = None
+            watch.lap("encode")  # starting ffmpeg, the soundtrack written to its WAV
+            size = job.avatar.size
+            comp = compose.Compositor(tpl, fields=job.values, presenter_size=size, program=plan.program) \
+                if deck is None else compose.DeckCompositor(tpl, deck, fields=job.values, presenter_size=size,
+                                                            program=plan.program)
+            job.warnings.extend(comp.prepare())
+            watch.lap("compose")  # the compositor's setup: static layers drawn once
+            kept: list[Frame] = []  # the cover: the frame at plan.cover_frame without its subtitle
+            frames = comp.stream(faces, plan.cues, keep=plan.cover_frame, buffers=writer.buffer, on_keep=kept.append)
+            for i, frame in enumerate(watch.timed(frames, "compose")):
+                with watch.adding("encode"):
+                    writer.write(frame)
+                if i % PROGRESS_EVERY_FRAMES == 0 or i == n - 1:
+                    report(Progress("video", i + 1, n, 0.1 + 0.88 * (i + 1) / n, f"frame {i + 1} of {n}"))
+            watch.restart()
+            if sound is not None:  # the frames are written: the speech's sound, made meanwhile, joins them
+                writer.set_audio(_soundtrack(job, sound.wait(), plan, seed))
+                watch.lap("speech")
+    finally:
+        if sound is not None:
+            sound.stop()  # a failed or cancelled render leaves no thread making sound
     watch.lap("encode")  # ffmpeg finishing the last frames, then the audio mux
     job.warnings.extend(mouth_log.warnings(job.avatar.name))  # the open mouth's shape against the presenter's (#17)
     watch.timings["compose"] -= watch.timings["face"]  # the compositor pulls each face frame inside its own step
@@ -325,13 +338,17 @@ def _voice_warnings(parsed: Script, voice_name: str, language: str) -> list[str]
 
 
 def _speak(job: _Job, rate_wpm: int | None):
-    """The script said by the job's voice (Speech), its warnings added to the job's."""
+    """The script said by the job's voice (a speech.Later: its timing now, its sound now or on `make`),
+    its warnings added to the job's."""
+    # lazy: package import (docs/architecture.md)
+    from .speech import later
+
     sentences = job.script.sentences
-    spoken = job.engine.synthesize([s.text for s in sentences], [s.pause_after_ms for s in sentences],
-                                   rate_wpm=rate_wpm, emphasis=[s.emphasis for s in sentences],
-                                   lexicon=_lexicon(job.avatar.name, job.script))
-    job.warnings.extend(spoken.warnings)
-    return spoken
+    said = later(job.engine, [s.text for s in sentences], [s.pause_after_ms for s in sentences],
+                 rate_wpm=rate_wpm, emphasis=[s.emphasis for s in sentences],
+                 lexicon=_lexicon(job.avatar.name, job.script))
+    job.warnings.extend(said.speech.warnings)
+    return said
 
 
 def _plan(job: _Job, spoken, seed: int) -> _Plan:
@@ -392,6 +409,32 @@ def _presenter(job: _Job, track, seed: int):
     else:
         pairs = ((f, None) for f in faces)
     return (PresenterFrame(image, alpha, pose) for (image, alpha), pose in zip(pairs, poses)), metadata, log
+
+
+class _Sound:
+    """The speech's sound made on a thread of its own while the frames are drawn (#17); `wait` returns the
+    whole Speech or raises what stopped it, `stop` ends it early (a failed or cancelled render)."""
+
+    def __init__(self, later) -> None:
+        self._later, self._stop, self._error = later, threading.Event(), None
+        self._thread = threading.Thread(target=self._run, name="xiaonuan-speech-sound", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._later.make(self._stop.is_set)
+        except BaseException as e:  # handed to the render's thread by wait()
+            self._error = e
+
+    def wait(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._later.speech
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 class _Stopwatch:

@@ -71,6 +71,35 @@ class Speech:
         return len(self.samples) / self.rate_hz
 
 
+@dataclass(frozen=True)
+class Later:
+    """Speech whose timing is known before its sound (#17: the sound is made beside the frame loop).
+
+    `speech` has its final timelines and length, its samples silent while `pending`; `make(stop)` fills them
+    in place, piece by piece, and returns False when `stop()` ended it early, True once the sound is whole."""
+
+    speech: Speech
+    make: Callable[[Callable[[], bool]], bool]
+    pending: bool = True
+
+
+def no_stop() -> bool:
+    return False
+
+
+def ready(speech: Speech) -> Later:
+    """`speech` as a Later with its sound already made (a cache hit, an engine that cannot wait)."""
+    return Later(speech, lambda stop=no_stop: True, pending=False)
+
+
+def later(engine: "SpeechEngine", sentences: Sequence[str], pauses_ms: Sequence[int], **settings) -> Later:
+    """The engine's `synthesize_later` where it has one (its timing first, its sound on `make`), else its
+    `synthesize`, whole."""
+    if hasattr(engine, "synthesize_later"):
+        return engine.synthesize_later(sentences, pauses_ms, **settings)
+    return ready(engine.synthesize(sentences, pauses_ms, **settings))
+
+
 class SpeechEngine(Protocol):
     """Turns sentences into Speech; `pauses_ms[i]` of silence follow sentence i.
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..paths import cache_root
 from ..timeline import Timed, Timeline
-from . import Phoneme, Speech, SpeechEngine, Word
+from . import Later, Phoneme, Speech, SpeechEngine, Word, no_stop, later, ready
 from ..fileio import publish, temp_beside
 
 FORMAT = 2  # bump when the .npz layout changes (2: timing and warnings)
@@ -52,22 +52,34 @@ class CachedEngine:
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], **settings: Any) -> Speech:
+        job = self.synthesize_later(sentences, pauses_ms, **settings)
+        job.make(no_stop)
+        return job.speech
+
+    def synthesize_later(self, sentences: Sequence[str], pauses_ms: Sequence[int], **settings: Any) -> Later:
+        """A cached entry as it is, or the engine's Later, saved once its sound is whole."""
         if self.folder is None:
-            return self.engine.synthesize(sentences, pauses_ms, **settings)
+            return later(self.engine, sentences, pauses_ms, **settings)
         path = self.folder / f"{self.key(sentences, pauses_ms, **settings)}.npz"
         if path.is_file():
             try:
                 speech = load_speech(path)
                 self.hits += 1
-                return speech
+                return ready(speech)
             except (OSError, ValueError, KeyError):
                 pass  # a damaged entry is synthesised again and overwritten
-        speech = self.engine.synthesize(sentences, pauses_ms, **settings)
-        try:
-            save_speech(speech, path)
-        except OSError:
-            pass  # a read-only cache must not fail the render
-        return speech
+        job = later(self.engine, sentences, pauses_ms, **settings)
+
+        def make(stop: Callable[[], bool] = no_stop) -> bool:
+            if not job.make(stop):
+                return False  # stopped part-way: nothing is saved
+            try:
+                save_speech(job.speech, path)
+            except OSError:
+                pass  # a read-only cache must not fail the render
+            return True
+
+        return Later(job.speech, make, pending=job.pending)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine, name)
