@@ -139,12 +139,12 @@ def child_render(script_path: str, out: str, height: str, profile: str, variant:
 
 def child_setup() -> dict:
     """The one-time builds a machine's first Kokoro render makes in its cache and every later render reuses:
-    the model file with its durations output (from the wheel parts) and the word segmenter's dictionary."""
+    the model file (from the wheel parts) cut into predictor and decoder, and the word segmenter's dictionary."""
     from xiaonuan.speech import kokoro
     from xiaonuan.subtitles import han_segmenter
 
     t0 = time.perf_counter()
-    kokoro.model_file()
+    kokoro.model_parts()
     han_segmenter()
     return {"wall_s": time.perf_counter() - t0}
 

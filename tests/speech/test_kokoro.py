@@ -172,9 +172,11 @@ def test_a_missing_model_package_names_it(tmp_path, monkeypatch):
         kokoro.model_file()
 
 
-def test_the_graph_patch_adds_the_timing_outputs_and_refuses_what_is_not_a_model():
+def test_the_model_is_cut_into_predictor_and_decoder_and_junk_is_refused():
     model = kokoro.Model.get()
-    assert [o.name for o in model.session.get_outputs()] == ["audio", kokoro.DURATION_TENSOR, kokoro.ENERGY_TENSOR]
+    assert [o.name for o in model.predictor.get_outputs()][:3] == list(kokoro.PREDICTOR_OUTPUTS)
+    assert [o.name for o in model.decoder.get_outputs()] == ["audio"]
+    assert "tokens" in model.decoder_inputs and "style" not in model.decoder_inputs  # the style went in before
     for junk in (b"", b"\x0a\x03abc", b"\xff\xff\xff"):
         with pytest.raises(ValueError):
             add_graph_output(junk, "x")

