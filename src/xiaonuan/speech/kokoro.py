@@ -178,9 +178,10 @@ class KokoroEngine:
         samples = np.zeros(offset, np.float32)  # silence until `make` puts each piece's sound in its place
 
         def make(stop: Callable[[], bool] = no_stop) -> bool:
-            for at, piece in placed:
+            while placed:
                 if stop():
                     return False
+                at, piece = placed.pop(0)  # its decoder inputs let go once made (a long script's add up)
                 samples[at:at + piece.n_samples] = model.sound(piece)
             return True
 
