@@ -426,9 +426,11 @@ def clip_case(seconds: float, profile_seconds: float) -> str:
              f"{profile_seconds:g}`", "",
              f"Template `{TEMPLATE}` at 1920x1080, the presenter {what} enrolled (not timed), the default voice; "
              "the speech cache starts empty (no sentence of the script said before). The cache's one-time builds, "
-             "which a machine's first Kokoro render makes and every later render reuses (the model file with its "
-             f"durations output, the word segmenter's dictionary), are made before the timed render: "
-             f"{setup['wall_s']:.1f} s. Target: ≥ 1.0× real time end to end.", "",
+             "which a machine's first Kokoro render makes and every later render reuses (the model file cut into "
+             f"predictor and decoder, the word segmenter's dictionary), are made before the timed render: "
+             f"{setup['wall_s']:.1f} s. The speech's sound is made beside the frame loop (the `speech` stage is "
+             "the predictor, plus any wait for the sound after the last frame). Target: ≥ 1.0× real time end "
+             "to end.", "",
              "| figure | value | target |", "|---|---|---|",
              f"| video length | {r['video_s']:.1f} s ({r['n_frames']} frames) | |",
              f"| end-to-end wall | {r['wall_s']:.1f} s | |",
