@@ -86,3 +86,34 @@ def test_a_cancelled_render_stops_making_its_sound(tmp_path, monkeypatch):
                         on_progress=progress)
     assert not _sound_threads() and made == [1]
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_a_render_waiting_for_its_sound_says_so_and_can_be_cancelled(tmp_path, monkeypatch):
+    """Cheap frames finish before the sound: the render reports that it is finishing the voice (the page's
+    bar does not sit still) and a cancel then still stops it."""
+    monkeypatch.setenv("XIAONUAN_CACHE", str(tmp_path / "cache"))
+    pipeline = importlib.import_module("xiaonuan.render")
+    sound, stop, gate = kokoro.Model.sound, pipeline._Sound.stop, threading.Event()
+
+    def held(self, piece):
+        gate.wait(30)  # the sound is not made until the render stops it
+        return sound(self, piece)
+
+    def stopping(self):
+        self._stop.set()
+        gate.set()
+        stop(self)
+
+    seen = []
+
+    def progress(p):
+        seen.append(p.stage)
+        if p.stage == "speech" and "video" in seen:
+            raise _Cancel
+
+    monkeypatch.setattr(kokoro.Model, "sound", held)
+    monkeypatch.setattr(pipeline._Sound, "stop", stopping)
+    with pytest.raises(_Cancel):
+        xiaonuan.render(SCRIPT, out=tmp_path / "news.mp4", height_px=360, on_progress=progress)
+    assert seen[-1] == "speech" and not _sound_threads()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -30,6 +30,7 @@ DEFAULT_VOICES = {"zh": "kokoro:xiaonuan-f", "en": "kokoro:xiaonuan-en-f"}
 RATE_WPM_MIN, RATE_WPM_MAX = 80, 450  # the speaking rates eSpeak NG can say (and `say --rate` accepts)
 SCRIPT_SETTINGS = frozenset({"voice", "expression"})  # front-matter keys that are render settings, not template fields
 PROGRESS_EVERY_FRAMES = 25
+WAIT_REPORT_S = 0.5  # how often a render still waiting for its sound after the last frame says so
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None, deck=None) -> 
                     report(Progress("video", i + 1, n, 0.1 + 0.88 * (i + 1) / n, f"frame {i + 1} of {n}"))
             watch.restart()
             if sound is not None:  # the frames are written: the speech's sound, made meanwhile, joins them
-                writer.set_audio(_soundtrack(job, sound.wait(), plan, seed))
+                writer.set_audio(_soundtrack(job, sound.wait(report), plan, seed))
                 watch.lap("speech")
     finally:
         if sound is not None:
@@ -426,8 +427,12 @@ class _Sound:
         except BaseException as e:  # handed to the render's thread by wait()
             self._error = e
 
-    def wait(self):
-        self._thread.join()
+    def wait(self, report: ProgressSink = ignore):
+        """The whole Speech once made; while it is still being made after the last frame (cheap frames, a
+        long script), `report` hears so every WAIT_REPORT_S, and may cancel by raising."""
+        while self._thread.is_alive():
+            report(Progress("speech", 0, 1, 0.98, "finishing the voice"))
+            self._thread.join(WAIT_REPORT_S)
         if self._error is not None:
             raise self._error
         return self._later.speech

@@ -57,7 +57,7 @@ def render(
     from ..progress import Progress
 
     live = sys.stderr.isatty()
-    logged = [-1]  # the last tenth of the video written to a log
+    logged: list = [None]  # the last tenth of the video, or (stage, message), written to a log
 
     def show(p: Progress) -> None:
         if quiet:
@@ -65,11 +65,12 @@ def render(
         if live:  # a terminal: one line, rewritten
             end = "\n" if p.stage == "done" else ""
             sys.stderr.write(f"\r[{p.fraction * 100:5.1f}%] {p.stage}: {p.message:<40.40}{end}")
-        else:  # a log (batch jobs, CI): a line per stage and per tenth of the frames, not one long line of \r
-            tenth = int(p.fraction * 10) if p.stage == "video" else -1
-            if p.stage == "video" and tenth == logged[0]:
+        else:  # a log (batch jobs, CI): a line per stage and per tenth of the frames, not one long line of \r,
+            # and one for a repeated report (a render waiting for its voice says so every half second)
+            key = int(p.fraction * 10) if p.stage == "video" else (p.stage, p.message)
+            if key == logged[0]:
                 return
-            logged[0] = tenth
+            logged[0] = key
             sys.stderr.write(f"[{p.fraction * 100:5.1f}%] {p.stage}: {p.message}\n")
         sys.stderr.flush()
 
