@@ -75,6 +75,20 @@ def test_speech_is_cached_by_content(tmp_path):
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
 
 
+def test_the_render_path_caches_speech_whether_its_sound_comes_now_or_later(tmp_path):
+    """A render asks for speech through synthesize_later: a whole voice (eSpeak) is saved at once, a voice
+    whose sound comes later (Kokoro) when its make() finishes, and a stopped make saves nothing."""
+    whole = CachedEngine(get_engine("espeak:cmn"), tmp_path / "espeak")
+    job = whole.synthesize_later(["增长27%。"], [300])
+    assert not job.pending and len(list((tmp_path / "espeak").glob("*.npz"))) == 1
+    pending = CachedEngine(get_engine("kokoro:xiaonuan-f"), tmp_path / "kokoro")
+    job = pending.synthesize_later(["今天开幕。"], [300])
+    assert job.pending and not job.make(lambda: True) and not (tmp_path / "kokoro").exists()
+    job = pending.synthesize_later(["今天开幕。"], [300])
+    assert job.make(lambda: False) and len(list((tmp_path / "kokoro").glob("*.npz"))) == 1
+    assert not pending.synthesize_later(["今天开幕。"], [300]).pending and pending.hits == 1
+
+
 def test_the_cache_keeps_where_the_timing_came_from_and_the_warnings(tmp_path):
     import dataclasses
 

@@ -84,6 +84,7 @@ class Later:
 
 
 def no_stop() -> bool:
+    """The `stop` of a `make` that runs to the end."""
     return False
 
 

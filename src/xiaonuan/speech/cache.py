@@ -79,7 +79,10 @@ class CachedEngine:
                 pass  # a read-only cache must not fail the render
             return True
 
-        return Later(job.speech, make, pending=job.pending)
+        if not job.pending:  # already whole (an engine without synthesize_later): saved now, not on a make
+            make()
+            return job
+        return Later(job.speech, make)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine, name)

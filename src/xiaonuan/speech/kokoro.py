@@ -8,8 +8,9 @@ voices users pick (`kokoro:xiaonuan-f`, `kokoro:xiaonuan-m`) and upstream voice 
 (`xiaonuan voices add`, see speech/voicefiles.py).
 
 Timing is exact: the graph predicts a duration for every input token (frames of 600 samples at 24 kHz)
-before the decoder; the shipped model does not output it, so the cached copy has that tensor added to
-the graph's outputs (speech/onnxpatch.py). Every phoneme's start and end are the model's own.
+and an energy curve before the decoder; the shipped model does not output them, so the cached copy has
+those tensors added to the graph's outputs and is cut into predictor and decoder (speech/onnxpatch.py).
+Every phoneme's start and end are the model's own, known before the sound is made (synthesize_later).
 """
 
 from __future__ import annotations
