@@ -159,7 +159,9 @@ def _render(req: RenderRequest, on_progress: ProgressSink | None, deck=None) -> 
     sound = _Sound(later) if later.pending else None
     audio = None if sound else _soundtrack(job, spoken, plan, seed)
     rate_hz, timing, confidence = spoken.rate_hz, spoken.timing, spoken.confidence
-    spoken = None  # so no full-length array stays in memory while frames are made (#7)
+    # no full-length array stays in memory while frames are made (#7); a sound still being made is held
+    # by `sound` alone
+    spoken = later = None
     watch.lap("motion")
 
     tpl, n = job.template, plan.n_frames
