@@ -313,6 +313,8 @@ def measure_height(height: int, seconds: float, work: Path, env: dict) -> dict:
     out = work / f"render_{height}.mp4"
     print(f"render {seconds:g} s at {height}p …", file=sys.stderr, flush=True)
     r = run_child("cpu", str(script), str(out), str(height), env=env)  # a render, with CPU by stage
+    print(f"render {seconds:g} s at {height}p again, its speech cached …", file=sys.stderr, flush=True)
+    warm = run_child("render", str(script), str(work / f"warm_{height}.mp4"), str(height), "", env=env)
     raw = work / f"frames_{height}.rgb"
     c = run_child("capture", str(script), str(raw), str(height), env=env)  # the same frames, kept raw
     assert c["n_frames"] == r["n_frames"], (c, r)
@@ -320,7 +322,7 @@ def measure_height(height: int, seconds: float, work: Path, env: dict) -> dict:
     print(f"encode-only {r['n_frames']} frames at {w}x{height} …", file=sys.stderr, flush=True)
     e = run_child("encode", str(raw), f"{w}x{height}", str(r["n_frames"]), str(work / f"enc_{height}.mp4"), env=env)
     raw.unlink()
-    return {"render": r, "encode": e, "size": f"{w}x{height}"}
+    return {"render": r, "warm": warm, "encode": e, "size": f"{w}x{height}"}
 
 
 def profile_top(stats_path: Path, n: int, n_frames: int) -> list[str]:
@@ -470,8 +472,9 @@ def machine() -> str:
 
 
 def _frames_s(m: dict) -> float:
-    """A measured render's wall time less its speech stage: the frame loop, with its setup and the mux."""
-    return m["render"]["wall_s"] - m["render"]["stage_s"].get("speech", 0.0)
+    """The frame loop's wall time: a re-render of the same script, its speech cached (the cold render makes
+    its voice's sound beside the frames, so its frame loop shares the cores with the voice)."""
+    return m["warm"]["wall_s"]
 
 
 def _mark(ok: bool) -> str:
@@ -491,8 +494,10 @@ def report(args: argparse.Namespace, res: dict) -> tuple[str, str]:
              "this machine is shared, so compare the ratios, not the seconds. Every timed render synthesises its "
              "own speech: each has a cache folder of its own in which only the one-time builds a machine's first "
              f"Kokoro render makes (the model file, the word segmenter's dictionary; {res.get('setup_s', 0):.1f} s) "
-             "are made beforehand. The *frame loop* rows leave the speech stage out: what issue #7's 70 % target "
-             "measured when the voice was eSpeak (0.06 s of speech synthesis a minute).", "",
+             "are made beforehand. The voice's sound is made beside the frame loop (the `speech` stage is its timing, "
+             "plus any wait for the sound after the last frame). The *frame loop* rows time a re-render of the "
+             "same script, its speech cached: what issue #7's 70 % target measured when the voice was eSpeak "
+             "(0.06 s of speech synthesis a minute).", "",
              "| figure | 1080p25 (1920x1080) | 720p25 (1280x720) | target |", "|---|---|---|---|"]
     h = {k: res[k] for k in ("1080", "720") if k in res}
 
@@ -507,7 +512,7 @@ def report(args: argparse.Namespace, res: dict) -> tuple[str, str]:
     row("encode-only wall (same frames, same writer)", lambda m: f"{m['encode']['wall_s']:.1f} s "
         f"({m['render']['video_s'] / m['encode']['wall_s']:.2f}×)")
     row("end-to-end / encode-only throughput", lambda m: f"{m['encode']['wall_s'] / m['render']['wall_s']:.0%}")
-    row("frame loop speed = video s / (wall s − speech stage s)", lambda m: f"{m['render']['video_s'] / _frames_s(m):.2f}×")
+    row("frame loop speed: a re-render, its speech cached", lambda m: f"{m['render']['video_s'] / _frames_s(m):.2f}×")
     row("**frame loop / encode-only throughput**", lambda m: f"**{m['encode']['wall_s'] / _frames_s(m):.0%}**",
         "≥ 70 %")
     row("CPU ms per frame: face / compose (the frame loop's main thread)", lambda m: "{:.2f} / {:.2f}".format(
@@ -581,7 +586,7 @@ def summary_section(s: dict) -> str:
                     f"{_mark(s['speed_720'] >= T['speed_720'])} |")
     for k, label in (("vs_encode_1080", "1080p"), ("vs_encode_720", "720p")):
         if k in s:
-            rows.append(f"| frame loop (the render less its speech synthesis) ≥ 70 % of encode-only ({label}) | "
+            rows.append(f"| frame loop (a re-render, speech cached) ≥ 70 % of encode-only ({label}) | "
                         f"{s[k]:.1%} | {_mark(s[k] >= T['vs_encode'])} |")
     if "rss_ratio" in s:
         rows.append(f"| peak RSS 600 s ≤ 1.2× of 60 s | {s['rss_ratio']:.2f}× | {_mark(s['rss_ratio'] <= T['rss_ratio'])} |")
