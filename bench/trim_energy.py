@@ -7,7 +7,8 @@ the timeline needs no audio and the decoder (the model's costly half) runs besid
 prints how far the shipped energy rule lands from the audio rule, and an energy rule fitted afresh (one
 threshold and one shift, on the even sentences of a text) on the odd ones.
 
-Run: .venv/bin/python bench/trim_energy.py [SENTENCES.txt]   (default ../shared/eval/sentences_zh.txt)
+Run: .venv/bin/python bench/trim_energy.py [SENTENCES.txt [VOICE]]   (default ../shared/eval/sentences_zh.txt,
+     xiaonuan-f; an English text with xiaonuan-en-f)
 """
 
 from __future__ import annotations
@@ -41,12 +42,12 @@ def audio_end(audio: np.ndarray, a: int, b: int) -> int:
     return max(a + 1, min(b, (first + int(sounding[-1]) + 1) * hop + int(K.RELEASE_S * K.RATE_HZ)))
 
 
-def units_of(session, sentences: list[str]) -> list[tuple[int, int, int, int, np.ndarray]]:
+def units_of(session, sentences: list[str], voice: str = "xiaonuan-f") -> list[tuple[int, int, int, int, np.ndarray]]:
     """(sentence, start, model end, audio's sounding end, energy) of each spoken syllable, in samples."""
-    model, style = K.Model.get(), K.style_vectors("xiaonuan-f")
+    model, style, language = K.Model.get(), K.style_vectors(voice), K.language_of(voice)
     out = []
     for si, text in enumerate(sentences):
-        units, _ = K._units(prepare(text, "zh", None, engine="kokoro").text, "zh")
+        units, _ = K._units(prepare(text, language, None, engine="kokoro").text, language)
         for piece in K._pieces(units):
             ids, owner = [], []
             for k, u in enumerate(piece):
@@ -88,7 +89,7 @@ def main() -> None:
     opts.log_severity_level = 3
     # the whole model: its outputs are the audio, the durations and the energy (kokoro.model_file)
     session = ort.InferenceSession(str(K.model_file()), sess_options=opts, providers=["CPUExecutionProvider"])
-    rows = units_of(session, sentences)
+    rows = units_of(session, sentences, sys.argv[2] if len(sys.argv) > 2 else "xiaonuan-f")
     fit, test = [r for r in rows if r[0] % 2 == 0], [r for r in rows if r[0] % 2 == 1]
     best = min(((float(np.mean(np.abs(errors_ms(fit, t, s)))), t, s)
                 for t in np.arange(-1.0, 2.01, 0.25) for s in range(-1200, 1201, 150)))
