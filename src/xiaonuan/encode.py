@@ -3,8 +3,8 @@
 Frames go through a BOUNDED queue to a writer thread that turns each into YUV 4:2:0 and feeds
 ffmpeg's stdin, so memory does not grow with the video's length. Pass 1 encodes the video; on
 close the audio is padded or trimmed to exactly the frame count and pass 2 muxes it as AAC (video
-copied) with faststart and metadata. Everything is written to temp files beside the destination and os.replace()d into
-place only on success; on failure nothing is left behind.
+copied) with faststart and metadata. Everything is written to temp files beside the destination
+and os.replace()d into place only on success; on failure nothing is left behind.
 """
 
 from __future__ import annotations
@@ -230,8 +230,7 @@ class VideoWriter:
         try:
             self._video_tmp = self._temp(".video.mp4" if self._has_audio else ".mp4")
             if self.audio is not None:  # written now: no full-length array is held while frames stream (#7)
-                self._wav = self._temp(".wav")
-                _write_wav(self._wav, self.audio, self.rate_hz)
+                self._write_audio(self.audio)
                 self.audio = None
         except OSError as e:
             self._cleanup()
@@ -260,8 +259,7 @@ class VideoWriter:
             raise EncodeError("VideoWriter.set_audio needs a writer opened with audio_later=True, "
                               "called once, inside its `with` block")
         try:
-            self._wav = self._temp(".wav")
-            _write_wav(self._wav, _mono(audio), self.rate_hz)
+            self._write_audio(_mono(audio))
         except OSError as e:
             raise EncodeError(f"could not write the audio of {self.path.name}: {_os_cause(e)}") from e
 
@@ -310,6 +308,11 @@ class VideoWriter:
                 continue
 
     # ---------------------------------------------------------------- internals
+
+    def _write_audio(self, audio: np.ndarray) -> None:
+        """The soundtrack into the temp WAV that pass 2 muxes."""
+        self._wav = self._temp(".wav")
+        _write_wav(self._wav, audio, self.rate_hz)
 
     def _temp(self, suffix: str) -> Path:
         p = temp_beside(self.path, ".part" + suffix)

@@ -82,6 +82,11 @@ class Later:
     make: Callable[[Callable[[], bool]], bool]
     pending: bool = True
 
+    def whole(self) -> Speech:
+        """The speech with its sound made (now, if it was pending)."""
+        self.make(no_stop)
+        return self.speech
+
 
 def no_stop() -> bool:
     """The `stop` of a `make` that runs to the end."""

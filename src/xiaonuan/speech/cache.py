@@ -52,9 +52,7 @@ class CachedEngine:
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], **settings: Any) -> Speech:
-        job = self.synthesize_later(sentences, pauses_ms, **settings)
-        job.make(no_stop)
-        return job.speech
+        return self.synthesize_later(sentences, pauses_ms, **settings).whole()
 
     def synthesize_later(self, sentences: Sequence[str], pauses_ms: Sequence[int], **settings: Any) -> Later:
         """A cached entry as it is, or the engine's Later, saved once its sound is whole."""

@@ -134,9 +134,7 @@ class KokoroEngine:
     def synthesize(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
                    rate_wpm: int | None = None, lexicon: Lexicon | None = None, **_eSpeak_only: Any) -> Speech:
         """`pitch` and `emphasis` are eSpeak settings this model does not take (docs/voices.md)."""
-        job = self.synthesize_later(sentences, pauses_ms, lead_ms=lead_ms, rate_wpm=rate_wpm, lexicon=lexicon)
-        job.make(no_stop)
-        return job.speech
+        return self.synthesize_later(sentences, pauses_ms, lead_ms=lead_ms, rate_wpm=rate_wpm, lexicon=lexicon).whole()
 
     def synthesize_later(self, sentences: Sequence[str], pauses_ms: Sequence[int], *, lead_ms: int = 300,
                          rate_wpm: int | None = None, lexicon: Lexicon | None = None, **_eSpeak_only: Any) -> Later:
