@@ -58,15 +58,14 @@ class _Cancel(Exception):
     pass
 
 
-def test_a_cancelled_render_stops_making_its_sound(tmp_path, monkeypatch):
-    """A cancel during the frames (the page's Stop raises from its progress callback) stops the sound after
-    the piece it is making: one of three here, not all."""
-    monkeypatch.setenv("XIAONUAN_CACHE", str(tmp_path / "cache"))
+@pytest.fixture
+def held_sound(monkeypatch):
+    """The voice's first piece is held until the render asks its sound to stop; the pieces made are listed."""
     pipeline = importlib.import_module("xiaonuan.render")
     sound, stop, gate, made = kokoro.Model.sound, pipeline._Sound.stop, threading.Event(), []
 
-    def slow(self, piece):
-        gate.wait(30)  # still making the first piece when the render is cancelled
+    def held(self, piece):
+        gate.wait(30)
         made.append(1)
         return sound(self, piece)
 
@@ -75,35 +74,31 @@ def test_a_cancelled_render_stops_making_its_sound(tmp_path, monkeypatch):
         gate.set()
         stop(self)
 
+    monkeypatch.setattr(kokoro.Model, "sound", held)
+    monkeypatch.setattr(pipeline._Sound, "stop", stopping)
+    return made
+
+
+def test_a_cancelled_render_stops_making_its_sound(tmp_path, monkeypatch, held_sound):
+    """A cancel during the frames (the page's Stop raises from its progress callback) stops the sound after
+    the piece it is making: one of three here, not all."""
+    monkeypatch.setenv("XIAONUAN_CACHE", str(tmp_path / "cache"))
+
     def progress(p):
         if p.stage == "video" and p.done >= 5:
             raise _Cancel
 
-    monkeypatch.setattr(kokoro.Model, "sound", slow)
-    monkeypatch.setattr(pipeline._Sound, "stop", stopping)
     with pytest.raises(_Cancel):
         xiaonuan.render(SCRIPT + "今天的新闻播报完了。", out=tmp_path / "news.mp4", height_px=360,
                         on_progress=progress)
-    assert not _sound_threads() and made == [1]
+    assert not _sound_threads() and held_sound == [1]
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
-def test_a_render_waiting_for_its_sound_says_so_and_can_be_cancelled(tmp_path, monkeypatch):
+def test_a_render_waiting_for_its_sound_says_so_and_can_be_cancelled(tmp_path, monkeypatch, held_sound):
     """Cheap frames finish before the sound: the render reports that it is finishing the voice (the page's
     bar does not sit still) and a cancel then still stops it."""
     monkeypatch.setenv("XIAONUAN_CACHE", str(tmp_path / "cache"))
-    pipeline = importlib.import_module("xiaonuan.render")
-    sound, stop, gate = kokoro.Model.sound, pipeline._Sound.stop, threading.Event()
-
-    def held(self, piece):
-        gate.wait(30)  # the sound is not made until the render stops it
-        return sound(self, piece)
-
-    def stopping(self):
-        self._stop.set()
-        gate.set()
-        stop(self)
-
     seen = []
 
     def progress(p):
@@ -111,8 +106,6 @@ def test_a_render_waiting_for_its_sound_says_so_and_can_be_cancelled(tmp_path, m
         if p.stage == "speech" and "video" in seen:
             raise _Cancel
 
-    monkeypatch.setattr(kokoro.Model, "sound", held)
-    monkeypatch.setattr(pipeline._Sound, "stop", stopping)
     with pytest.raises(_Cancel):
         xiaonuan.render(SCRIPT, out=tmp_path / "news.mp4", height_px=360, on_progress=progress)
     assert seen[-1] == "speech" and not _sound_threads()

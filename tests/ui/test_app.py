@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_estimate_counts_characters_sentences_and_seconds():
     line = ui.estimate("# 标题\n\n今天天气很好。[pause 2s]我们出去玩吧。")
     assert "14 字" in line and "2 句" in line and "中文" in line
-    seconds = int(line.split("≈ ")[1].split(" s")[0])
-    assert 4 <= seconds <= 8
+    spoken_s = int(line.split("≈ ")[1].split(" s")[0])  # the script's estimated speech length, not a timing
+    assert 4 <= spoken_s <= 8
     assert ui.estimate("") == "0 字 chars"
     assert ui.estimate("   ").startswith("0")
 
